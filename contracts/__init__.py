@@ -1,0 +1,45 @@
+"""carepath's event contracts: every event that crosses a service boundary, and its envelope.
+
+A Trust integrator reads `contracts/schemas/` (JSON Schema, generated from these models by
+`make schemas`); Python code imports the models from here.
+"""
+
+from contracts.assessment import AssessmentCompleted, AssessmentSubmitted, Pathway
+from contracts.base import Event, Trust
+from contracts.discharge import DischargeDecided, EpisodeClosed
+from contracts.envelope import Envelope
+from contracts.referral import (
+    ReferralAccepted,
+    ReferralRedirected,
+    ReferralSource,
+    ReferralSubmitted,
+    Urgency,
+)
+from contracts.registry import EVENT_TYPES, event_class
+from contracts.scheduling import VisitCompleted, VisitOutcomeRecorded, VisitScheduled, VisitStatus
+from contracts.topics import DEAD_LETTER, TOPICS, Topic
+
+__all__ = [
+    "DEAD_LETTER",
+    "EVENT_TYPES",
+    "TOPICS",
+    "AssessmentCompleted",
+    "AssessmentSubmitted",
+    "DischargeDecided",
+    "Envelope",
+    "EpisodeClosed",
+    "Event",
+    "Pathway",
+    "ReferralAccepted",
+    "ReferralRedirected",
+    "ReferralSource",
+    "ReferralSubmitted",
+    "Topic",
+    "Trust",
+    "Urgency",
+    "VisitCompleted",
+    "VisitOutcomeRecorded",
+    "VisitScheduled",
+    "VisitStatus",
+    "event_class",
+]

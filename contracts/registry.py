@@ -1,0 +1,27 @@
+"""Every event type carepath knows, by CloudEvents type."""
+
+from contracts.assessment import AssessmentCompleted, AssessmentSubmitted
+from contracts.base import Event
+from contracts.discharge import DischargeDecided, EpisodeClosed
+from contracts.referral import ReferralAccepted, ReferralRedirected, ReferralSubmitted
+from contracts.scheduling import VisitCompleted, VisitOutcomeRecorded, VisitScheduled
+
+EVENT_TYPES: dict[str, type[Event]] = {
+    cls.cloudevents_type(): cls
+    for cls in (
+        ReferralSubmitted,
+        ReferralAccepted,
+        ReferralRedirected,
+        AssessmentSubmitted,
+        AssessmentCompleted,
+        VisitScheduled,
+        VisitOutcomeRecorded,
+        VisitCompleted,
+        DischargeDecided,
+        EpisodeClosed,
+    )
+}
+
+
+def event_class(cloudevents_type: str) -> type[Event] | None:
+    return EVENT_TYPES.get(cloudevents_type)

@@ -1,0 +1,45 @@
+"""The Kafka topics carepath uses, by logical name.
+
+A deployment prefixes every name (`carepath.` by default), so a test run or a second
+environment on the same cluster never reads another's events. Each topic is created
+explicitly (auto-creation is off on the broker) with at least six partitions; events are
+keyed by the pseudonymous patient id, so one patient's events stay in order.
+"""
+
+from dataclasses import dataclass
+
+
+@dataclass(frozen=True)
+class Topic:
+    name: str
+    description: str
+    partitions: int = 6
+
+    def full_name(self, prefix: str) -> str:
+        return f"{prefix}.{self.name}"
+
+
+REFERRAL_INBOUND = Topic("referral.inbound", "Referrals published by Trust systems (GP, ED, CMHT, wards).")
+REFERRAL_EVENTS = Topic("referral.events", "What the referral service decided about each referral.")
+ASSESSMENT_INBOUND = Topic("assessment.inbound", "Assessments submitted by clinicians' systems.")
+ASSESSMENT_EVENTS = Topic("assessment.events", "Assessments recorded and their outcome (the pathway).")
+SCHEDULING_EVENTS = Topic("scheduling.events", "Visits planned and completed by the scheduling service.")
+VISIT_OUTCOMES = Topic("visit.outcomes", "Visit outcomes published by the staff mobile app.")
+DISCHARGE_INBOUND = Topic("discharge.inbound", "Discharge decisions published by clinicians' systems.")
+DISCHARGE_EVENTS = Topic("discharge.events", "Episodes closed by the discharge service.")
+DEAD_LETTER = Topic(
+    "deadletter",
+    "Messages a service could not decode, validate or process, with the reason and origin in headers.",
+)
+
+TOPICS: tuple[Topic, ...] = (
+    REFERRAL_INBOUND,
+    REFERRAL_EVENTS,
+    ASSESSMENT_INBOUND,
+    ASSESSMENT_EVENTS,
+    SCHEDULING_EVENTS,
+    VISIT_OUTCOMES,
+    DISCHARGE_INBOUND,
+    DISCHARGE_EVENTS,
+    DEAD_LETTER,
+)

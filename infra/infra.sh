@@ -1,0 +1,154 @@
+#!/usr/bin/env bash
+# carepath's local infrastructure without Docker: one Apache Kafka broker (KRaft, combined
+# broker+controller) from its Maven Central jars, and a PostgreSQL cluster from Debian's
+# packages, both on 127.0.0.1 only. `up` is idempotent; `down` stops what `up` started.
+set -euo pipefail
+
+ROOT=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
+CACHE=${CAREPATH_CACHE:-$ROOT/.cache}
+KAFKA_VERSION=$(sed -n 's:.*<kafka.version>\(.*\)</kafka.version>.*:\1:p' "$ROOT/infra/kafka/pom.xml")
+KAFKA_LIBS=$CACHE/kafka/$KAFKA_VERSION/libs
+KAFKA_STATE=$CACHE/kafka/state
+KAFKA_PORT=${CAREPATH_KAFKA_PORT:-19092}
+KAFKA_CONTROLLER_PORT=${CAREPATH_KAFKA_CONTROLLER_PORT:-19093}
+PG_PORT=${CAREPATH_PG_PORT:-15432}
+PG_CLUSTER=carepath
+PG_ROLE=carepath
+PG_PASSWORD=${CAREPATH_PG_PASSWORD:-carepath}
+SERVICES=(referral assessment scheduling discharge)
+CAREPATH=$ROOT/.venv/bin/carepath
+
+say() { printf 'infra: %s\n' "$*"; }
+as_root() { if [ "$(id -u)" -eq 0 ]; then "$@"; else sudo "$@"; fi; }
+as_postgres() { as_root runuser -u postgres -- "$@"; }
+
+apt_install() {
+  say "installing $* from Debian's packages"
+  as_root apt-get update -q >/dev/null
+  as_root env DEBIAN_FRONTEND=noninteractive apt-get install -y -q --no-install-recommends "$@" >/dev/null
+}
+
+# ---------------------------------------------------------------- Kafka
+kafka_fetch() {
+  [ -f "$KAFKA_LIBS/.complete" ] && return 0
+  command -v java >/dev/null || apt_install openjdk-17-jre-headless
+  command -v mvn >/dev/null || apt_install maven
+  say "fetching Apache Kafka $KAFKA_VERSION jars from Maven Central"
+  rm -rf "$KAFKA_LIBS.partial"
+  mvn -B -q -f "$ROOT/infra/kafka/pom.xml" dependency:copy-dependencies \
+    -DincludeScope=runtime -DoutputDirectory="$KAFKA_LIBS.partial"
+  rm -rf "$KAFKA_LIBS" && mv "$KAFKA_LIBS.partial" "$KAFKA_LIBS"
+  touch "$KAFKA_LIBS/.complete"
+}
+
+kafka_pid() {
+  local pid
+  pid=$(cat "$KAFKA_STATE/kafka.pid" 2>/dev/null) || return 1
+  kill -0 "$pid" 2>/dev/null && echo "$pid"
+}
+
+kafka_up() {
+  kafka_fetch
+  mkdir -p "$KAFKA_STATE"
+  if kafka_pid >/dev/null; then
+    say "Kafka already running (pid $(kafka_pid))"
+  else
+    local config=$KAFKA_STATE/server.properties
+    {
+      cat "$ROOT/infra/kafka/server.properties"
+      echo "log.dirs=$KAFKA_STATE/data"
+      echo "listeners=PLAINTEXT://127.0.0.1:$KAFKA_PORT,CONTROLLER://127.0.0.1:$KAFKA_CONTROLLER_PORT"
+      echo "advertised.listeners=PLAINTEXT://127.0.0.1:$KAFKA_PORT"
+      echo "controller.quorum.voters=1@127.0.0.1:$KAFKA_CONTROLLER_PORT"
+    } >"$config"
+    if [ ! -f "$KAFKA_STATE/data/meta.properties" ]; then
+      say "formatting KRaft storage"
+      java -cp "$KAFKA_LIBS/*" -Dlog4j2.configurationFile="$ROOT/infra/kafka/log4j2.properties" \
+        kafka.tools.StorageTool format --ignore-formatted \
+        -t "$(java -cp "$KAFKA_LIBS/*" kafka.tools.StorageTool random-uuid)" -c "$config" >/dev/null
+    fi
+    say "starting Kafka $KAFKA_VERSION on 127.0.0.1:$KAFKA_PORT (log: $KAFKA_STATE/kafka.log)"
+    setsid nohup java -Xms256m -Xmx1g -XX:+UseG1GC \
+      -Dlog4j2.configurationFile="$ROOT/infra/kafka/log4j2.properties" \
+      -cp "$KAFKA_LIBS/*" kafka.Kafka "$config" \
+      </dev/null >>"$KAFKA_STATE/kafka.log" 2>&1 &
+    echo $! >"$KAFKA_STATE/kafka.pid"
+  fi
+  "$CAREPATH" --bootstrap "127.0.0.1:$KAFKA_PORT" wait-kafka --timeout 120 \
+    || { tail -n 30 "$KAFKA_STATE/kafka.log" >&2; exit 1; }
+}
+
+kafka_down() {
+  local pid
+  if pid=$(kafka_pid); then
+    say "stopping Kafka (pid $pid)"
+    kill "$pid"
+    for _ in $(seq 1 60); do kill -0 "$pid" 2>/dev/null || break; sleep 0.5; done
+    kill -9 "$pid" 2>/dev/null || true
+  fi
+  rm -f "$KAFKA_STATE/kafka.pid"
+}
+
+# ---------------------------------------------------------------- PostgreSQL
+pg_version() { ls /usr/lib/postgresql 2>/dev/null | sort -V | tail -n 1; }
+
+pg_up() {
+  [ -n "$(pg_version)" ] && command -v pg_createcluster >/dev/null || apt_install postgresql
+  local version
+  version=$(pg_version)
+  if ! pg_lsclusters -h | awk '{print $1" "$2}' | grep -qx "$version $PG_CLUSTER"; then
+    say "creating PostgreSQL $version cluster '$PG_CLUSTER' on 127.0.0.1:$PG_PORT"
+    as_root pg_createcluster "$version" "$PG_CLUSTER" -p "$PG_PORT" >/dev/null
+    printf "listen_addresses = '127.0.0.1'\nmax_connections = 200\n" |
+      as_root tee "/etc/postgresql/$version/$PG_CLUSTER/conf.d/carepath.conf" >/dev/null
+  fi
+  if ! pg_lsclusters -h | awk '{print $1" "$2" "$4}' | grep -qx "$version $PG_CLUSTER online"; then
+    say "starting PostgreSQL $version cluster '$PG_CLUSTER'"
+    as_root pg_ctlcluster "$version" "$PG_CLUSTER" start
+  fi
+  for _ in $(seq 1 60); do
+    pg_isready -q -h 127.0.0.1 -p "$PG_PORT" && break
+    sleep 0.5
+  done
+  pg_isready -h 127.0.0.1 -p "$PG_PORT" >/dev/null || { say "PostgreSQL did not answer"; exit 1; }
+  as_postgres psql -q -p "$PG_PORT" -v ON_ERROR_STOP=1 -c "
+    DO \$\$ BEGIN
+      IF NOT EXISTS (SELECT FROM pg_roles WHERE rolname = '$PG_ROLE') THEN
+        CREATE ROLE $PG_ROLE LOGIN CREATEDB PASSWORD '$PG_PASSWORD';
+      END IF;
+    END \$\$;" >/dev/null
+  local service
+  for service in "${SERVICES[@]}"; do
+    if [ -z "$(as_postgres psql -p "$PG_PORT" -tAc "SELECT 1 FROM pg_database WHERE datname = 'carepath_$service'")" ]; then
+      as_postgres createdb -p "$PG_PORT" -O "$PG_ROLE" "carepath_$service"
+    fi
+  done
+  say "PostgreSQL ready on 127.0.0.1:$PG_PORT (databases: ${SERVICES[*]/#/carepath_})"
+}
+
+pg_down() {
+  local version
+  version=$(pg_version)
+  [ -n "$version" ] || return 0
+  if pg_lsclusters -h | awk '{print $1" "$2" "$4}' | grep -qx "$version $PG_CLUSTER online"; then
+    say "stopping PostgreSQL cluster '$PG_CLUSTER'"
+    as_root pg_ctlcluster "$version" "$PG_CLUSTER" stop
+  fi
+}
+
+case "${1:-}" in
+  up)
+    [ -x "$CAREPATH" ] || { say "run 'make setup' first (no virtual environment at .venv)"; exit 1; }
+    pg_up
+    kafka_up
+    "$CAREPATH" --bootstrap "127.0.0.1:$KAFKA_PORT" topics create
+    ;;
+  down)
+    kafka_down
+    pg_down
+    ;;
+  *)
+    echo "usage: $0 up|down" >&2
+    exit 2
+    ;;
+esac

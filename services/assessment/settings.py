@@ -1,0 +1,5 @@
+from shared.settings import ServiceSettings, database_url
+
+
+class Settings(ServiceSettings):
+    database_url: str = database_url("assessment")

@@ -1,0 +1,1 @@
+"""The discharge service: nobody discharged without knowing; follow-up and the next team told."""

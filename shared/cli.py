@@ -1,0 +1,142 @@
+"""`carepath`: the operators' command.
+
+  carepath tail            every event on every carepath topic, decoded, one line each, following
+  carepath up [--demo]     run the four services (and feed the demo journey), showing the event log
+  carepath demo            feed one demo patient journey in, as the Trust's systems would
+  carepath topics create   create carepath's topics (make infra does this)
+  carepath wait-kafka      wait until the broker answers an admin call
+"""
+
+import argparse
+import asyncio
+import contextlib
+import os
+import signal
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+from shared.eventlog import EventLog, one_line
+from shared.journey import Journey, Patient, trust_systems
+from shared.kafka import create_topics, wait_for_kafka
+from shared.settings import KafkaSettings
+
+SERVICES = ("referral", "assessment", "scheduling", "discharge")
+
+
+def main(argv: list[str] | None = None) -> None:
+    settings = KafkaSettings()
+    parser = argparse.ArgumentParser(prog="carepath", description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("--bootstrap", default=settings.kafka_bootstrap, help="Kafka bootstrap servers")
+    parser.add_argument("--prefix", default=settings.topic_prefix, help="topic prefix of this deployment")
+    commands = parser.add_subparsers(dest="command", required=True)
+
+    tail = commands.add_parser("tail", help="print every event, decoded, one line each")
+    tail.add_argument("--latest", action="store_true", help="only events published from now on")
+    tail.add_argument("--once", action="store_true", help="print what is there now, then exit")
+
+    up = commands.add_parser("up", help="run the four services and show the event log")
+    up.add_argument("--demo", action="store_true", help="feed one demo patient journey in")
+    up.add_argument("--logs", default=".cache/logs", help="directory for the services' own logs")
+
+    commands.add_parser("demo", help="feed one demo patient journey in")
+    topics = commands.add_parser("topics", help="manage topics")
+    topics.add_argument("action", choices=["create"])
+    wait = commands.add_parser("wait-kafka", help="wait until Kafka answers")
+    wait.add_argument("--timeout", type=float, default=60)
+
+    args = parser.parse_args(argv)
+    try:
+        asyncio.run(_run(args))
+    except KeyboardInterrupt:
+        pass
+
+
+async def _run(args: argparse.Namespace) -> None:
+    if args.command == "tail":
+        await _tail(args.bootstrap, args.prefix, from_beginning=not args.latest, once=args.once)
+    elif args.command == "demo":
+        await _demo(args.bootstrap, args.prefix)
+    elif args.command == "up":
+        await _up(args.bootstrap, args.prefix, demo=args.demo, logs=Path(args.logs))
+    elif args.command == "topics":
+        created = await create_topics(args.bootstrap, args.prefix)
+        print(f"topics: created {', '.join(created)}" if created else "topics: all present")
+    elif args.command == "wait-kafka":
+        await wait_for_kafka(args.bootstrap, args.timeout)
+        print(f"Kafka answers at {args.bootstrap}")
+
+
+async def _tail(bootstrap: str, prefix: str, *, from_beginning: bool, once: bool) -> None:
+    async with EventLog(bootstrap, prefix, from_beginning=from_beginning) as log:
+        if once:
+            await log.caught_up()
+            for logged in log.seen:
+                print(one_line(logged), flush=True)
+            return
+        async for logged in log.follow():
+            print(one_line(logged), flush=True)
+
+
+async def _demo(bootstrap: str, prefix: str) -> None:
+    patient = Patient()
+    gp, clinician, staff_app = trust_systems(bootstrap, prefix)
+    async with EventLog(bootstrap, prefix, from_beginning=False) as log, gp, clinician, staff_app:
+        journey = Journey(log, gp, clinician, staff_app, patient, timeout_s=60)
+        started = time.monotonic()
+        _say(f"demo: GP refers a patient (referral {patient.referral_id})")
+        accepted = await journey.refer()
+        _say(f"demo: referral accepted; patient {accepted.patient_id}; clinician submits the assessment")
+        visit = await journey.assess(accepted)
+        _say(f"demo: first visit planned {visit.window_start:%a %d %b %H:%M}; staff app records it done")
+        await journey.visit(visit)
+        _say("demo: clinician decides discharge")
+        closed = await journey.discharge(accepted)
+        _say(f"demo: episode {closed.episode_id} closed, {time.monotonic() - started:.1f}s after the referral")
+
+
+def _say(text: str) -> None:
+    print(f"\033[1m{text}\033[0m" if sys.stdout.isatty() else text, flush=True)
+
+
+async def _up(bootstrap: str, prefix: str, *, demo: bool, logs: Path) -> None:
+    logs.mkdir(parents=True, exist_ok=True)
+    env = {**os.environ, "CAREPATH_KAFKA_BOOTSTRAP": bootstrap, "CAREPATH_TOPIC_PREFIX": prefix}
+    children = []
+    for name in SERVICES:
+        with open(logs / f"{name}.log", "ab") as out:
+            children.append(
+                subprocess.Popen([sys.executable, "-m", f"services.{name}"], env=env, stdout=out, stderr=subprocess.STDOUT)
+            )
+    _say(f"up: started {', '.join(SERVICES)} (their logs: {logs}/); Ctrl-C stops them")
+    stop = asyncio.Event()
+    loop = asyncio.get_running_loop()
+    for sig in (signal.SIGINT, signal.SIGTERM):
+        loop.add_signal_handler(sig, stop.set)
+    tasks = [asyncio.create_task(_tail(bootstrap, prefix, from_beginning=False, once=False))]
+    if demo:
+        tasks.append(asyncio.create_task(_demo(bootstrap, prefix)))
+    try:
+        while not stop.is_set():
+            if any(child.poll() is not None for child in children):
+                _say("up: a service exited; see its log")
+                break
+            with contextlib.suppress(TimeoutError):
+                await asyncio.wait_for(stop.wait(), 1)
+    finally:
+        for task in tasks:
+            task.cancel()
+        await asyncio.gather(*tasks, return_exceptions=True)
+        for child in children:
+            child.send_signal(signal.SIGTERM)
+        for child in children:
+            try:
+                child.wait(timeout=15)
+            except subprocess.TimeoutExpired:
+                child.kill()
+        _say("up: services stopped")
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,11 @@
+"""Errors a handler raises on purpose. Their messages go to logs and the dead-letter topic,
+so they must name the problem without quoting patient data."""
+
+
+class InvalidEvent(Exception):
+    """The event is well-formed but can never be processed (e.g. an H&C number that fails its
+    check digit). It is dead-lettered at once, without retries, and nothing is written."""
+
+    def __init__(self, reason: str) -> None:
+        super().__init__(reason)
+        self.reason = reason

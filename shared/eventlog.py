@@ -1,0 +1,143 @@
+"""Reading carepath's topics as an operator or a Trust system would: every partition, no
+consumer group, decoded, with identifying and clinical fields masked for display."""
+
+import asyncio
+import json
+from collections.abc import Callable
+from dataclasses import dataclass
+from typing import Any, TypeVar
+
+from aiokafka import AIOKafkaConsumer, ConsumerRecord, TopicPartition
+
+from contracts import DEAD_LETTER, TOPICS, Envelope, Event
+from shared.codec import Undecodable, decode, headers_to_dict
+
+E = TypeVar("E", bound=Event)
+MASK = "•••"
+
+
+@dataclass(frozen=True)
+class LoggedEvent:
+    topic: str
+    partition: int
+    offset: int
+    headers: dict[str, str]
+    envelope: Envelope | None
+    event: Event | None
+    problem: str | None  # why it could not be decoded
+
+
+def masked(event: Event) -> dict[str, Any]:
+    """The event as JSON-ready data with every field marked sensitive replaced by a mask."""
+    data = event.model_dump(mode="json")
+    for name, info in type(event).model_fields.items():
+        if (info.json_schema_extra or {}).get("x-sensitive"):
+            data[name] = MASK
+    return data
+
+
+def one_line(logged: LoggedEvent) -> str:
+    where = f"{logged.topic}[{logged.partition}]@{logged.offset}"
+    if logged.topic.endswith(f".{DEAD_LETTER.name}"):
+        origin = logged.headers.get("dlq_original_topic", "?")
+        return (
+            f"{where} DEAD-LETTER from {origin}[{logged.headers.get('dlq_original_partition', '?')}]"
+            f"@{logged.headers.get('dlq_original_offset', '?')} by {logged.headers.get('dlq_consumer', '?')}: "
+            f"{logged.headers.get('dlq_reason', '?')}"
+        )
+    if logged.envelope is None or logged.event is None:
+        return f"{where} UNDECODABLE: {logged.problem}"
+    env = logged.envelope
+    return (
+        f"{env.time.isoformat(timespec='seconds')} {where} {env.type} subject={env.subject} "
+        f"source={env.source} {json.dumps(masked(logged.event), separators=(',', ':'))}"
+    )
+
+
+def to_logged(record: ConsumerRecord) -> LoggedEvent:
+    headers = headers_to_dict(record.headers)
+    envelope = event = problem = None
+    if not record.topic.endswith(f".{DEAD_LETTER.name}"):
+        try:
+            envelope, event = decode(headers, record.value)
+        except Undecodable as error:
+            problem = error.reason
+    return LoggedEvent(record.topic, record.partition, record.offset, headers, envelope, event, problem)
+
+
+class EventLog:
+    """Follows every carepath topic from the beginning (or the end) and keeps what it read."""
+
+    def __init__(self, bootstrap: str, prefix: str, *, from_beginning: bool = True) -> None:
+        self._consumer = AIOKafkaConsumer(bootstrap_servers=bootstrap, enable_auto_commit=False, group_id=None)
+        self._topics = [topic.full_name(prefix) for topic in TOPICS]
+        self._from_beginning = from_beginning
+        self.seen: list[LoggedEvent] = []
+        self._changed = asyncio.Condition()
+        self._task: asyncio.Task[None] | None = None
+
+    async def __aenter__(self) -> "EventLog":
+        await self._consumer.start()
+        partitions = [
+            TopicPartition(topic, partition)
+            for topic in self._topics
+            for partition in sorted(self._consumer.partitions_for_topic(topic) or ())
+        ]
+        self._consumer.assign(partitions)
+        if self._from_beginning:
+            await self._consumer.seek_to_beginning(*partitions)
+        else:
+            await self._consumer.seek_to_end(*partitions)
+        self._task = asyncio.create_task(self._read())
+        return self
+
+    async def __aexit__(self, *_: object) -> None:
+        if self._task:
+            self._task.cancel()
+            await asyncio.gather(self._task, return_exceptions=True)
+        await self._consumer.stop()
+
+    async def _read(self) -> None:
+        while True:
+            batches = await self._consumer.getmany(timeout_ms=500)
+            records = [record for batch in batches.values() for record in batch]
+            if records:
+                async with self._changed:
+                    self.seen.extend(to_logged(record) for record in records)
+                    self._changed.notify_all()
+
+    async def follow(self) -> Any:
+        """Yields each logged event as it arrives, starting with those already read."""
+        index = 0
+        while True:
+            async with self._changed:
+                await self._changed.wait_for(lambda: len(self.seen) > index)
+                new = self.seen[index:]
+            index += len(new)
+            for logged in new:
+                yield logged
+
+    def events(self, kind: type[E], where: Callable[[E], bool] = lambda _: True) -> list[E]:
+        return [logged.event for logged in self.seen if isinstance(logged.event, kind) and where(logged.event)]
+
+    def dead_letters(self) -> list[LoggedEvent]:
+        return [logged for logged in self.seen if logged.topic.endswith(f".{DEAD_LETTER.name}")]
+
+    async def caught_up(self, timeout_s: float = 30) -> None:
+        """Returns once everything that was on the topics when called has been read."""
+        partitions = list(self._consumer.assignment())
+        ends = await self._consumer.end_offsets(partitions)
+        async with asyncio.timeout(timeout_s):
+            while any(await self._consumer.position(tp) < end for tp, end in ends.items()):
+                await asyncio.sleep(0.1)
+
+    async def wait_for(self, kind: type[E], where: Callable[[E], bool] = lambda _: True, timeout_s: float = 30) -> E:
+        async with asyncio.timeout(timeout_s):
+            async with self._changed:
+                await self._changed.wait_for(lambda: bool(self.events(kind, where)))
+        return self.events(kind, where)[0]
+
+    async def wait_until(self, condition: Callable[[], bool], timeout_s: float = 30) -> None:
+        async with asyncio.timeout(timeout_s):
+            async with self._changed:
+                await self._changed.wait_for(condition)

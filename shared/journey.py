@@ -1,0 +1,125 @@
+"""One patient's journey fed in as the Trust's systems would feed it: the GP system refers,
+the HTCR clinician's app submits the assessment, the staff app records a visit, and the
+clinician's system decides the discharge. Each step waits for carepath's answer on its topics.
+
+Used by `carepath demo` (and so `make run`) and by the acceptance tests.
+"""
+
+from dataclasses import dataclass, field
+from datetime import UTC, datetime
+from uuid import UUID, uuid4
+
+from contracts import (
+    AssessmentCompleted,
+    AssessmentSubmitted,
+    DischargeDecided,
+    EpisodeClosed,
+    Pathway,
+    ReferralAccepted,
+    ReferralSource,
+    ReferralSubmitted,
+    Trust,
+    Urgency,
+    VisitCompleted,
+    VisitOutcomeRecorded,
+    VisitScheduled,
+    VisitStatus,
+)
+from shared.eventlog import EventLog
+from shared.trust import TrustSystem
+
+DEMO_HC_NUMBER = "943 476 5919"  # passes the modulus-11 check; not a real person's number
+DEMO_NAME = "Alex Demo-Patient"
+
+
+@dataclass
+class Patient:
+    hc_number: str = DEMO_HC_NUMBER
+    name: str = DEMO_NAME
+    trust: Trust = Trust.BELFAST
+    referral_id: str = field(default_factory=lambda: f"GP-{uuid4().hex[:12]}")
+    correlation_id: UUID = field(default_factory=uuid4)
+
+
+@dataclass
+class Journey:
+    """The Trust systems' side of one journey, one method per step."""
+
+    log: EventLog
+    gp: TrustSystem
+    clinician: TrustSystem
+    staff_app: TrustSystem
+    patient: Patient
+    timeout_s: float = 30
+
+    def referral(self) -> ReferralSubmitted:
+        return ReferralSubmitted(
+            referral_id=self.patient.referral_id,
+            trust=self.patient.trust,
+            source=ReferralSource.GP,
+            urgency=Urgency.VERY_URGENT,
+            hc_number=self.patient.hc_number,
+            patient_name=self.patient.name,
+            submitted_at=datetime.now(UTC),
+        )
+
+    async def refer(self) -> ReferralAccepted:
+        await self.gp.publish(self.referral(), correlation_id=self.patient.correlation_id)
+        return await self.log.wait_for(
+            ReferralAccepted, lambda e: e.referral_id == self.patient.referral_id, self.timeout_s
+        )
+
+    async def submit_assessment(self, accepted: ReferralAccepted) -> AssessmentSubmitted:
+        submitted = AssessmentSubmitted(
+            assessment_id=uuid4(),
+            patient_id=accepted.patient_id,
+            episode_id=accepted.episode_id,
+            outcome=Pathway.HOME_TREATMENT,
+            outcome_reason="Acute crisis; safe at home with daily visits and carer support.",
+            assessed_by="staff-0042",
+            assessed_at=datetime.now(UTC),
+        )
+        await self.clinician.publish(submitted, correlation_id=self.patient.correlation_id)
+        return submitted
+
+    async def assess(self, accepted: ReferralAccepted) -> VisitScheduled:
+        await self.submit_assessment(accepted)
+        await self.log.wait_for(AssessmentCompleted, lambda e: e.episode_id == accepted.episode_id, self.timeout_s)
+        return await self.log.wait_for(VisitScheduled, lambda e: e.episode_id == accepted.episode_id, self.timeout_s)
+
+    async def visit(self, visit: VisitScheduled) -> VisitCompleted:
+        outcome = VisitOutcomeRecorded(
+            visit_id=visit.visit_id,
+            patient_id=visit.patient_id,
+            episode_id=visit.episode_id,
+            status=VisitStatus.COMPLETED,
+            actual_minutes=55,
+            recorded_at=datetime.now(UTC),
+        )
+        await self.staff_app.publish(outcome, correlation_id=self.patient.correlation_id)
+        return await self.log.wait_for(VisitCompleted, lambda e: e.visit_id == visit.visit_id, self.timeout_s)
+
+    async def discharge(self, accepted: ReferralAccepted) -> EpisodeClosed:
+        decision = DischargeDecided(
+            patient_id=accepted.patient_id,
+            episode_id=accepted.episode_id,
+            decided_by="staff-0007",
+            reason="Crisis resolved; CMHT follow-up agreed with the patient.",
+            decided_at=datetime.now(UTC),
+        )
+        await self.clinician.publish(decision, correlation_id=self.patient.correlation_id)
+        return await self.log.wait_for(EpisodeClosed, lambda e: e.episode_id == accepted.episode_id, self.timeout_s)
+
+    async def run(self) -> EpisodeClosed:
+        accepted = await self.refer()
+        visit = await self.assess(accepted)
+        await self.visit(visit)
+        return await self.discharge(accepted)
+
+
+def trust_systems(bootstrap: str, prefix: str, trust: Trust = Trust.BELFAST) -> tuple[TrustSystem, TrustSystem, TrustSystem]:
+    return (
+        TrustSystem(bootstrap, prefix, f"/trust/{trust.value}/gp-system"),
+        TrustSystem(bootstrap, prefix, f"/trust/{trust.value}/htcr-clinical-system"),
+        TrustSystem(bootstrap, prefix, f"/trust/{trust.value}/staff-app"),
+    )

@@ -1,0 +1,59 @@
+"""Kafka clients as carepath uses them: an idempotent producer with acks=all, topics created
+explicitly, and readiness checks. Built here once so every service and the CLI agree."""
+
+import asyncio
+import time
+
+from aiokafka.admin import AIOKafkaAdminClient, NewTopic
+from aiokafka.errors import KafkaError, TopicAlreadyExistsError
+from faststream.kafka import KafkaBroker
+
+from contracts import TOPICS
+
+
+def make_broker(bootstrap: str, client_id: str, **options: object) -> KafkaBroker:
+    return KafkaBroker(
+        bootstrap,
+        client_id=client_id,
+        enable_idempotence=True,
+        acks="all",
+        **options,
+    )
+
+
+async def create_topics(bootstrap: str, prefix: str) -> list[str]:
+    """Creates every carepath topic that does not exist yet; returns the ones it created."""
+    admin = AIOKafkaAdminClient(bootstrap_servers=bootstrap, client_id="carepath-admin")
+    await admin.start()
+    try:
+        existing = set(await admin.list_topics())
+        wanted = [topic for topic in TOPICS if topic.full_name(prefix) not in existing]
+        created = []
+        for topic in wanted:
+            try:
+                await admin.create_topics(
+                    [NewTopic(topic.full_name(prefix), num_partitions=topic.partitions, replication_factor=1)]
+                )
+                created.append(topic.full_name(prefix))
+            except TopicAlreadyExistsError:
+                pass
+        return created
+    finally:
+        await admin.close()
+
+
+async def wait_for_kafka(bootstrap: str, timeout_s: float) -> None:
+    """Returns once an admin call to the broker succeeds; raises TimeoutError otherwise."""
+    deadline = time.monotonic() + timeout_s
+    while True:
+        admin = AIOKafkaAdminClient(bootstrap_servers=bootstrap, client_id="carepath-wait", request_timeout_ms=5000)
+        try:
+            await admin.start()
+            await admin.describe_cluster()
+            return
+        except (KafkaError, OSError) as error:
+            if time.monotonic() > deadline:
+                raise TimeoutError(f"Kafka at {bootstrap} did not answer within {timeout_s:.0f}s") from error
+        finally:
+            await admin.close()
+        await asyncio.sleep(1)

@@ -1,0 +1,119 @@
+"""The runtime every carepath service shares: connect, migrate, consume reliably, relay the
+outbox, and stop cleanly. A service supplies only its name, handlers and migrations."""
+
+import asyncio
+import signal
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import structlog
+from faststream.kafka.annotations import KafkaMessage
+from faststream.middlewares import AckPolicy
+
+from contracts import Event
+from shared import db
+from shared.clock import Clock, SystemClock
+from shared.consumer import Handler, ReliableConsumer, RetryPolicy
+from shared.kafka import make_broker
+from shared.logs import configure_logging
+from shared.outbox import OutboxRelay, PendingEvent
+from shared.settings import ServiceSettings
+
+log = structlog.get_logger(__name__)
+
+
+@dataclass
+class Service:
+    name: str
+    settings: ServiceSettings
+    handlers: Mapping[type[Event], Handler]
+    migrations: Path
+    clock: Clock = field(default_factory=SystemClock)
+
+    @property
+    def group(self) -> str:
+        return f"carepath-{self.name}"
+
+    async def run(self, stop: asyncio.Event | None = None) -> None:
+        stop = stop or _stop_on_signals()
+        settings = self.settings
+        pool = await db.create_pool(settings.database_url)
+        applied = await db.migrate(pool, [db.SHARED_MIGRATIONS, self.migrations])
+        if applied:
+            log.info("service.migrated", migrations=applied)
+        broker = make_broker(settings.kafka_bootstrap, self.group, logger=structlog.get_logger("faststream"))
+
+        async def publish(topic: str, key: bytes | None, value: bytes | None, headers: dict[str, str]) -> None:
+            await broker.publish(value or b"", topic, key=key, headers=headers)
+
+        async def send(event: PendingEvent) -> asyncio.Future:
+            return await broker.publish(
+                event.value,
+                f"{settings.topic_prefix}.{event.topic}",
+                key=event.key,
+                headers=event.headers,
+                correlation_id=event.headers.get("ce_correlationid"),
+                no_confirm=True,
+            )
+
+        consumer = ReliableConsumer(
+            group=self.group,
+            pool=pool,
+            handlers=self.handlers,
+            publish=publish,
+            topic_prefix=settings.topic_prefix,
+            clock=self.clock,
+            source=f"/carepath/{self.name}",
+            retry=RetryPolicy(settings.max_attempts, settings.retry_base_delay_s, settings.retry_max_delay_s),
+        )
+
+        @broker.subscriber(
+            *consumer.topics,
+            group_id=self.group,
+            auto_offset_reset="earliest",  # a new group reads everything, never just what comes next
+            ack_policy=AckPolicy.NACK_ON_ERROR,  # commit after processing; on error rewind and redeliver
+        )
+        async def on_message(message: KafkaMessage) -> None:
+            try:
+                await consumer.process(message.raw_message)
+            except Exception:
+                # Only infrastructure failures get here (the dead-letter topic unreachable):
+                # pause, then let the message be redelivered rather than lost.
+                log.exception("event.redelivering_after_failure")
+                await asyncio.sleep(1)
+                raise
+
+        relay = OutboxRelay(
+            pool, send, batch_size=settings.outbox_batch_size, poll_interval_s=settings.outbox_poll_interval_s
+        )
+        await broker.start()
+        relay_task = asyncio.create_task(relay.run(), name=f"{self.name}-outbox-relay")
+        log.info("service.started", topics=consumer.topics, group=self.group)
+        try:
+            stop_task = asyncio.create_task(stop.wait())
+            done, _ = await asyncio.wait({stop_task, relay_task}, return_when=asyncio.FIRST_COMPLETED)
+            if relay_task in done:
+                relay_task.result()  # the relay never returns on its own: surface why it stopped
+        finally:
+            log.info("service.stopping")
+            relay_task.cancel()
+            await asyncio.gather(relay_task, return_exceptions=True)
+            await broker.stop()
+            await pool.close()
+            log.info("service.stopped")
+
+
+def _stop_on_signals() -> asyncio.Event:
+    stop = asyncio.Event()
+    loop = asyncio.get_running_loop()
+    for sig in (signal.SIGINT, signal.SIGTERM):
+        loop.add_signal_handler(sig, stop.set)
+    return stop
+
+
+def main(service_factory: Callable[[], Service]) -> None:
+    """Entry point of `python -m services.<name>`: logging first, then run until signalled."""
+    service = service_factory()
+    configure_logging(service.name, service.settings.log_format)
+    asyncio.run(service.run())

@@ -1,0 +1,35 @@
+"""Settings every service shares; each service's settings.py extends this class.
+
+Read from `CAREPATH_*` environment variables; only a service's wiring function reads them.
+The defaults match what `make infra` starts on 127.0.0.1.
+"""
+
+from pydantic import Field
+from pydantic_settings import BaseSettings, SettingsConfigDict
+
+DEFAULT_BOOTSTRAP = "127.0.0.1:19092"
+DEFAULT_PG = "postgresql://carepath:carepath@127.0.0.1:15432"
+
+
+def database_url(service: str) -> str:
+    return f"{DEFAULT_PG}/carepath_{service}"
+
+
+class KafkaSettings(BaseSettings):
+    """What any carepath Kafka client needs: the CLI uses this alone."""
+
+    model_config = SettingsConfigDict(env_prefix="CAREPATH_", extra="ignore")
+
+    kafka_bootstrap: str = DEFAULT_BOOTSTRAP
+    topic_prefix: str = Field(default="carepath", pattern=r"^[A-Za-z0-9._-]+$")
+
+
+class ServiceSettings(KafkaSettings):
+    database_url: str
+    # Bounded retries of a failing handler before its message is dead-lettered.
+    max_attempts: int = Field(default=4, ge=1, le=20)
+    retry_base_delay_s: float = Field(default=0.2, gt=0)
+    retry_max_delay_s: float = Field(default=5.0, gt=0)
+    outbox_batch_size: int = Field(default=200, ge=1)
+    outbox_poll_interval_s: float = Field(default=1.0, gt=0)
+    log_format: str = Field(default="auto", pattern="^(auto|json|console)$")

@@ -1,0 +1,45 @@
+"""Publishing into carepath as an integrating Trust system does: a CloudEvents envelope in
+`ce_` headers, the event as JSON, an idempotent producer with acks=all."""
+
+from datetime import UTC, datetime
+from uuid import UUID, uuid4
+
+from aiokafka import AIOKafkaProducer
+
+from contracts import Envelope, Event
+from shared.codec import encode
+
+
+class TrustSystem:
+    def __init__(self, bootstrap: str, prefix: str, source: str) -> None:
+        self._producer = AIOKafkaProducer(bootstrap_servers=bootstrap, enable_idempotence=True, acks="all")
+        self._prefix = prefix
+        self.source = source
+
+    async def __aenter__(self) -> "TrustSystem":
+        await self._producer.start()
+        return self
+
+    async def __aexit__(self, *_: object) -> None:
+        await self._producer.stop()
+
+    async def publish(
+        self, event: Event, *, correlation_id: UUID | None = None, envelope: Envelope | None = None
+    ) -> Envelope:
+        envelope = envelope or Envelope(
+            id=uuid4(),
+            source=self.source,
+            type=event.cloudevents_type(),
+            time=datetime.now(UTC),
+            subject=event.key,
+            correlationid=correlation_id or uuid4(),
+        )
+        record = encode(event, envelope)
+        await self.publish_raw(event.topic.name, record.key, record.value, record.headers)
+        return envelope
+
+    async def publish_raw(self, topic: str, key: bytes | None, value: bytes, headers: dict[str, str]) -> None:
+        """Sends bytes as they are: how the tests play a faulty or hostile Trust system."""
+        await self._producer.send_and_wait(
+            f"{self._prefix}.{topic}", value, key=key, headers=[(name, text.encode()) for name, text in headers.items()]
+        )
