@@ -143,12 +143,16 @@ case "${1:-}" in
     kafka_up
     "$CAREPATH" --bootstrap "127.0.0.1:$KAFKA_PORT" topics create
     ;;
+  status)
+    # exit 0 when both are up: `make run` uses it to stop only what it started itself
+    kafka_pid >/dev/null && pg_isready -q -h 127.0.0.1 -p "$PG_PORT"
+    ;;
   down)
     kafka_down
     pg_down
     ;;
   *)
-    echo "usage: $0 up|down" >&2
+    echo "usage: $0 up|down|status" >&2
     exit 2
     ;;
 esac

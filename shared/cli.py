@@ -15,6 +15,7 @@ import signal
 import subprocess
 import sys
 import time
+from datetime import UTC, datetime
 from pathlib import Path
 
 from shared.eventlog import EventLog, one_line
@@ -22,6 +23,7 @@ from shared.journey import Journey, Patient, trust_systems
 from shared.kafka import create_topics, wait_for_kafka
 from shared.settings import KafkaSettings
 
+_EPOCH = datetime.min.replace(tzinfo=UTC)
 SERVICES = ("referral", "assessment", "scheduling", "discharge")
 
 
@@ -72,7 +74,7 @@ async def _tail(bootstrap: str, prefix: str, *, from_beginning: bool, once: bool
     async with EventLog(bootstrap, prefix, from_beginning=from_beginning) as log:
         if once:
             await log.caught_up()
-            for logged in log.seen:
+            for logged in sorted(log.seen, key=lambda logged: logged.envelope.time if logged.envelope else _EPOCH):
                 print(one_line(logged), flush=True)
             return
         async for logged in log.follow():
@@ -96,6 +98,11 @@ async def _demo(bootstrap: str, prefix: str) -> None:
         _say(f"demo: episode {closed.episode_id} closed, {time.monotonic() - started:.1f}s after the referral")
 
 
+def _report_failure(task: asyncio.Task[None]) -> None:
+    if not task.cancelled() and task.exception() is not None:
+        _say(f"demo: failed: {task.exception()!r}")
+
+
 def _say(text: str) -> None:
     print(f"\033[1m{text}\033[0m" if sys.stdout.isatty() else text, flush=True)
 
@@ -117,6 +124,7 @@ async def _up(bootstrap: str, prefix: str, *, demo: bool, logs: Path) -> None:
     tasks = [asyncio.create_task(_tail(bootstrap, prefix, from_beginning=False, once=False))]
     if demo:
         tasks.append(asyncio.create_task(_demo(bootstrap, prefix)))
+        tasks[-1].add_done_callback(_report_failure)
     try:
         while not stop.is_set():
             if any(child.poll() is not None for child in children):

@@ -7,7 +7,7 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any, TypeVar
 
-from aiokafka import AIOKafkaConsumer, ConsumerRecord, TopicPartition
+from aiokafka import AIOKafkaConsumer, ConsumerRecord
 
 from contracts import DEAD_LETTER, TOPICS, Envelope, Event
 from shared.codec import Undecodable, decode, headers_to_dict
@@ -50,7 +50,7 @@ def one_line(logged: LoggedEvent) -> str:
     env = logged.envelope
     return (
         f"{env.time.isoformat(timespec='seconds')} {where} {env.type} subject={env.subject} "
-        f"source={env.source} {json.dumps(masked(logged.event), separators=(',', ':'))}"
+        f"source={env.source} {json.dumps(masked(logged.event), separators=(',', ':'), ensure_ascii=False)}"
     )
 
 
@@ -69,25 +69,31 @@ class EventLog:
     """Follows every carepath topic from the beginning (or the end) and keeps what it read."""
 
     def __init__(self, bootstrap: str, prefix: str, *, from_beginning: bool = True) -> None:
-        self._consumer = AIOKafkaConsumer(bootstrap_servers=bootstrap, enable_auto_commit=False, group_id=None)
         self._topics = [topic.full_name(prefix) for topic in TOPICS]
-        self._from_beginning = from_beginning
+        # No consumer group: every partition is read, and nothing is committed.
+        self._consumer = AIOKafkaConsumer(
+            *self._topics,
+            bootstrap_servers=bootstrap,
+            group_id=None,
+            enable_auto_commit=False,
+            auto_offset_reset="earliest" if from_beginning else "latest",
+        )
         self.seen: list[LoggedEvent] = []
         self._changed = asyncio.Condition()
         self._task: asyncio.Task[None] | None = None
 
     async def __aenter__(self) -> "EventLog":
         await self._consumer.start()
-        partitions = [
-            TopicPartition(topic, partition)
-            for topic in self._topics
-            for partition in sorted(self._consumer.partitions_for_topic(topic) or ())
-        ]
-        self._consumer.assign(partitions)
-        if self._from_beginning:
-            await self._consumer.seek_to_beginning(*partitions)
-        else:
-            await self._consumer.seek_to_end(*partitions)
+        missing = set(self._topics) - await self._consumer.topics()
+        if missing:
+            await self._consumer.stop()
+            raise RuntimeError(f"topics missing (run `carepath topics create`): {', '.join(sorted(missing))}")
+        async with asyncio.timeout(30):
+            while len(self._consumer.assignment()) < sum(topic.partitions for topic in TOPICS):
+                await asyncio.sleep(0.05)
+        # Resolve every starting position now, so "latest" means "from the moment we entered".
+        for partition in self._consumer.assignment():
+            await self._consumer.position(partition)
         self._task = asyncio.create_task(self._read())
         return self
 
@@ -128,7 +134,10 @@ class EventLog:
         partitions = list(self._consumer.assignment())
         ends = await self._consumer.end_offsets(partitions)
         async with asyncio.timeout(timeout_s):
-            while any(await self._consumer.position(tp) < end for tp, end in ends.items()):
+            while True:
+                positions = {tp: await self._consumer.position(tp) for tp in ends}
+                if all(positions[tp] >= end for tp, end in ends.items()):
+                    return
                 await asyncio.sleep(0.1)
 
     async def wait_for(self, kind: type[E], where: Callable[[E], bool] = lambda _: True, timeout_s: float = 30) -> E:

@@ -2,6 +2,7 @@
 outbox, and stop cleanly. A service supplies only its name, handlers and migrations."""
 
 import asyncio
+import logging
 import signal
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
@@ -42,7 +43,7 @@ class Service:
         applied = await db.migrate(pool, [db.SHARED_MIGRATIONS, self.migrations])
         if applied:
             log.info("service.migrated", migrations=applied)
-        broker = make_broker(settings.kafka_bootstrap, self.group, logger=structlog.get_logger("faststream"))
+        broker = make_broker(settings.kafka_bootstrap, self.group, logger=logging.getLogger("faststream.carepath"))
 
         async def publish(topic: str, key: bytes | None, value: bytes | None, headers: dict[str, str]) -> None:
             await broker.publish(value or b"", topic, key=key, headers=headers)

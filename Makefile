@@ -1,0 +1,39 @@
+# carepath: `make run` runs the system with a demo journey; `make test` runs the whole suite.
+# Both set everything up first: the virtual environment, Kafka and PostgreSQL (no Docker).
+
+PYTHON ?= $(shell command -v python3.11 || command -v python3)
+VENV   := .venv
+BIN    := $(VENV)/bin
+STAMP  := $(VENV)/.installed-$(shell cat pyproject.toml | cksum | cut -d' ' -f1)
+
+.PHONY: setup infra infra-down run test test-unit schemas schemas-check clean
+
+setup: $(STAMP)
+
+$(STAMP): pyproject.toml
+	@$(PYTHON) -c 'import sys; sys.exit(sys.version_info[:2] != (3, 11) and "carepath needs Python 3.11")'
+	$(PYTHON) -m venv $(VENV)
+	$(BIN)/pip install --quiet --upgrade pip
+	$(BIN)/pip install --quiet -e '.[dev]'
+	@rm -f $(VENV)/.installed-* && touch $@
+
+infra: setup  ## start Kafka (KRaft) and PostgreSQL on 127.0.0.1; idempotent
+	@bash infra/infra.sh up
+
+infra-down:  ## stop what `make infra` started
+	@bash infra/infra.sh down
+
+run: setup  ## run the four services, feed one demo journey, show the event log; Ctrl-C stops
+	@bash infra/run.sh
+
+test: infra  ## the whole suite: unit tests, then acceptance tests on the real broker and databases
+	$(BIN)/pytest
+
+test-unit: setup  ## only the tests that need no broker and no database
+	$(BIN)/pytest tests/unit
+
+schemas: setup  ## write contracts/schemas/*.json from the event models
+	$(BIN)/python -m contracts.generate
+
+clean: infra-down
+	rm -rf $(VENV) .cache

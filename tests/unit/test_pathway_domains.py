@@ -1,0 +1,121 @@
+"""Assessment, scheduling and discharge rules, without broker or database."""
+
+from datetime import UTC, datetime, timedelta
+from uuid import uuid4
+from zoneinfo import ZoneInfo
+
+import pytest
+
+from contracts import (
+    AssessmentCompleted,
+    AssessmentSubmitted,
+    DischargeDecided,
+    Pathway,
+    VisitOutcomeRecorded,
+    VisitStatus,
+)
+from services.assessment import domain as assessment
+from services.discharge import domain as discharge
+from services.scheduling import domain as scheduling
+from shared.errors import InvalidEvent
+from tests.factories import NOW
+
+BELFAST = ZoneInfo("Europe/Belfast")
+PATIENT, EPISODE = uuid4(), uuid4()
+
+
+def submitted(outcome: Pathway = Pathway.HOME_TREATMENT, patient=PATIENT) -> AssessmentSubmitted:
+    return AssessmentSubmitted(
+        assessment_id=uuid4(),
+        patient_id=patient,
+        episode_id=EPISODE,
+        outcome=outcome,
+        outcome_reason="clinical text",
+        assessed_by="staff-1",
+        assessed_at=NOW,
+    )
+
+
+def completed(outcome: Pathway = Pathway.HOME_TREATMENT, at: datetime = NOW) -> AssessmentCompleted:
+    return AssessmentCompleted(
+        assessment_id=uuid4(), patient_id=PATIENT, episode_id=EPISODE, outcome=outcome, assessed_at=at
+    )
+
+
+def test_a_completed_assessment_carries_the_pathway_but_not_the_clinical_reason() -> None:
+    """The recorded outcome travels on; the clinician's free text stays in the assessment service."""
+    event = assessment.complete(submitted(), assessment.KnownEpisode(EPISODE, PATIENT))
+    assert event.outcome is Pathway.HOME_TREATMENT
+    assert "clinical text" not in event.model_dump_json()
+
+
+def test_an_assessment_for_another_patients_episode_is_refused() -> None:
+    """An episode id that belongs to someone else is never attached to this patient."""
+    with pytest.raises(InvalidEvent):
+        assessment.complete(submitted(patient=uuid4()), assessment.KnownEpisode(EPISODE, PATIENT))
+
+
+def test_home_treatment_gets_a_first_visit_next_day_in_a_one_hour_window() -> None:
+    """The first visit is arranged the day before, 10:00-11:00 local time, at most one hour wide."""
+    visit = scheduling.first_visit(completed(at=datetime(2026, 6, 1, 22, 30, tzinfo=UTC)), uuid4(), BELFAST)
+    assert visit is not None
+    local = visit.window_start.astimezone(BELFAST)
+    assert (local.date().isoformat(), local.hour) == ("2026-06-02", 10)  # 23:30 BST on the 1st
+    assert visit.window_end - visit.window_start == timedelta(hours=1)
+
+
+@pytest.mark.parametrize("outcome", [p for p in Pathway if p is not Pathway.HOME_TREATMENT])
+def test_other_pathways_get_no_home_visit(outcome: Pathway) -> None:
+    """Only home treatment is scheduled by the home treatment team."""
+    assert scheduling.first_visit(completed(outcome), uuid4(), BELFAST) is None
+
+
+def outcome_for(visit: scheduling.Visit, status: VisitStatus = VisitStatus.COMPLETED) -> VisitOutcomeRecorded:
+    return VisitOutcomeRecorded(
+        visit_id=visit.visit_id,
+        patient_id=visit.patient_id,
+        episode_id=visit.episode_id,
+        status=status,
+        actual_minutes=50,
+        recorded_at=NOW,
+    )
+
+
+def test_a_completed_visit_is_recorded_once() -> None:
+    """The first completed outcome completes the visit; a repeat changes nothing."""
+    visit = scheduling.Visit(uuid4(), PATIENT, EPISODE, status=None)
+    assert [e.actual_minutes for e in scheduling.record_outcome(visit, outcome_for(visit))] == [50]
+    done = scheduling.Visit(visit.visit_id, PATIENT, EPISODE, status=VisitStatus.COMPLETED)
+    assert scheduling.record_outcome(done, outcome_for(done)) == []
+
+
+def test_an_outcome_for_an_unknown_visit_is_refused() -> None:
+    """The staff app cannot record an outcome for a visit that was never scheduled."""
+    ghost = scheduling.Visit(uuid4(), PATIENT, EPISODE, status=None)
+    with pytest.raises(InvalidEvent):
+        scheduling.record_outcome(None, outcome_for(ghost))
+
+
+def decision() -> DischargeDecided:
+    return DischargeDecided(
+        patient_id=PATIENT, episode_id=EPISODE, decided_by="staff-7", reason="clinical text", decided_at=NOW
+    )
+
+
+def test_a_discharge_closes_an_open_episode_with_its_visit_count() -> None:
+    """Closing reports how many visits the episode had."""
+    episode = discharge.Episode(EPISODE, PATIENT, visits_completed=3, closed_at=None)
+    [closed] = discharge.close(episode, decision(), NOW)
+    assert (closed.episode_id, closed.visits_completed, closed.closed_at) == (EPISODE, 3, NOW)
+
+
+def test_a_closed_episode_is_not_closed_twice() -> None:
+    """A repeated discharge decision emits nothing."""
+    episode = discharge.Episode(EPISODE, PATIENT, visits_completed=3, closed_at=NOW)
+    assert discharge.close(episode, decision(), NOW) == []
+
+
+def test_a_discharge_for_an_unknown_episode_is_refused() -> None:
+    """Nobody can be discharged from an episode the discharge service never saw open."""
+    with pytest.raises(InvalidEvent):
+        discharge.close(None, decision(), NOW)
