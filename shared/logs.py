@@ -64,6 +64,10 @@ def configure_logging(service: str, log_format: str = "auto", level: int = loggi
     root = logging.getLogger()
     root.handlers[:] = [handler]
     root.setLevel(level)
+    # FastStream gives its own logger a coloured stdout handler at import; route it through ours.
+    faststream = logging.getLogger("faststream")
+    faststream.handlers.clear()
+    faststream.propagate = True
     # aiokafka is chatty at INFO about every rebalance step; warnings still come through.
     logging.getLogger("aiokafka").setLevel(logging.WARNING)
     structlog.contextvars.clear_contextvars()

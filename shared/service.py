@@ -7,9 +7,11 @@ import signal
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import Any
 
 import structlog
 from faststream.kafka.annotations import KafkaMessage
+from faststream.message import StreamMessage
 from faststream.middlewares import AckPolicy
 
 from contracts import Event
@@ -43,7 +45,7 @@ class Service:
         applied = await db.migrate(pool, [db.SHARED_MIGRATIONS, self.migrations])
         if applied:
             log.info("service.migrated", migrations=applied)
-        broker = make_broker(settings.kafka_bootstrap, self.group, logger=logging.getLogger("faststream.carepath"))
+        broker = make_broker(settings.kafka_bootstrap, self.group, logger=logging.getLogger("carepath.broker"))
 
         async def publish(topic: str, key: bytes | None, value: bytes | None, headers: dict[str, str]) -> None:
             await broker.publish(value or b"", topic, key=key, headers=headers)
@@ -74,6 +76,7 @@ class Service:
             group_id=self.group,
             auto_offset_reset="earliest",  # a new group reads everything, never just what comes next
             ack_policy=AckPolicy.NACK_ON_ERROR,  # commit after processing; on error rewind and redeliver
+            decoder=_raw_body,  # decoding is ours, so a poison message is dead-lettered, not retried forever
         )
         async def on_message(message: KafkaMessage) -> None:
             try:
@@ -103,6 +106,10 @@ class Service:
             await broker.stop()
             await pool.close()
             log.info("service.stopped")
+
+
+async def _raw_body(message: StreamMessage[Any]) -> bytes:
+    return message.body
 
 
 def _stop_on_signals() -> asyncio.Event:

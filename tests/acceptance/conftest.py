@@ -1,0 +1,79 @@
+"""Acceptance tests run against the real Kafka broker and PostgreSQL that `make infra` starts.
+
+Each test session gets its own topic prefix and its own four databases, so it never reads
+another run's events, and `make run` can share the same broker.
+"""
+
+import os
+from collections.abc import AsyncIterator
+from pathlib import Path
+from uuid import uuid4
+
+import pytest
+
+from shared.eventlog import EventLog
+from shared.journey import Journey, Patient, trust_systems
+from shared.kafka import create_topics, wait_for_kafka
+from shared.settings import DEFAULT_BOOTSTRAP, DEFAULT_PG
+from tests.acceptance.deployment import (
+    SERVICE_FACTORIES,
+    Deployment,
+    ServiceProcess,
+    create_databases,
+    drop_databases,
+    service_env,
+)
+from tests.factories import new_hc_number
+
+BOOTSTRAP = os.environ.get("CAREPATH_KAFKA_BOOTSTRAP", DEFAULT_BOOTSTRAP)
+PG_SERVER = os.environ.get("CAREPATH_TEST_PG_SERVER", DEFAULT_PG)
+
+
+def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
+    here = Path(__file__).parent
+    for item in items:
+        if here in Path(item.fspath).parents:
+            item.add_marker(pytest.mark.acceptance)
+
+
+@pytest.fixture(scope="session")
+async def deployment(tmp_path_factory: pytest.TempPathFactory) -> AsyncIterator[Deployment]:
+    try:
+        await wait_for_kafka(BOOTSTRAP, timeout_s=20)
+    except TimeoutError as error:
+        pytest.fail(f"{error}: start the infrastructure with `make infra` (make test does it for you)")
+    run = uuid4().hex[:8]
+    prefix = f"test-{run}"
+    await create_topics(BOOTSTRAP, prefix)
+    databases = {name: f"carepath_test_{run}_{name}" for name in SERVICE_FACTORIES}
+    await create_databases(PG_SERVER, list(databases.values()))
+    urls = {name: f"{PG_SERVER}/{db}" for name, db in databases.items()}
+    logs = tmp_path_factory.mktemp("service-logs")
+    services = {
+        name: ServiceProcess(name, service_env(name, BOOTSTRAP, prefix, urls[name]), logs / f"{name}.log")
+        for name in SERVICE_FACTORIES
+    }
+    async with EventLog(BOOTSTRAP, prefix) as log:
+        deployed = Deployment(BOOTSTRAP, prefix, urls, services, log)
+        for service in services.values():
+            service.start()
+        try:
+            yield deployed
+        finally:
+            await deployed.close()
+    await drop_databases(PG_SERVER, list(databases.values()))
+
+
+@pytest.fixture
+def patient(deployment: Deployment) -> Patient:
+    """A fresh patient per test, with a valid H&C number and a distinctive name."""
+    fresh = Patient(hc_number=new_hc_number(), name=f"Testname-{uuid4().hex[:8]} Surname")
+    deployment.patients.append(fresh)
+    return fresh
+
+
+@pytest.fixture
+async def journey(deployment: Deployment, patient: Patient) -> AsyncIterator[Journey]:
+    gp, clinician, staff_app = trust_systems(deployment.bootstrap, deployment.prefix)
+    async with gp, clinician, staff_app:
+        yield Journey(deployment.log, gp, clinician, staff_app, patient, timeout_s=60)

@@ -1,0 +1,170 @@
+"""A whole carepath deployment for the acceptance tests: the four services as real processes
+on the real Kafka broker and PostgreSQL, isolated by a topic prefix and databases of their own."""
+
+import asyncio
+import os
+import signal
+import subprocess
+import sys
+import time
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import asyncpg
+from aiokafka import AIOKafkaConsumer, TopicPartition
+from aiokafka.admin import AIOKafkaAdminClient
+
+from services.assessment.app import create_service as assessment
+from services.discharge.app import create_service as discharge
+from services.referral.app import create_service as referral
+from services.scheduling.app import create_service as scheduling
+from shared.eventlog import EventLog
+from shared.journey import Patient
+
+SERVICE_FACTORIES = {"referral": referral, "assessment": assessment, "scheduling": scheduling, "discharge": discharge}
+ROOT = Path(__file__).resolve().parents[2]
+
+
+@dataclass
+class ServiceProcess:
+    """One service running as `python -m services.<name>`, its output appended to a log file."""
+
+    name: str
+    env: dict[str, str]
+    log_path: Path
+    process: subprocess.Popen[bytes] | None = None
+
+    def start(self, **extra_env: str) -> None:
+        assert self.process is None or self.process.poll() is not None, f"{self.name} is already running"
+        with open(self.log_path, "ab") as log:
+            self.process = subprocess.Popen(
+                [sys.executable, "-m", f"services.{self.name}"],
+                env={**self.env, **extra_env},
+                stdout=log,
+                stderr=subprocess.STDOUT,
+                cwd=ROOT,
+            )
+
+    def kill(self) -> None:
+        """SIGKILL: no chance to commit, flush or close anything."""
+        assert self.process is not None
+        self.process.send_signal(signal.SIGKILL)
+        self.process.wait(timeout=10)
+
+    async def exited(self, timeout_s: float = 60) -> int:
+        assert self.process is not None
+        deadline = time.monotonic() + timeout_s
+        while self.process.poll() is None:
+            if time.monotonic() > deadline:
+                raise TimeoutError(f"{self.name} still running after {timeout_s}s")
+            await asyncio.sleep(0.1)
+        return self.process.returncode
+
+    def stop(self) -> None:
+        if self.process and self.process.poll() is None:
+            self.process.terminate()
+            try:
+                self.process.wait(timeout=20)
+            except subprocess.TimeoutExpired:
+                self.process.kill()
+
+
+@dataclass
+class Deployment:
+    bootstrap: str
+    prefix: str
+    databases: dict[str, str]
+    services: dict[str, ServiceProcess]
+    log: EventLog
+    pools: dict[str, asyncpg.Pool] = field(default_factory=dict)
+    patients: list[Patient] = field(default_factory=list)  # everyone the tests sent in
+
+    async def query(self, service: str, sql: str, *args: object) -> list[asyncpg.Record]:
+        if service not in self.pools:
+            self.pools[service] = await asyncpg.create_pool(self.databases[service], min_size=1, max_size=2)
+        return await self.pools[service].fetch(sql, *args)
+
+    def topics_of(self, service: str) -> list[str]:
+        handlers = SERVICE_FACTORIES[service]().handlers
+        return sorted({cls.topic.full_name(self.prefix) for cls in handlers})
+
+    async def settled(self, timeout_s: float = 60) -> None:
+        """Waits until every running service has consumed and committed everything on its topics
+        and published everything in its outbox: only then is an absence meaningful."""
+        running = [name for name, svc in self.services.items() if svc.process and svc.process.poll() is None]
+        deadline = time.monotonic() + timeout_s
+        quiet_checks = 0
+        while quiet_checks < 2:  # twice in a row: processing the last event may emit another
+            if time.monotonic() > deadline:
+                raise TimeoutError("the deployment did not settle")
+            quiet = all([await self._outbox_empty(name) for name in running]) and all(
+                [await self._caught_up(name) for name in running]
+            )
+            quiet_checks = quiet_checks + 1 if quiet else 0
+            await asyncio.sleep(0.3)
+
+    async def _outbox_empty(self, service: str) -> bool:
+        rows = await self.query(service, "SELECT count(*) AS n FROM outbox WHERE published_at IS NULL")
+        return rows[0]["n"] == 0
+
+    async def _caught_up(self, service: str) -> bool:
+        admin = AIOKafkaAdminClient(bootstrap_servers=self.bootstrap)
+        consumer = AIOKafkaConsumer(bootstrap_servers=self.bootstrap, group_id=None, enable_auto_commit=False)
+        await admin.start()
+        await consumer.start()
+        try:
+            committed = await admin.list_consumer_group_offsets(f"carepath-{service}")
+            partitions = [
+                TopicPartition(topic, p)
+                for topic in self.topics_of(service)
+                for p in range(6)
+            ]
+            ends = await consumer.end_offsets(partitions)
+            return all(
+                end == 0 or (tp in committed and committed[tp].offset >= end) for tp, end in ends.items()
+            )
+        finally:
+            await consumer.stop()
+            await admin.close()
+
+    def log_text(self) -> str:
+        return "".join(svc.log_path.read_text(errors="replace") for svc in self.services.values() if svc.log_path.exists())
+
+    async def close(self) -> None:
+        for svc in self.services.values():
+            svc.stop()
+        for pool in self.pools.values():
+            await pool.close()
+
+
+async def create_databases(server_url: str, names: Sequence[str]) -> None:
+    conn = await asyncpg.connect(f"{server_url}/postgres")
+    try:
+        for name in names:
+            await conn.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+            await conn.execute(f'CREATE DATABASE "{name}"')
+    finally:
+        await conn.close()
+
+
+async def drop_databases(server_url: str, names: Sequence[str]) -> None:
+    conn = await asyncpg.connect(f"{server_url}/postgres")
+    try:
+        for name in names:
+            await conn.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+    finally:
+        await conn.close()
+
+
+def service_env(service: str, bootstrap: str, prefix: str, database_url: str) -> dict[str, str]:
+    return {
+        **os.environ,
+        "CAREPATH_KAFKA_BOOTSTRAP": bootstrap,
+        "CAREPATH_TOPIC_PREFIX": prefix,
+        "CAREPATH_DATABASE_URL": database_url,
+        "CAREPATH_LOG_FORMAT": "json",
+        "CAREPATH_RETRY_BASE_DELAY_S": "0.05",
+        "CAREPATH_OUTBOX_POLL_INTERVAL_S": "0.5",
+        "PYTHONUNBUFFERED": "1",
+    }
