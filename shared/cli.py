@@ -5,6 +5,7 @@
   carepath demo            feed one demo patient journey in, as the Trust's systems would
   carepath topics create   create carepath's topics (make infra does this)
   carepath wait-kafka      wait until the broker answers an admin call
+  carepath health          exit 0 while a service's heartbeat is fresh
 """
 
 import argparse
@@ -45,14 +46,26 @@ def main(argv: list[str] | None = None) -> None:
     commands.add_parser("demo", help="feed one demo patient journey in")
     topics = commands.add_parser("topics", help="manage topics")
     topics.add_argument("action", choices=["create"])
+    health = commands.add_parser("health", help="exit 0 if a service's heartbeat is fresh (Docker health check)")
+    health.add_argument("--file", default="/tmp/carepath.heartbeat")
+    health.add_argument("--max-age", type=float, default=30, help="seconds")
     wait = commands.add_parser("wait-kafka", help="wait until Kafka answers")
     wait.add_argument("--timeout", type=float, default=60)
 
     args = parser.parse_args(argv)
+    if args.command == "health":
+        sys.exit(0 if _heartbeat_age(Path(args.file)) <= args.max_age else 1)
     try:
         asyncio.run(_run(args))
     except KeyboardInterrupt:
         pass
+
+
+def _heartbeat_age(path: Path) -> float:
+    try:
+        return time.time() - path.stat().st_mtime
+    except FileNotFoundError:
+        return float("inf")
 
 
 async def _run(args: argparse.Namespace) -> None:

@@ -9,7 +9,9 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+import asyncpg
 import structlog
+from faststream.kafka import KafkaBroker
 from faststream.kafka.annotations import KafkaMessage
 from faststream.message import StreamMessage
 from faststream.middlewares import AckPolicy
@@ -93,6 +95,7 @@ class Service:
         )
         await broker.start()
         relay_task = asyncio.create_task(relay.run(), name=f"{self.name}-outbox-relay")
+        heartbeat_task = asyncio.create_task(_heartbeat(pool, broker, settings), name=f"{self.name}-heartbeat")
         log.info("service.started", topics=consumer.topics, group=self.group)
         try:
             stop_task = asyncio.create_task(stop.wait())
@@ -102,10 +105,23 @@ class Service:
         finally:
             log.info("service.stopping")
             relay_task.cancel()
-            await asyncio.gather(relay_task, return_exceptions=True)
+            heartbeat_task.cancel()
+            await asyncio.gather(relay_task, heartbeat_task, return_exceptions=True)
             await broker.stop()
             await pool.close()
             log.info("service.stopped")
+
+
+async def _heartbeat(pool: asyncpg.Pool, broker: KafkaBroker, settings: ServiceSettings) -> None:
+    beat = Path(settings.heartbeat_file)
+    while True:
+        try:
+            await pool.fetchval("SELECT 1")
+            if await broker.ping(timeout=settings.heartbeat_interval_s):
+                beat.touch()
+        except Exception as error:  # noqa: BLE001 - an unhealthy dependency just skips the beat
+            log.warning("service.unhealthy", error=type(error).__name__)
+        await asyncio.sleep(settings.heartbeat_interval_s)
 
 
 async def _raw_body(message: StreamMessage[Any]) -> bytes:

@@ -33,3 +33,6 @@ class ServiceSettings(KafkaSettings):
     outbox_batch_size: int = Field(default=200, ge=1)
     outbox_poll_interval_s: float = Field(default=1.0, gt=0)
     log_format: str = Field(default="auto", pattern="^(auto|json|console)$")
+    # Touched while the database and the broker answer; `carepath health` reads it (Docker health checks).
+    heartbeat_file: str = "/tmp/carepath.heartbeat"
+    heartbeat_interval_s: float = Field(default=5.0, gt=0)
