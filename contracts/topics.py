@@ -14,18 +14,22 @@ class Topic:
     name: str
     description: str
     partitions: int = 6
+    # Published by Trust systems rather than by carepath: an event type carepath does not know
+    # is bad input there (dead-lettered), but on carepath's own topics it may simply be newer
+    # than the reader (skipped, so producers can add event types without breaking consumers).
+    inbound: bool = False
 
     def full_name(self, prefix: str) -> str:
         return f"{prefix}.{self.name}"
 
 
-REFERRAL_INBOUND = Topic("referral.inbound", "Referrals published by Trust systems (GP, ED, CMHT, wards).")
+REFERRAL_INBOUND = Topic("referral.inbound", "Referrals published by Trust systems (GP, ED, CMHT, wards).", inbound=True)
 REFERRAL_EVENTS = Topic("referral.events", "What the referral service decided about each referral.")
-ASSESSMENT_INBOUND = Topic("assessment.inbound", "Assessments submitted by clinicians' systems.")
+ASSESSMENT_INBOUND = Topic("assessment.inbound", "Assessments submitted by clinicians' systems.", inbound=True)
 ASSESSMENT_EVENTS = Topic("assessment.events", "Assessments recorded and their outcome (the pathway).")
 SCHEDULING_EVENTS = Topic("scheduling.events", "Visits planned and completed by the scheduling service.")
-VISIT_OUTCOMES = Topic("visit.outcomes", "Visit outcomes published by the staff mobile app.")
-DISCHARGE_INBOUND = Topic("discharge.inbound", "Discharge decisions published by clinicians' systems.")
+VISIT_OUTCOMES = Topic("visit.outcomes", "Visit outcomes published by the staff mobile app.", inbound=True)
+DISCHARGE_INBOUND = Topic("discharge.inbound", "Discharge decisions published by clinicians' systems.", inbound=True)
 DISCHARGE_EVENTS = Topic("discharge.events", "Episodes closed by the discharge service.")
 DEAD_LETTER = Topic(
     "deadletter",

@@ -35,7 +35,7 @@ kafka_fetch() {
   command -v mvn >/dev/null || apt_install maven
   say "fetching Apache Kafka $KAFKA_VERSION jars from Maven Central"
   rm -rf "$KAFKA_LIBS.partial"
-  mvn -B -q -f "$ROOT/infra/kafka/pom.xml" dependency:copy-dependencies \
+  mvn -B -q -Dstyle.color=never -f "$ROOT/infra/kafka/pom.xml" dependency:copy-dependencies \
     -DincludeScope=runtime -DoutputDirectory="$KAFKA_LIBS.partial"
   rm -rf "$KAFKA_LIBS" && mv "$KAFKA_LIBS.partial" "$KAFKA_LIBS"
   touch "$KAFKA_LIBS/.complete"

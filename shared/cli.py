@@ -11,6 +11,7 @@
 import argparse
 import asyncio
 import contextlib
+import logging
 import os
 import signal
 import subprocess
@@ -53,6 +54,9 @@ def main(argv: list[str] | None = None) -> None:
     wait.add_argument("--timeout", type=float, default=60)
 
     args = parser.parse_args(argv)
+    # Library chatter (aiokafka retrying a connection) is not for the operator's screen.
+    logging.basicConfig(level=logging.ERROR)
+    logging.getLogger("aiokafka").setLevel(logging.CRITICAL)
     if args.command == "health":
         sys.exit(0 if _heartbeat_age(Path(args.file)) <= args.max_age else 1)
     try:
@@ -108,7 +112,7 @@ async def _demo(bootstrap: str, prefix: str) -> None:
         await journey.visit(visit)
         _say("demo: clinician decides discharge")
         closed = await journey.discharge(accepted)
-        _say(f"demo: episode {closed.episode_id} closed, {time.monotonic() - started:.1f}s after the referral")
+        _say(f"demo: episode {closed.episode_id} closed by the discharge service, {time.monotonic() - started:.1f}s after the demo started")
 
 
 def _report_failure(task: asyncio.Task[None]) -> None:

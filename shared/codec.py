@@ -26,6 +26,10 @@ class Undecodable(Exception):
         self.reason = reason
 
 
+class UnknownEventType(Undecodable):
+    """A `ce_type` carepath does not know: bad input from outside, or a newer carepath event."""
+
+
 @dataclass(frozen=True)
 class KafkaRecord:
     key: bytes
@@ -69,7 +73,7 @@ def decode(headers: dict[str, str], value: bytes | None) -> tuple[Envelope, Even
         raise Undecodable(f"invalid CloudEvents headers: {describe(error)}") from None
     cls = event_class(envelope.type)
     if cls is None:
-        raise Undecodable("unknown event type (see contracts/schemas for the types carepath accepts)")
+        raise UnknownEventType("unknown event type (see contracts/schemas for the types carepath accepts)")
     try:
         payload = json.loads(value or b"")
     except (json.JSONDecodeError, UnicodeDecodeError) as error:

@@ -2,7 +2,8 @@
 
 For each Kafka record, in order:
 1. decode the CloudEvents envelope and validate the event; a record that cannot be decoded
-   goes to the dead-letter topic at once;
+   goes to the dead-letter topic at once (an unknown event type only on a topic Trust systems
+   publish to: on carepath's own topics it is a newer event this reader may skip);
 2. in one PostgreSQL transaction, claim the event id in the inbox (a duplicate is skipped),
    then run the handler, which changes state and queues events in the outbox;
 3. on failure retry with exponential backoff, a bounded number of times, then dead-letter;
@@ -24,7 +25,7 @@ from aiokafka import ConsumerRecord
 from contracts import DEAD_LETTER, Envelope, Event
 from shared import inbox, outbox
 from shared.clock import Clock
-from shared.codec import Undecodable, decode, headers_to_dict
+from shared.codec import Undecodable, UnknownEventType, decode, headers_to_dict
 from shared.errors import InvalidEvent
 from shared.failpoints import failpoint
 
@@ -88,6 +89,7 @@ class ReliableConsumer:
         self._publish = publish
         self._topic_prefix = topic_prefix
         self._dead_letter_topic = DEAD_LETTER.full_name(topic_prefix)
+        self._inbound_topics = {cls.topic.full_name(topic_prefix) for cls in handlers if cls.topic.inbound}
         self._clock = clock
         self._source = source
         self._retry = retry
@@ -100,6 +102,12 @@ class ReliableConsumer:
         origin = {"topic": record.topic, "partition": record.partition, "offset": record.offset}
         try:
             envelope, event = decode(headers_to_dict(record.headers), record.value)
+        except UnknownEventType as error:
+            if record.topic in self._inbound_topics:
+                await self._dead_letter(record, error.reason)
+            else:
+                log.warning("event.unknown_type_skipped", **origin)
+            return
         except Undecodable as error:
             await self._dead_letter(record, error.reason)
             return

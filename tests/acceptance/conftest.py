@@ -19,8 +19,7 @@ from tests.acceptance.deployment import (
     SERVICE_FACTORIES,
     Deployment,
     ServiceProcess,
-    create_databases,
-    drop_databases,
+    recreate_databases,
     service_env,
 )
 from tests.factories import new_hc_number
@@ -46,7 +45,7 @@ async def deployment(tmp_path_factory: pytest.TempPathFactory) -> AsyncIterator[
     prefix = f"test-{run}"
     await create_topics(BOOTSTRAP, prefix)
     databases = {name: f"carepath_test_{run}_{name}" for name in SERVICE_FACTORIES}
-    await create_databases(PG_SERVER, list(databases.values()))
+    await recreate_databases(PG_SERVER, list(databases.values()))
     urls = {name: f"{PG_SERVER}/{db}" for name, db in databases.items()}
     logs = tmp_path_factory.mktemp("service-logs")
     services = {
@@ -61,7 +60,7 @@ async def deployment(tmp_path_factory: pytest.TempPathFactory) -> AsyncIterator[
             yield deployed
         finally:
             await deployed.close()
-    await drop_databases(PG_SERVER, list(databases.values()))
+    await recreate_databases(PG_SERVER, list(databases.values()), create=False)
 
 
 @pytest.fixture

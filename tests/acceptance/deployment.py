@@ -138,21 +138,14 @@ class Deployment:
             await pool.close()
 
 
-async def create_databases(server_url: str, names: Sequence[str]) -> None:
+async def recreate_databases(server_url: str, names: Sequence[str], *, create: bool = True) -> None:
+    """Drops each database if present, then (with `create`) makes it anew and empty."""
     conn = await asyncpg.connect(f"{server_url}/postgres")
     try:
         for name in names:
             await conn.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
-            await conn.execute(f'CREATE DATABASE "{name}"')
-    finally:
-        await conn.close()
-
-
-async def drop_databases(server_url: str, names: Sequence[str]) -> None:
-    conn = await asyncpg.connect(f"{server_url}/postgres")
-    try:
-        for name in names:
-            await conn.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+            if create:
+                await conn.execute(f'CREATE DATABASE "{name}"')
     finally:
         await conn.close()
 

@@ -132,6 +132,24 @@ async def test_undecodable_and_invalid_referrals_are_dead_lettered_and_the_next_
     assert_one_journey(await final_state(deployment, accepted), accepted)
 
 
+async def test_an_unknown_type_from_a_trust_system_is_dead_lettered_but_a_newer_carepath_type_is_skipped(
+    deployment: Deployment, journey: Journey
+) -> None:
+    """Bad input from outside is dead-lettered; an event type added by a newer carepath
+    service is not an error for an older reader, which moves on."""
+    referral = journey.referral()
+    record = encode(referral, await _envelope(journey, referral))
+    unknown = record.headers | {"ce_type": "carepath.referral.teleported.v1"}
+    before = len(deployment.log.dead_letters())
+    await journey.gp.publish_raw("referral.inbound", record.key, record.value, unknown | {"ce_id": str(uuid4())})
+    await journey.gp.publish_raw("referral.events", record.key, record.value, unknown | {"ce_id": str(uuid4())})
+
+    await deployment.settled()
+    dead = deployment.log.dead_letters()[before:]
+    assert [logged.headers["dlq_original_topic"] for logged in dead] == [f"{deployment.prefix}.referral.inbound"]
+    assert "unknown event type" in dead[0].headers["dlq_reason"]
+
+
 @pytest.mark.parametrize(
     "crash_point",
     [
@@ -178,12 +196,10 @@ async def test_no_log_line_contains_a_test_patients_hc_number_or_name(deployment
     await deployment.settled()
     logs = deployment.log_text()
     assert logs.count("event.processed") > 20  # the logs are real and cover the journeys above
-    assert len(deployment.patients) >= 5
+    numbers = [patient.hc_number.replace(" ", "") for patient in deployment.patients]
+    stored = await deployment.query("referral", "SELECT count(*) AS n FROM patients WHERE hc_number = ANY($1)", numbers)
+    assert stored[0]["n"] >= 5  # the numbers really went through the system
     for patient in deployment.patients:
-        stored = await deployment.query(
-            "referral", "SELECT count(*) AS n FROM patients WHERE hc_number = $1", patient.hc_number.replace(" ", "")
-        )
-        assert stored[0]["n"] == 1  # the number really went through the system
         for identifier in (patient.hc_number, patient.hc_number.replace(" ", ""), patient.name):
             assert identifier not in logs
 
