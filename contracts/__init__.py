@@ -8,11 +8,18 @@ from contracts.assessment import AssessmentCompleted, AssessmentSubmitted, Pathw
 from contracts.base import Event, Trust
 from contracts.discharge import DischargeDecided, EpisodeClosed
 from contracts.envelope import Envelope
+from contracts.directory import DirectoryEntry, ServiceDirectoryPublished, ServiceKind, Signpost
 from contracts.referral import (
+    DeclineReason,
     ReferralAccepted,
+    ReferralAcknowledged,
+    ReferralDeclined,
+    ReferralLinked,
+    ReferralOutcome,
     ReferralRedirected,
     ReferralSource,
     ReferralSubmitted,
+    ResponseTargetBreached,
     Urgency,
 )
 from contracts.registry import EVENT_TYPES, event_class
@@ -20,6 +27,16 @@ from contracts.scheduling import VisitCompleted, VisitOutcomeRecorded, VisitSche
 from contracts.topics import DEAD_LETTER, TOPICS, Topic
 
 __all__ = [
+    "DeclineReason",
+    "DirectoryEntry",
+    "ReferralAcknowledged",
+    "ReferralDeclined",
+    "ReferralLinked",
+    "ReferralOutcome",
+    "ResponseTargetBreached",
+    "ServiceDirectoryPublished",
+    "ServiceKind",
+    "Signpost",
     "DEAD_LETTER",
     "EVENT_TYPES",
     "TOPICS",

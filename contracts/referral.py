@@ -1,6 +1,9 @@
 """Referral events: a referral arriving from a Trust system, and what carepath decided."""
 
+from datetime import date
 from enum import IntEnum, StrEnum
+
+from pydantic import model_validator
 
 from contracts.base import (
     SENSITIVE,
@@ -13,6 +16,7 @@ from contracts.base import (
     episode_id_field,
     patient_id_field,
 )
+from contracts.directory import Signpost
 from contracts.topics import REFERRAL_EVENTS, REFERRAL_INBOUND
 
 REFERRAL_ID_PATTERN = r"^[A-Za-z0-9][A-Za-z0-9._:-]{0,63}$"
@@ -28,6 +32,8 @@ class Urgency(IntEnum):
 
 
 class ReferralSource(StrEnum):
+    """Every route in. The last three are open only to people already known to the service."""
+
     GP = "gp"
     EMERGENCY_DEPARTMENT = "emergency-department"
     CMHT = "cmht"
@@ -74,11 +80,69 @@ class ReferralSubmitted(Event):
         json_schema_extra=SENSITIVE,
     )
     submitted_at: AwareDatetime = at_field("the referrer sent the referral")
+    date_of_birth: date | None = Field(
+        default=None,
+        description="The patient's date of birth, for the Trust's age range.",
+        examples=["1990-04-12"],
+        json_schema_extra=SENSITIVE,
+    )
+    ed_arrived_at: AwareDatetime | None = Field(
+        default=None,
+        description="When the person arrived in the emergency department; required from an ED.",
+        examples=["2026-11-26T07:10:00+00:00"],
+    )
+    resident_trust: Trust | None = Field(
+        default=None,
+        description="The Trust whose area the patient lives in, when it is not `trust`.",
+        examples=["northern"],
+    )
+    currently_inpatient: bool = Field(
+        default=False,
+        description="The patient is on a ward now (a ward's own step-down referral is expected to say so).",
+        examples=[False],
+    )
+
+    @model_validator(mode="after")
+    def _ed_referrals_say_when_the_person_arrived(self) -> "ReferralSubmitted":
+        if self.source is ReferralSource.EMERGENCY_DEPARTMENT and self.ed_arrived_at is None:
+            raise ValueError("ed_arrived_at is required for an emergency-department referral")
+        return self
 
     @property
     def key(self) -> str:
         return self.referral_id
 
+
+class ReferralOutcome(StrEnum):
+    ACCEPTED = "accepted"
+    LINKED = "linked"
+    REDIRECTED = "redirected"
+    DECLINED = "declined"
+
+
+class DeclineReason(StrEnum):
+    NEW_PATIENT_SELF_REFERRAL = "new-patient-self-referral"
+    PATIENT_NOT_KNOWN = "patient-not-known"
+    OUTSIDE_AGE_RANGE = "outside-age-range"
+    ALREADY_INPATIENT = "already-inpatient"
+    OUTSIDE_TRUST_AREA = "outside-trust-area"
+
+
+class ReferralAcknowledged(Event):
+    """The referrer's receipt: what was decided, at once (the target is a reply within 30 minutes)."""
+
+    type_name = "referral.acknowledged"
+    topic = REFERRAL_EVENTS
+
+    referral_id: str = Field(description="The referring system's id for the referral.", examples=["GP-BT-2026-000123"])
+    patient_id: UUID = patient_id_field()
+    trust: Trust = Field(description="The Trust the referral was made to.", examples=["belfast"])
+    source: ReferralSource = Field(description="Who referred.", examples=["gp"])
+    outcome: ReferralOutcome = Field(description="What carepath decided.", examples=["accepted"])
+    received_at: AwareDatetime = at_field("carepath received the referral")
+    assess_by: AwareDatetime | None = Field(
+        default=None, description="The assessment deadline, when accepted.", examples=["2026-11-27T09:30:00+00:00"]
+    )
 
 class ReferralAccepted(Event):
     """The referral service accepted a referral and opened (or linked) an episode."""
@@ -92,8 +156,68 @@ class ReferralAccepted(Event):
     trust: Trust = Field(description="The HSC Trust caring for the patient.", examples=["belfast"])
     source: ReferralSource = Field(description="Who referred.", examples=["gp"])
     urgency: Urgency = Field(description="MHSDS urgency code as triaged.", examples=[4])
-    accepted_at: AwareDatetime = at_field("the referral was accepted")
+    accepted_at: AwareDatetime = at_field("the referral was received and accepted")
     assess_by: AwareDatetime = at_field("the assessment must have started (the response deadline)")
+    ed_arrived_at: AwareDatetime | None = Field(
+        default=None, description="When the person arrived in the ED, for ED referrals.", examples=["2026-11-26T07:10:00+00:00"]
+    )
+
+
+class ReferralLinked(Event):
+    """A referral for a patient whose episode is already open joined that episode."""
+
+    type_name = "referral.linked"
+    topic = REFERRAL_EVENTS
+
+    referral_id: str = Field(description="The referring system's id for the referral.", examples=["ED-BT-2026-000456"])
+    patient_id: UUID = patient_id_field()
+    episode_id: UUID = episode_id_field()
+    trust: Trust = Field(description="The Trust caring for the patient.", examples=["belfast"])
+    source: ReferralSource = Field(description="Who referred.", examples=["emergency-department"])
+    urgency: Urgency = Field(description="MHSDS urgency code given by the referrer.", examples=[4])
+    linked_at: AwareDatetime = at_field("the referral was linked")
+
+
+class ReferralDeclined(Event):
+    """carepath could not take the referral on: the reason, and where to go instead."""
+
+    type_name = "referral.declined"
+    topic = REFERRAL_EVENTS
+
+    referral_id: str = Field(description="The referring system's id for the referral.", examples=["SELF-2026-000789"])
+    patient_id: UUID = patient_id_field()
+    trust: Trust = Field(description="The Trust the referral was made to.", examples=["belfast"])
+    reason_code: DeclineReason = Field(description="Why, as a code.", examples=["new-patient-self-referral"])
+    reason: str = Field(
+        description="Why, in words the person can read.",
+        examples=["The home treatment team cannot take referrals directly from people not already known to it."],
+    )
+    alternatives: tuple[Signpost, ...] = Field(
+        min_length=2, description="At least two concrete services to go to instead.", examples=[[]]
+    )
+    declined_at: AwareDatetime = at_field("the referral was declined")
+
+
+class ResponseTargetBreached(Event):
+    """No assessment had started by the referral's deadline. Emitted once per referral."""
+
+    type_name = "referral.response-target-breached"
+    topic = REFERRAL_EVENTS
+
+    referral_id: str = Field(description="The referring system's id for the referral.", examples=["ED-BT-2026-000456"])
+    patient_id: UUID = patient_id_field()
+    episode_id: UUID = episode_id_field()
+    trust: Trust = Field(description="The Trust responsible.", examples=["belfast"])
+    urgency: Urgency = Field(description="MHSDS urgency code.", examples=[4])
+    assess_by: AwareDatetime = at_field("the assessment should have started")
+    detected_at: AwareDatetime = at_field("the breach was detected")
+    minutes_late: int = Field(ge=0, description="How late, in whole minutes, when detected.", examples=[12])
+    ed_arrived_at: AwareDatetime | None = Field(
+        default=None, description="When the person arrived in the ED, for ED referrals.", examples=["2026-11-26T07:10:00+00:00"]
+    )
+    minutes_in_ed: int | None = Field(
+        default=None, ge=0, description="How long the person had been in the ED when detected.", examples=[262]
+    )
 
 
 class ReferralRedirected(Event):
@@ -109,5 +233,8 @@ class ReferralRedirected(Event):
     reason: str = Field(
         description="Why, in words the referrer and patient can read.",
         examples=["Routine referrals are not a crisis: the community mental health team will contact the patient."],
+    )
+    alternatives: tuple[Signpost, ...] = Field(
+        min_length=2, description="At least two concrete services, the team redirected to first.", examples=[[]]
     )
     redirected_at: AwareDatetime = at_field("the referral was redirected")

@@ -3,7 +3,16 @@
 from contracts.assessment import AssessmentCompleted, AssessmentSubmitted
 from contracts.base import Event
 from contracts.discharge import DischargeDecided, EpisodeClosed
-from contracts.referral import ReferralAccepted, ReferralRedirected, ReferralSubmitted
+from contracts.directory import ServiceDirectoryPublished
+from contracts.referral import (
+    ReferralAccepted,
+    ReferralAcknowledged,
+    ReferralDeclined,
+    ReferralLinked,
+    ReferralRedirected,
+    ReferralSubmitted,
+    ResponseTargetBreached,
+)
 from contracts.scheduling import VisitCompleted, VisitOutcomeRecorded, VisitScheduled
 
 EVENT_TYPES: dict[str, type[Event]] = {
@@ -12,6 +21,11 @@ EVENT_TYPES: dict[str, type[Event]] = {
         ReferralSubmitted,
         ReferralAccepted,
         ReferralRedirected,
+        ReferralAcknowledged,
+        ReferralLinked,
+        ReferralDeclined,
+        ResponseTargetBreached,
+        ServiceDirectoryPublished,
         AssessmentSubmitted,
         AssessmentCompleted,
         VisitScheduled,

@@ -31,6 +31,7 @@ SCHEDULING_EVENTS = Topic("scheduling.events", "Visits planned and completed by 
 VISIT_OUTCOMES = Topic("visit.outcomes", "Visit outcomes published by the staff mobile app.", inbound=True)
 DISCHARGE_INBOUND = Topic("discharge.inbound", "Discharge decisions published by clinicians' systems.", inbound=True)
 DISCHARGE_EVENTS = Topic("discharge.events", "Episodes closed by the discharge service.")
+DIRECTORY_EVENTS = Topic("directory.events", "The service directory, one event per Trust, for Trust websites.")
 DEAD_LETTER = Topic(
     "deadletter",
     "Messages a service could not decode, validate or process, with the reason and origin in headers.",
@@ -45,5 +46,6 @@ TOPICS: tuple[Topic, ...] = (
     VISIT_OUTCOMES,
     DISCHARGE_INBOUND,
     DISCHARGE_EVENTS,
+    DIRECTORY_EVENTS,
     DEAD_LETTER,
 )

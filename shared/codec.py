@@ -91,5 +91,12 @@ def decode(headers: dict[str, str], value: bytes | None) -> tuple[Envelope, Even
 
 def describe(error: ValidationError) -> str:
     """Field locations and error kinds only; pydantic's own message would echo the input."""
-    problems = [f"{'.'.join(str(part) for part in item['loc']) or '(value)'}: {item['type']}" for item in error.errors()]
+    problems = [_problem(item) for item in error.errors()]
     return "; ".join(problems[:10]) + (f" (+{len(problems) - 10} more)" if len(problems) > 10 else "")
+
+
+def _problem(item: Any) -> str:
+    where = ".".join(str(part) for part in item["loc"]) or "(value)"
+    # Our own validators' messages (value_error) are written to be safe; pydantic's others are
+    # summarised by their type alone.
+    return f"{where}: {item['msg']}" if item["type"] == "value_error" else f"{where}: {item['type']}"

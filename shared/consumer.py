@@ -16,7 +16,7 @@ from collections.abc import Awaitable, Callable, Mapping
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any
-from uuid import uuid4
+from uuid import UUID, uuid4
 
 import asyncpg
 import structlog
@@ -34,14 +34,19 @@ log = structlog.get_logger(__name__)
 
 @dataclass
 class HandlerContext:
-    """What a handler gets besides the event: the open transaction, the clock, and `emit`."""
+    """What a handler (or a periodic job) gets besides the event: the open transaction, the
+    clock, and `emit`, which queues events in the outbox inside that transaction."""
 
     conn: asyncpg.Connection
-    envelope: Envelope
     clock: Clock
     source: str
+    envelope: Envelope | None = None  # the event being handled; None in a periodic job
 
-    async def emit(self, *events: Event) -> None:
+    async def emit(self, *events: Event, correlation_id: UUID | None = None, causation_id: UUID | None = None) -> None:
+        """Events caused by the one being handled carry its correlation id and its id as cause."""
+        incoming = self.envelope
+        correlation = correlation_id or (incoming.correlationid if incoming else uuid4())
+        causation = causation_id or (incoming.id if incoming else None)
         for event in events:
             envelope = Envelope(
                 id=uuid4(),
@@ -49,8 +54,8 @@ class HandlerContext:
                 type=event.cloudevents_type(),
                 time=self.clock.now(),
                 subject=event.key,
-                correlationid=self.envelope.correlationid,
-                causationid=self.envelope.id,
+                correlationid=correlation,
+                causationid=causation,
             )
             await outbox.add(self.conn, event, envelope)
 
@@ -141,7 +146,7 @@ class ReliableConsumer:
         async with self._pool.acquire() as conn, conn.transaction():
             if not await inbox.claim(conn, self.group, envelope, record.topic, record.partition, record.offset):
                 return False
-            await handler(HandlerContext(conn, envelope, self._clock, self._source), event)
+            await handler(HandlerContext(conn, self._clock, self._source, envelope), event)
         failpoint("after-inbox-commit")
         return True
 

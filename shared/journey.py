@@ -7,6 +7,7 @@ Used by `carepath demo` (and so `make run`) and by the acceptance tests.
 
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
+from typing import Any
 from uuid import UUID, uuid4
 
 from contracts import (
@@ -16,6 +17,7 @@ from contracts import (
     EpisodeClosed,
     Pathway,
     ReferralAccepted,
+    ReferralAcknowledged,
     ReferralSource,
     ReferralSubmitted,
     Trust,
@@ -52,15 +54,23 @@ class Journey:
     patient: Patient
     timeout_s: float = 30
 
-    def referral(self) -> ReferralSubmitted:
-        return ReferralSubmitted(
-            referral_id=self.patient.referral_id,
-            trust=self.patient.trust,
-            source=ReferralSource.GP,
-            urgency=Urgency.VERY_URGENT,
-            hc_number=self.patient.hc_number,
-            patient_name=self.patient.name,
-            submitted_at=datetime.now(UTC),
+    def referral(self, **overrides: Any) -> ReferralSubmitted:
+        fields: dict[str, Any] = {
+            "referral_id": self.patient.referral_id,
+            "trust": self.patient.trust,
+            "source": ReferralSource.GP,
+            "urgency": Urgency.VERY_URGENT,
+            "hc_number": self.patient.hc_number,
+            "patient_name": self.patient.name,
+            "submitted_at": datetime.now(UTC),
+        }
+        return ReferralSubmitted(**(fields | overrides))
+
+    async def submit(self, referral: ReferralSubmitted) -> ReferralAcknowledged:
+        """Publishes a referral and returns carepath's acknowledgement of it."""
+        await self.gp.publish(referral, correlation_id=self.patient.correlation_id)
+        return await self.log.wait_for(
+            ReferralAcknowledged, lambda e: e.referral_id == referral.referral_id, self.timeout_s
         )
 
     async def refer(self) -> ReferralAccepted:

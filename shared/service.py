@@ -4,8 +4,8 @@ outbox, and stop cleanly. A service supplies only its name, handlers and migrati
 import asyncio
 import logging
 import signal
-from collections.abc import Callable, Mapping
-from dataclasses import dataclass, field
+from collections.abc import Awaitable, Callable, Mapping, Sequence
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
@@ -18,8 +18,8 @@ from faststream.middlewares import AckPolicy
 
 from contracts import Event
 from shared import db
-from shared.clock import Clock, SystemClock
-from shared.consumer import Handler, ReliableConsumer, RetryPolicy
+from shared.clock import Clock, clock_for
+from shared.consumer import Handler, HandlerContext, ReliableConsumer, RetryPolicy
 from shared.kafka import make_broker
 from shared.logs import configure_logging
 from shared.outbox import OutboxRelay, PendingEvent
@@ -28,13 +28,34 @@ from shared.settings import ServiceSettings
 log = structlog.get_logger(__name__)
 
 
+Job = Callable[[HandlerContext], Awaitable[None]]
+
+
+@dataclass(frozen=True)
+class Periodic:
+    """A job run every `interval_s` in its own transaction, e.g. checking response deadlines."""
+
+    name: str
+    interval_s: float
+    job: Job
+
+
 @dataclass
 class Service:
     name: str
     settings: ServiceSettings
     handlers: Mapping[type[Event], Handler]
     migrations: Path
-    clock: Clock = field(default_factory=SystemClock)
+    periodic: Sequence[Periodic] = ()
+    on_start: Job | None = None  # run once, in a transaction, before consuming
+    clock: Clock | None = None  # default: the system clock (or the tests' offset clock)
+
+    def __post_init__(self) -> None:
+        self.clock = self.clock or clock_for(self.settings.clock_offset_file)
+
+    @property
+    def source(self) -> str:
+        return f"/carepath/{self.name}"
 
     @property
     def group(self) -> str:
@@ -47,6 +68,9 @@ class Service:
         applied = await db.migrate(pool, [db.SHARED_MIGRATIONS, self.migrations])
         if applied:
             log.info("service.migrated", migrations=applied)
+        if self.on_start is not None:
+            async with pool.acquire() as conn, conn.transaction():
+                await self.on_start(HandlerContext(conn, self.clock, self.source))
         broker = make_broker(settings.kafka_bootstrap, self.group, logger=logging.getLogger("carepath.broker"))
 
         async def publish(topic: str, key: bytes | None, value: bytes | None, headers: dict[str, str]) -> None:
@@ -69,7 +93,7 @@ class Service:
             publish=publish,
             topic_prefix=settings.topic_prefix,
             clock=self.clock,
-            source=f"/carepath/{self.name}",
+            source=self.source,
             retry=RetryPolicy(settings.max_attempts, settings.retry_base_delay_s, settings.retry_max_delay_s),
         )
 
@@ -95,7 +119,10 @@ class Service:
         )
         await broker.start()
         relay_task = asyncio.create_task(relay.run(), name=f"{self.name}-outbox-relay")
-        heartbeat_task = asyncio.create_task(_heartbeat(pool, broker, settings), name=f"{self.name}-heartbeat")
+        background = [
+            asyncio.create_task(_heartbeat(pool, broker, settings), name=f"{self.name}-heartbeat"),
+            *(asyncio.create_task(self._every(pool, periodic), name=periodic.name) for periodic in self.periodic),
+        ]
         log.info("service.started", topics=consumer.topics, group=self.group)
         try:
             stop_task = asyncio.create_task(stop.wait())
@@ -104,12 +131,21 @@ class Service:
                 relay_task.result()  # the relay never returns on its own: surface why it stopped
         finally:
             log.info("service.stopping")
-            relay_task.cancel()
-            heartbeat_task.cancel()
-            await asyncio.gather(relay_task, heartbeat_task, return_exceptions=True)
+            for task in (relay_task, *background):
+                task.cancel()
+            await asyncio.gather(relay_task, *background, return_exceptions=True)
             await broker.stop()
             await pool.close()
             log.info("service.stopped")
+
+    async def _every(self, pool: asyncpg.Pool, periodic: Periodic) -> None:
+        while True:
+            try:
+                async with pool.acquire() as conn, conn.transaction():
+                    await periodic.job(HandlerContext(conn, self.clock, self.source))
+            except Exception as error:  # noqa: BLE001 - a failed run is retried at the next interval
+                log.warning("periodic.failed", job=periodic.name, error=type(error).__name__)
+            await asyncio.sleep(periodic.interval_s)
 
 
 async def _heartbeat(pool: asyncpg.Pool, broker: KafkaBroker, settings: ServiceSettings) -> None:

@@ -4,7 +4,7 @@ from pathlib import Path
 
 from services.assessment import handlers
 from services.assessment.settings import Settings
-from shared.clock import Clock, SystemClock
+from shared.clock import Clock
 from shared.service import Service
 
 MIGRATIONS = Path(__file__).parent / "migrations"
@@ -12,10 +12,4 @@ MIGRATIONS = Path(__file__).parent / "migrations"
 
 def create_service(settings: Settings | None = None, clock: Clock | None = None) -> Service:
     settings = settings or Settings()
-    return Service(
-        name="assessment",
-        settings=settings,
-        handlers=handlers.build(settings),
-        migrations=MIGRATIONS,
-        clock=clock or SystemClock(),
-    )
+    return Service("assessment", settings, handlers.build(settings), MIGRATIONS, clock=clock)

@@ -1,9 +1,18 @@
-from pydantic import SecretStr
+from pydantic import Field, SecretStr
 
 from shared.settings import ServiceSettings, database_url
+
+DEVELOPMENT_SECRET = "development-only-secret-change-me"
 
 
 class Settings(ServiceSettings):
     database_url: str = database_url("referral")
     # Keys the lookup of a known patient by H&C number; set a real secret in production.
-    identity_key: SecretStr = SecretStr("development-only-identity-key")
+    identity_key: SecretStr = SecretStr(DEVELOPMENT_SECRET)
+    # Encrypts identifying details at rest (32 bytes, base64, or any passphrase); set in production.
+    identity_encryption_key: SecretStr = SecretStr(DEVELOPMENT_SECRET)
+    # How often accepted referrals are checked against their assessment deadline.
+    deadline_check_interval_s: float = Field(default=30.0, gt=0)
+    # Data files: per-Trust rules, and the service directory used for signposting.
+    trust_rules_file: str | None = None
+    directory_file: str | None = None

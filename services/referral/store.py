@@ -7,8 +7,9 @@ from uuid import UUID
 
 import asyncpg
 
-from contracts import ReferralAccepted, ReferralRedirected, ReferralSubmitted
-from services.referral.domain import KnownPatient
+from contracts import ReferralAccepted, ReferralDeclined, ReferralLinked, ReferralSubmitted, Trust, Urgency
+from services.referral.domain import Decision, KnownPatient, PendingDeadline
+from shared import crypto
 
 
 def hc_lookup(key: bytes, hc_number: str) -> bytes:
@@ -26,52 +27,125 @@ async def referral_exists(conn: asyncpg.Connection, referral: ReferralSubmitted)
 
 
 async def find_or_add_patient(
-    conn: asyncpg.Connection, lookup: bytes, hc_number: str, name: str, new_patient_id: UUID
+    conn: asyncpg.Connection, lookup: bytes, sealing_key: bytes, referral: ReferralSubmitted, hc_number: str, new_id: UUID
 ) -> KnownPatient:
+    """The patient with this H&C number, added (identity sealed) the first time they are seen."""
+    identity = {
+        "hc_number": hc_number,
+        "name": referral.patient_name,
+        "date_of_birth": referral.date_of_birth.isoformat() if referral.date_of_birth else None,
+    }
     patient_id = await conn.fetchval(
-        "INSERT INTO patients (patient_id, hc_lookup, hc_number, name) VALUES ($1, $2, $3, $4) "
+        "INSERT INTO patients (patient_id, hc_lookup, identity) VALUES ($1, $2, $3) "
         "ON CONFLICT (hc_lookup) DO UPDATE SET hc_lookup = EXCLUDED.hc_lookup RETURNING patient_id",
-        new_patient_id,
+        new_id,
         lookup,
-        hc_number,
-        name,
+        crypto.seal(sealing_key, str(new_id), identity),
     )
-    open_episode = await conn.fetchval(
-        "SELECT episode_id FROM episodes WHERE patient_id = $1 AND closed_at IS NULL", patient_id
-    )
-    return KnownPatient(patient_id, open_episode)
+    episodes = await conn.fetch("SELECT episode_id, closed_at FROM episodes WHERE patient_id = $1", patient_id)
+    open_episode = next((row["episode_id"] for row in episodes if row["closed_at"] is None), None)
+    return KnownPatient(patient_id, known=bool(episodes), open_episode_id=open_episode)
 
 
-async def record_decision(
+async def record(
     conn: asyncpg.Connection,
     referral: ReferralSubmitted,
-    patient: KnownPatient,
-    decision: ReferralAccepted | ReferralRedirected,
-    decided_at: datetime,
+    decision: Decision,
+    received_at: datetime,
+    correlation_id: UUID,
 ) -> None:
-    episode_id, assess_by, outcome = None, None, "redirected"
+    episode_id = getattr(decision, "episode_id", None)
     if isinstance(decision, ReferralAccepted):
-        episode_id, assess_by = decision.episode_id, decision.assess_by
-        outcome = "linked" if patient.open_episode_id else "accepted"
         await conn.execute(
-            "INSERT INTO episodes (episode_id, patient_id, trust, opened_at) VALUES ($1, $2, $3, $4) "
-            "ON CONFLICT (episode_id) DO NOTHING",
-            episode_id,
-            patient.patient_id,
+            "INSERT INTO episodes (episode_id, patient_id, trust, opened_at) VALUES ($1, $2, $3, $4)",
+            decision.episode_id,
+            decision.patient_id,
             referral.trust.value,
-            decided_at,
+            received_at,
         )
     await conn.execute(
         "INSERT INTO referrals (trust, referral_id, patient_id, episode_id, source, urgency, submitted_at, "
-        "decision, decided_at, assess_by) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10)",
+        "received_at, ed_arrived_at, decision, decline_reason, assess_by, correlation_id) "
+        "VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13)",
         referral.trust.value,
         referral.referral_id,
-        patient.patient_id,
+        decision.patient_id,
         episode_id,
         referral.source.value,
         int(referral.urgency),
         referral.submitted_at,
-        outcome,
-        decided_at,
-        assess_by,
+        received_at,
+        referral.ed_arrived_at,
+        _decision_name(decision),
+        decision.reason_code.value if isinstance(decision, ReferralDeclined) else None,
+        getattr(decision, "assess_by", None),
+        correlation_id,
+    )
+
+
+def _decision_name(decision: Decision) -> str:
+    if isinstance(decision, ReferralAccepted):
+        return "accepted"
+    if isinstance(decision, ReferralLinked):
+        return "linked"
+    return "declined" if isinstance(decision, ReferralDeclined) else "redirected"
+
+
+async def assessment_started(conn: asyncpg.Connection, episode_id: UUID, started_at: datetime) -> None:
+    """Stops the response clock of the episode's referral."""
+    await conn.execute(
+        "UPDATE referrals SET assessment_started_at = $2 "
+        "WHERE episode_id = $1 AND decision = 'accepted' AND assessment_started_at IS NULL",
+        episode_id,
+        started_at,
+    )
+
+
+async def close_episode(conn: asyncpg.Connection, episode_id: UUID, closed_at: datetime) -> None:
+    """After discharge, a new referral opens a new episode instead of joining the old one."""
+    await conn.execute("UPDATE episodes SET closed_at = $2 WHERE episode_id = $1 AND closed_at IS NULL", episode_id, closed_at)
+
+
+async def overdue(conn: asyncpg.Connection, now: datetime) -> list[tuple[PendingDeadline, UUID]]:
+    """Accepted referrals past their deadline with no assessment and no breach yet, locked."""
+    rows = await conn.fetch(
+        "SELECT r.referral_id, r.patient_id, r.episode_id, r.trust, r.urgency, r.assess_by, r.ed_arrived_at, "
+        "r.correlation_id FROM referrals r WHERE r.decision = 'accepted' AND r.assessment_started_at IS NULL "
+        "AND r.breached_at IS NULL AND r.assess_by < $1 ORDER BY r.assess_by LIMIT 500 FOR UPDATE SKIP LOCKED",
+        now,
+    )
+    return [
+        (
+            PendingDeadline(
+                referral_id=row["referral_id"],
+                patient_id=row["patient_id"],
+                episode_id=row["episode_id"],
+                trust=Trust(row["trust"]),
+                urgency=Urgency(row["urgency"]),
+                assess_by=row["assess_by"],
+                ed_arrived_at=row["ed_arrived_at"],
+            ),
+            row["correlation_id"],
+        )
+        for row in rows
+    ]
+
+
+async def mark_breached(conn: asyncpg.Connection, trust: Trust, referral_id: str, at: datetime) -> None:
+    await conn.execute(
+        "UPDATE referrals SET breached_at = $3 WHERE trust = $1 AND referral_id = $2", trust.value, referral_id, at
+    )
+
+
+async def directory_hash(conn: asyncpg.Connection, trust: Trust) -> str | None:
+    return await conn.fetchval("SELECT content_hash FROM directory_publications WHERE trust = $1", trust.value)
+
+
+async def directory_published(conn: asyncpg.Connection, trust: Trust, content_hash: str, at: datetime) -> None:
+    await conn.execute(
+        "INSERT INTO directory_publications (trust, content_hash, published_at) VALUES ($1, $2, $3) "
+        "ON CONFLICT (trust) DO UPDATE SET content_hash = EXCLUDED.content_hash, published_at = EXCLUDED.published_at",
+        trust.value,
+        content_hash,
+        at,
     )

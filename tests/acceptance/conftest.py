@@ -48,12 +48,13 @@ async def deployment(tmp_path_factory: pytest.TempPathFactory) -> AsyncIterator[
     await recreate_databases(PG_SERVER, list(databases.values()))
     urls = {name: f"{PG_SERVER}/{db}" for name, db in databases.items()}
     logs = tmp_path_factory.mktemp("service-logs")
+    clock_offset = logs / "clock-offset-seconds"
     services = {
-        name: ServiceProcess(name, service_env(name, BOOTSTRAP, prefix, urls[name]), logs / f"{name}.log")
+        name: ServiceProcess(name, service_env(name, BOOTSTRAP, prefix, urls[name], clock_offset), logs / f"{name}.log")
         for name in SERVICE_FACTORIES
     }
     async with EventLog(BOOTSTRAP, prefix) as log:
-        deployed = Deployment(BOOTSTRAP, prefix, urls, services, log)
+        deployed = Deployment(BOOTSTRAP, prefix, urls, services, log, clock_offset)
         for service in services.values():
             service.start()
         try:

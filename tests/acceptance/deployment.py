@@ -7,6 +7,7 @@ import signal
 import subprocess
 import sys
 import time
+from datetime import timedelta
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -77,6 +78,7 @@ class Deployment:
     databases: dict[str, str]
     services: dict[str, ServiceProcess]
     log: EventLog
+    clock_offset_file: Path
     pools: dict[str, asyncpg.Pool] = field(default_factory=dict)
     patients: list[Patient] = field(default_factory=list)  # everyone the tests sent in
 
@@ -84,6 +86,10 @@ class Deployment:
         if service not in self.pools:
             self.pools[service] = await asyncpg.create_pool(self.databases[service], min_size=1, max_size=2)
         return await self.pools[service].fetch(sql, *args)
+
+    def move_clock(self, by: timedelta) -> None:
+        """Every service's clock jumps forward (or back to normal with timedelta(0))."""
+        self.clock_offset_file.write_text(str(by.total_seconds()))
 
     def topics_of(self, service: str) -> list[str]:
         handlers = SERVICE_FACTORIES[service]().handlers
@@ -150,7 +156,7 @@ async def recreate_databases(server_url: str, names: Sequence[str], *, create: b
         await conn.close()
 
 
-def service_env(service: str, bootstrap: str, prefix: str, database_url: str) -> dict[str, str]:
+def service_env(service: str, bootstrap: str, prefix: str, database_url: str, clock_offset_file: Path) -> dict[str, str]:
     return {
         **os.environ,
         "CAREPATH_KAFKA_BOOTSTRAP": bootstrap,
@@ -159,5 +165,8 @@ def service_env(service: str, bootstrap: str, prefix: str, database_url: str) ->
         "CAREPATH_LOG_FORMAT": "json",
         "CAREPATH_RETRY_BASE_DELAY_S": "0.05",
         "CAREPATH_OUTBOX_POLL_INTERVAL_S": "0.5",
+        "CAREPATH_CLOCK_OFFSET_FILE": str(clock_offset_file),
+        "CAREPATH_DEADLINE_CHECK_INTERVAL_S": "0.5",
+        "CAREPATH_HEARTBEAT_FILE": str(clock_offset_file.parent / f"{service}.heartbeat"),
         "PYTHONUNBUFFERED": "1",
     }
