@@ -2,6 +2,7 @@
 
 from datetime import date
 from enum import IntEnum, StrEnum
+from typing import Any
 
 from pydantic import model_validator
 
@@ -20,6 +21,10 @@ from contracts.directory import Signpost
 from contracts.topics import REFERRAL_EVENTS, REFERRAL_INBOUND
 
 REFERRAL_ID_PATTERN = r"^[A-Za-z0-9][A-Za-z0-9._:-]{0,63}$"
+
+
+def referral_id_field(example: str) -> Any:
+    return Field(description="The referring system's id for the referral.", examples=[example])
 
 
 class Urgency(IntEnum):
@@ -134,7 +139,7 @@ class ReferralAcknowledged(Event):
     type_name = "referral.acknowledged"
     topic = REFERRAL_EVENTS
 
-    referral_id: str = Field(description="The referring system's id for the referral.", examples=["GP-BT-2026-000123"])
+    referral_id: str = referral_id_field("GP-BT-2026-000123")
     patient_id: UUID = patient_id_field()
     trust: Trust = Field(description="The Trust the referral was made to.", examples=["belfast"])
     source: ReferralSource = Field(description="Who referred.", examples=["gp"])
@@ -150,7 +155,7 @@ class ReferralAccepted(Event):
     type_name = "referral.accepted"
     topic = REFERRAL_EVENTS
 
-    referral_id: str = Field(description="The referring system's id for the referral.", examples=["GP-BT-2026-000123"])
+    referral_id: str = referral_id_field("GP-BT-2026-000123")
     patient_id: UUID = patient_id_field()
     episode_id: UUID = episode_id_field()
     trust: Trust = Field(description="The HSC Trust caring for the patient.", examples=["belfast"])
@@ -169,7 +174,7 @@ class ReferralLinked(Event):
     type_name = "referral.linked"
     topic = REFERRAL_EVENTS
 
-    referral_id: str = Field(description="The referring system's id for the referral.", examples=["ED-BT-2026-000456"])
+    referral_id: str = referral_id_field("ED-BT-2026-000456")
     patient_id: UUID = patient_id_field()
     episode_id: UUID = episode_id_field()
     trust: Trust = Field(description="The Trust caring for the patient.", examples=["belfast"])
@@ -184,7 +189,7 @@ class ReferralDeclined(Event):
     type_name = "referral.declined"
     topic = REFERRAL_EVENTS
 
-    referral_id: str = Field(description="The referring system's id for the referral.", examples=["SELF-2026-000789"])
+    referral_id: str = referral_id_field("SELF-2026-000789")
     patient_id: UUID = patient_id_field()
     trust: Trust = Field(description="The Trust the referral was made to.", examples=["belfast"])
     reason_code: DeclineReason = Field(description="Why, as a code.", examples=["new-patient-self-referral"])
@@ -204,7 +209,7 @@ class ResponseTargetBreached(Event):
     type_name = "referral.response-target-breached"
     topic = REFERRAL_EVENTS
 
-    referral_id: str = Field(description="The referring system's id for the referral.", examples=["ED-BT-2026-000456"])
+    referral_id: str = referral_id_field("ED-BT-2026-000456")
     patient_id: UUID = patient_id_field()
     episode_id: UUID = episode_id_field()
     trust: Trust = Field(description="The Trust responsible.", examples=["belfast"])
@@ -226,7 +231,7 @@ class ReferralRedirected(Event):
     type_name = "referral.redirected"
     topic = REFERRAL_EVENTS
 
-    referral_id: str = Field(description="The referring system's id for the referral.", examples=["GP-BT-2026-000124"])
+    referral_id: str = referral_id_field("GP-BT-2026-000124")
     patient_id: UUID = patient_id_field()
     trust: Trust = Field(description="The HSC Trust the referral was made to.", examples=["belfast"])
     redirected_to: str = Field(description="The team the referral was passed to.", examples=["cmht"])

@@ -3,6 +3,7 @@
   carepath tail            every event on every carepath topic, decoded, one line each, following
   carepath up [--demo]     run the four services (and feed the demo journey), showing the event log
   carepath demo            feed one demo patient journey in, as the Trust's systems would
+  carepath directory       the service directory used for signposting (--trust T for one Trust)
   carepath topics create   create carepath's topics (make infra does this)
   carepath wait-kafka      wait until the broker answers an admin call
   carepath health          exit 0 while a service's heartbeat is fresh
@@ -20,6 +21,8 @@ import time
 from datetime import UTC, datetime
 from pathlib import Path
 
+from contracts import ServiceKind, Trust
+from shared.directory import DIRECTORY_FILE, DirectoryError, load_directory
 from shared.eventlog import EventLog, one_line
 from shared.journey import Journey, Patient, trust_systems
 from shared.kafka import create_topics, wait_for_kafka
@@ -45,6 +48,9 @@ def main(argv: list[str] | None = None) -> None:
     up.add_argument("--logs", default=".cache/logs", help="directory for the services' own logs")
 
     commands.add_parser("demo", help="feed one demo patient journey in")
+    directory = commands.add_parser("directory", help="show the service directory used for signposting")
+    directory.add_argument("--trust", choices=[trust.value for trust in Trust], help="only this Trust's entries")
+    directory.add_argument("--file", type=Path, default=DIRECTORY_FILE, help="directory file to check and show")
     topics = commands.add_parser("topics", help="manage topics")
     topics.add_argument("action", choices=["create"])
     health = commands.add_parser("health", help="exit 0 if a service's heartbeat is fresh (Docker health check)")
@@ -59,10 +65,32 @@ def main(argv: list[str] | None = None) -> None:
     logging.getLogger("aiokafka").setLevel(logging.CRITICAL)
     if args.command == "health":
         sys.exit(0 if _heartbeat_age(Path(args.file)) <= args.max_age else 1)
+    if args.command == "directory":
+        sys.exit(_show_directory(args.file, Trust(args.trust) if args.trust else None))
     try:
         asyncio.run(_run(args))
     except KeyboardInterrupt:
         pass
+
+
+def _show_directory(path: Path, trust: Trust | None) -> int:
+    try:
+        directory = load_directory(path)
+    except DirectoryError as error:
+        print(error, file=sys.stderr)
+        return 1
+    for shown in [trust] if trust else list(Trust):
+        print(f"{shown.value} Trust")
+        for entry in sorted(directory.for_trust(shown), key=lambda entry: list(ServiceKind).index(entry.kind)):
+            hours = "24/7" if entry.open_24_7 else entry.hours
+            phone = f", {entry.phone}" if entry.phone else ""
+            print(f"  [{entry.kind.value}] {entry.name} ({hours}{phone})")
+            print(f"      for: {entry.eligibility}")
+            print(f"      how: {entry.how_to_access}")
+        print()
+    if any(entry.example for entry in directory.entries):
+        print("Entries marked as examples have not been checked with the Trusts.")
+    return 0
 
 
 def _heartbeat_age(path: Path) -> float:
