@@ -4,7 +4,18 @@ A Trust integrator reads `contracts/schemas/` (JSON Schema, generated from these
 `make schemas`); Python code imports the models from here.
 """
 
-from contracts.assessment import AssessmentCompleted, AssessmentSubmitted, Pathway
+from contracts.assessment import (
+    AssessmentCompleted,
+    AssessmentShared,
+    AssessmentStarted,
+    AssessmentStartReported,
+    AssessmentSubmitted,
+    AssessmentUpdated,
+    AssessmentVersionRecorded,
+    Pathway,
+)
+from contracts.assessment_sections import SECTION_CATEGORY, AssessmentSections, SectionName
+from contracts.consent import InformationCategory, Purpose
 from contracts.base import Event, Trust
 from contracts.discharge import DischargeDecided, EpisodeClosed
 from contracts.envelope import Envelope
@@ -27,6 +38,16 @@ from contracts.scheduling import VisitCompleted, VisitOutcomeRecorded, VisitSche
 from contracts.topics import DEAD_LETTER, TOPICS, Topic
 
 __all__ = [
+    "SECTION_CATEGORY",
+    "AssessmentSections",
+    "AssessmentShared",
+    "AssessmentStartReported",
+    "AssessmentStarted",
+    "AssessmentUpdated",
+    "AssessmentVersionRecorded",
+    "InformationCategory",
+    "Purpose",
+    "SectionName",
     "DeclineReason",
     "DirectoryEntry",
     "ReferralAcknowledged",

@@ -12,7 +12,11 @@ from contracts.base import (
     episode_id_field,
     patient_id_field,
 )
-from contracts.topics import ASSESSMENT_EVENTS, ASSESSMENT_INBOUND
+from pydantic import model_validator
+
+from contracts.assessment_sections import AssessmentSections, SectionName
+from contracts.consent import TEAM_PATTERN, InformationCategory
+from contracts.topics import ASSESSMENT_EVENTS, ASSESSMENT_INBOUND, ASSESSMENT_SHARED
 
 
 class Pathway(StrEnum):
@@ -53,6 +57,100 @@ class AssessmentSubmitted(Event):
         examples=["staff-0042"],
     )
     assessed_at: AwareDatetime = at_field("the assessment was completed")
+    sections: AssessmentSections = Field(
+        default_factory=AssessmentSections,
+        description="The assessment itself, section by section; omitted sections are unchanged from the latest.",
+        examples=[{}],
+    )
+    htcr_assessed_in_person: bool = Field(
+        default=True,
+        description="HTCR assessed the patient face to face (gatekeeping of admissions).",
+        examples=[True],
+    )
+    not_in_person_reason: str | None = Field(
+        default=None,
+        max_length=2000,
+        description="Why HTCR did not assess in person; required for an admission without it.",
+        examples=["Admitted directly from custody suite under Article 130."],
+        json_schema_extra=SENSITIVE,
+    )
+
+
+class AssessmentStartReported(Event):
+    """A clinician's system reports that an assessment has begun (this stops the response clock)."""
+
+    type_name = "assessment.start-reported"
+    topic = ASSESSMENT_INBOUND
+
+    patient_id: UUID = patient_id_field()
+    episode_id: UUID = episode_id_field()
+    started_by: str = Field(min_length=1, max_length=64, description="Staff id.", examples=["staff-0042"])
+    started_at: AwareDatetime = at_field("the assessment began")
+
+
+class AssessmentUpdated(Event):
+    """A clinician's system updates some sections of a patient's assessment; only those travel."""
+
+    type_name = "assessment.updated"
+    topic = ASSESSMENT_INBOUND
+
+    update_id: UUID = Field(description="Id of this update, chosen by the sender.", examples=["0f1e2d3c-4b5a-4697-8877-665544332211"])
+    patient_id: UUID = patient_id_field()
+    episode_id: UUID = episode_id_field()
+    sections: AssessmentSections = Field(description="Only the sections that changed.", examples=[{"risk": None}])
+    updated_by: str = Field(min_length=1, max_length=64, description="Staff id.", examples=["staff-0042"])
+    updated_at: AwareDatetime = at_field("the update was made")
+
+    @model_validator(mode="after")
+    def _has_a_section(self) -> "AssessmentUpdated":
+        if not self.sections.present():
+            raise ValueError("an update must carry at least one section")
+        return self
+
+
+class AssessmentStarted(Event):
+    """The assessment of an episode has begun: the referral's response clock stops."""
+
+    type_name = "assessment.started"
+    topic = ASSESSMENT_EVENTS
+
+    patient_id: UUID = patient_id_field()
+    episode_id: UUID = episode_id_field()
+    started_at: AwareDatetime = at_field("the assessment began")
+
+
+class AssessmentVersionRecorded(Event):
+    """A new version of the patient's assessment was recorded: which sections changed (names only)."""
+
+    type_name = "assessment.version-recorded"
+    topic = ASSESSMENT_EVENTS
+
+    patient_id: UUID = patient_id_field()
+    episode_id: UUID = episode_id_field()
+    assessment_version: int = Field(ge=1, description="The new version number (per patient).", examples=[2])
+    changed_sections: tuple[SectionName, ...] = Field(description="Sections changed in this version.", examples=[["risk"]])
+    recorded_at: AwareDatetime = at_field("the version was recorded")
+
+
+class AssessmentShared(Event):
+    """The assessment sent to one team caring for the patient: only the sections its consent
+    decision permits. On joining, a team gets the whole current assessment; later, only changes."""
+
+    type_name = "assessment.shared"
+    topic = ASSESSMENT_SHARED
+
+    recipient: str = Field(pattern=TEAM_PATTERN, description="The team it is addressed to.", examples=["ward:belfast"])
+    patient_id: UUID = patient_id_field()
+    episode_id: UUID = episode_id_field()
+    assessment_version: int = Field(ge=1, description="The version this brings the team up to.", examples=[3])
+    reason: str = Field(description="`joined` (the whole record) or `updated` (changed sections).", examples=["joined"])
+    sections: AssessmentSections = Field(description="The permitted sections.", examples=[{}])
+    withheld_sections: tuple[SectionName, ...] = Field(
+        description="Sections this team may not see (names only).", examples=[["collateral_information"]]
+    )
+    categories: tuple[InformationCategory, ...] = Field(description="Categories of information disclosed.", examples=[["risk"]])
+    consent_version: int = Field(ge=0, description="Version of the patient's consent state the decision used.", examples=[0])
+    shared_at: AwareDatetime = at_field("it was shared")
 
 
 class AssessmentCompleted(Event):
@@ -66,3 +164,5 @@ class AssessmentCompleted(Event):
     episode_id: UUID = episode_id_field()
     outcome: Pathway = Field(description="The pathway decided.", examples=["home-treatment"])
     assessed_at: AwareDatetime = at_field("the assessment was completed")
+    assessment_version: int | None = Field(default=None, ge=1, description="The version it recorded.", examples=[1])
+    htcr_assessed_in_person: bool = Field(default=True, description="HTCR gatekeeping was face to face.", examples=[True])

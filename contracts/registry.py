@@ -1,6 +1,14 @@
 """Every event type carepath knows, by CloudEvents type."""
 
-from contracts.assessment import AssessmentCompleted, AssessmentSubmitted
+from contracts.assessment import (
+    AssessmentCompleted,
+    AssessmentShared,
+    AssessmentStarted,
+    AssessmentStartReported,
+    AssessmentSubmitted,
+    AssessmentUpdated,
+    AssessmentVersionRecorded,
+)
 from contracts.base import Event
 from contracts.discharge import DischargeDecided, EpisodeClosed
 from contracts.directory import ServiceDirectoryPublished
@@ -27,6 +35,11 @@ EVENT_TYPES: dict[str, type[Event]] = {
         ResponseTargetBreached,
         ServiceDirectoryPublished,
         AssessmentSubmitted,
+        AssessmentStartReported,
+        AssessmentUpdated,
+        AssessmentStarted,
+        AssessmentVersionRecorded,
+        AssessmentShared,
         AssessmentCompleted,
         VisitScheduled,
         VisitOutcomeRecorded,

@@ -27,6 +27,10 @@ REFERRAL_INBOUND = Topic("referral.inbound", "Referrals published by Trust syste
 REFERRAL_EVENTS = Topic("referral.events", "What the referral service decided about each referral.")
 ASSESSMENT_INBOUND = Topic("assessment.inbound", "Assessments submitted by clinicians' systems.", inbound=True)
 ASSESSMENT_EVENTS = Topic("assessment.events", "Assessments recorded and their outcome (the pathway).")
+ASSESSMENT_SHARED = Topic(
+    "assessment.shared",
+    "The assessment as sent to each team caring for the patient, limited to what consent allows.",
+)
 SCHEDULING_EVENTS = Topic("scheduling.events", "Visits planned and completed by the scheduling service.")
 VISIT_OUTCOMES = Topic("visit.outcomes", "Visit outcomes published by the staff mobile app.", inbound=True)
 DISCHARGE_INBOUND = Topic("discharge.inbound", "Discharge decisions published by clinicians' systems.", inbound=True)
@@ -42,6 +46,7 @@ TOPICS: tuple[Topic, ...] = (
     REFERRAL_EVENTS,
     ASSESSMENT_INBOUND,
     ASSESSMENT_EVENTS,
+    ASSESSMENT_SHARED,
     SCHEDULING_EVENTS,
     VISIT_OUTCOMES,
     DISCHARGE_INBOUND,

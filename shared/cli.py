@@ -4,6 +4,7 @@
   carepath up [--demo]     run the four services (and feed the demo journey), showing the event log
   carepath demo            feed one demo patient journey in, as the Trust's systems would
   carepath directory       the service directory used for signposting (--trust T for one Trust)
+  carepath assessment diff PATIENT [V1 V2]   what changed in a patient's assessment
   carepath topics create   create carepath's topics (make infra does this)
   carepath wait-kafka      wait until the broker answers an admin call
   carepath health          exit 0 while a service's heartbeat is fresh
@@ -18,6 +19,9 @@ import signal
 import subprocess
 import sys
 import time
+from uuid import UUID
+
+import asyncpg
 from datetime import UTC, datetime
 from pathlib import Path
 
@@ -51,6 +55,12 @@ def main(argv: list[str] | None = None) -> None:
     directory = commands.add_parser("directory", help="show the service directory used for signposting")
     directory.add_argument("--trust", choices=[trust.value for trust in Trust], help="only this Trust's entries")
     directory.add_argument("--file", type=Path, default=DIRECTORY_FILE, help="directory file to check and show")
+    assessment = commands.add_parser("assessment", help="a patient's assessment (reads the assessment database)")
+    assessment.add_argument("action", choices=["diff"])
+    assessment.add_argument("patient_id", type=UUID, help="pseudonymous patient id")
+    assessment.add_argument("from_version", type=int, nargs="?", help="default: the one before the latest")
+    assessment.add_argument("to_version", type=int, nargs="?", help="default: the latest")
+    assessment.add_argument("--database-url", default=None, help="default: the assessment service's setting")
     topics = commands.add_parser("topics", help="manage topics")
     topics.add_argument("action", choices=["create"])
     health = commands.add_parser("health", help="exit 0 if a service's heartbeat is fresh (Docker health check)")
@@ -71,6 +81,30 @@ def main(argv: list[str] | None = None) -> None:
         asyncio.run(_run(args))
     except KeyboardInterrupt:
         pass
+
+
+async def _assessment_diff(patient_id: UUID, old: int | None, new: int | None, database_url: str | None) -> None:
+    """What changed in a patient's assessment between two versions, field by field."""
+    from services.assessment import domain, store
+    from services.assessment.settings import Settings as AssessmentSettings
+
+    conn = await asyncpg.connect(database_url or AssessmentSettings().database_url)
+    try:
+        async with conn.transaction():
+            versions = await store.versions(conn, patient_id)
+    finally:
+        await conn.close()
+    if not versions:
+        raise SystemExit(f"no assessment recorded for patient {patient_id}")
+    new = new or versions[-1].number
+    old = old if old is not None else new - 1
+    numbers = {version.number for version in versions} | {0}
+    if old not in numbers or new not in numbers:
+        raise SystemExit(f"patient {patient_id} has versions 1 to {versions[-1].number}")
+    changes = domain.diff(domain.as_of(versions, old), domain.as_of(versions, new))
+    print(f"assessment of patient {patient_id}: version {old} -> {new}, {len(changes)} field(s) changed")
+    for change in changes:
+        print(f"  {change.path}: {change.before!r} -> {change.after!r}")
 
 
 def _show_directory(path: Path, trust: Trust | None) -> int:
@@ -107,6 +141,8 @@ async def _run(args: argparse.Namespace) -> None:
         await _demo(args.bootstrap, args.prefix)
     elif args.command == "up":
         await _up(args.bootstrap, args.prefix, demo=args.demo, logs=Path(args.logs))
+    elif args.command == "assessment":
+        await _assessment_diff(args.patient_id, args.from_version, args.to_version, args.database_url)
     elif args.command == "topics":
         created = await create_topics(args.bootstrap, args.prefix)
         print(f"topics: created {', '.join(created)}" if created else "topics: all present")

@@ -79,16 +79,17 @@ class Journey:
             ReferralAccepted, lambda e: e.referral_id == self.patient.referral_id, self.timeout_s
         )
 
-    async def submit_assessment(self, accepted: ReferralAccepted) -> AssessmentSubmitted:
-        submitted = AssessmentSubmitted(
-            assessment_id=uuid4(),
-            patient_id=accepted.patient_id,
-            episode_id=accepted.episode_id,
-            outcome=Pathway.HOME_TREATMENT,
-            outcome_reason="Acute crisis; safe at home with daily visits and carer support.",
-            assessed_by="staff-0042",
-            assessed_at=datetime.now(UTC),
-        )
+    async def submit_assessment(self, accepted: ReferralAccepted, **overrides: Any) -> AssessmentSubmitted:
+        fields: dict[str, Any] = {
+            "assessment_id": uuid4(),
+            "patient_id": accepted.patient_id,
+            "episode_id": accepted.episode_id,
+            "outcome": Pathway.HOME_TREATMENT,
+            "outcome_reason": "Acute crisis; safe at home with daily visits and carer support.",
+            "assessed_by": "staff-0042",
+            "assessed_at": datetime.now(UTC),
+        }
+        submitted = AssessmentSubmitted(**(fields | overrides))
         await self.clinician.publish(submitted, correlation_id=self.patient.correlation_id)
         return submitted
 

@@ -1,26 +1,154 @@
-"""Assessment rules, pure: what recording a submitted assessment means."""
+"""Assessment rules, pure: versions that carry only what changed, diffs between any two
+versions, gatekeeping of admissions, which team takes over, and what each team may see.
+
+One assessment follows the patient: versions are numbered per patient across episodes, so a
+known patient's new episode starts from the latest assessment, not a blank form.
+"""
 
 from dataclasses import dataclass
+from datetime import datetime
+from typing import Any
 from uuid import UUID
 
-from contracts import AssessmentCompleted, AssessmentSubmitted
+from contracts import (
+    SECTION_CATEGORY,
+    AssessmentCompleted,
+    AssessmentSections,
+    AssessmentShared,
+    AssessmentSubmitted,
+    Pathway,
+    Purpose,
+    SectionName,
+    Trust,
+)
+from shared import consent
 from shared.errors import InvalidEvent
+
+Sections = dict[SectionName, dict[str, Any]]
+
+TEAM_FOR_PATHWAY = {
+    Pathway.HOME_TREATMENT: "htcr",
+    Pathway.INPATIENT_ADMISSION: "ward",
+    Pathway.CMHT: "cmht",
+    Pathway.RECOVERY_TEAM: "recovery-team",
+}
 
 
 @dataclass(frozen=True)
 class KnownEpisode:
     episode_id: UUID
     patient_id: UUID
+    trust: Trust | None
 
 
-def complete(submitted: AssessmentSubmitted, episode: KnownEpisode | None) -> AssessmentCompleted:
-    """Records the outcome; an assessment naming another patient's episode is refused."""
+@dataclass(frozen=True)
+class Version:
+    number: int
+    sections: Sections  # only the sections changed in this version
+
+
+@dataclass(frozen=True)
+class FieldChange:
+    path: str  # section.field[.index...]
+    before: Any
+    after: Any
+
+
+def current(versions: list[Version]) -> Sections:
+    """The assessment as it stands after these versions (later versions win, section by section)."""
+    state: Sections = {}
+    for version in sorted(versions, key=lambda v: v.number):
+        state.update(version.sections)
+    return state
+
+
+def as_of(versions: list[Version], number: int) -> Sections:
+    return current([v for v in versions if v.number <= number])
+
+
+def changed(state: Sections, incoming: Sections) -> Sections:
+    """The incoming sections that differ from the current state: all a new version carries."""
+    return {name: value for name, value in incoming.items() if state.get(name) != value}
+
+
+def flatten(value: Any, prefix: str) -> dict[str, Any]:
+    if isinstance(value, dict):
+        return {path: v for key, item in value.items() for path, v in flatten(item, f"{prefix}.{key}").items()} or {prefix: {}}
+    if isinstance(value, list):
+        return {path: v for i, item in enumerate(value) for path, v in flatten(item, f"{prefix}[{i}]").items()} or {prefix: []}
+    return {prefix: value}
+
+
+def diff(before: Sections, after: Sections) -> list[FieldChange]:
+    """Every field that differs between two states, by path, in order."""
+    old = {path: v for name, section in before.items() for path, v in flatten(section, name.value).items()}
+    new = {path: v for name, section in after.items() for path, v in flatten(section, name.value).items()}
+    missing = object()
+    return [
+        FieldChange(path, None if old.get(path, missing) is missing else old[path], new.get(path))
+        for path in sorted(old.keys() | new.keys())
+        if old.get(path, missing) != new.get(path, missing)
+    ]
+
+
+def check_submission(submitted: AssessmentSubmitted, episode: KnownEpisode | None) -> None:
+    """Refuses another patient's episode, and an admission without gatekeeping or its reason."""
     if episode is not None and episode.patient_id != submitted.patient_id:
         raise InvalidEvent("the episode belongs to a different patient")
+    if (
+        submitted.outcome is Pathway.INPATIENT_ADMISSION
+        and not submitted.htcr_assessed_in_person
+        and not (submitted.not_in_person_reason or "").strip()
+    ):
+        raise InvalidEvent(
+            "an admission decision without an in-person HTCR assessment must record why (not_in_person_reason)"
+        )
+
+
+def completed(submitted: AssessmentSubmitted, version: int | None) -> AssessmentCompleted:
     return AssessmentCompleted(
         assessment_id=submitted.assessment_id,
         patient_id=submitted.patient_id,
         episode_id=submitted.episode_id,
         outcome=submitted.outcome,
         assessed_at=submitted.assessed_at,
+        assessment_version=version,
+        htcr_assessed_in_person=submitted.htcr_assessed_in_person,
+    )
+
+
+def team_taking_over(outcome: Pathway, trust: Trust | None) -> str | None:
+    kind = TEAM_FOR_PATHWAY.get(outcome)
+    return f"{kind}:{trust.value}" if kind and trust else None
+
+
+def share(
+    recipient: str,
+    sections: Sections,
+    *,
+    reason: str,
+    version: int,
+    patient_id: UUID,
+    episode_id: UUID,
+    consent_state: consent.ConsentState,
+    now: datetime,
+) -> AssessmentShared | None:
+    """The sections this team may see, as an event addressed to it; None if it may see none of them."""
+    decision = consent.decide(
+        consent_state, recipient, Purpose.DIRECT_CARE, {SECTION_CATEGORY[name] for name in sections}
+    )
+    permitted = {name: value for name, value in sections.items() if decision.allows(SECTION_CATEGORY[name])}
+    if not permitted:
+        return None
+    return AssessmentShared(
+        recipient=recipient,
+        patient_id=patient_id,
+        episode_id=episode_id,
+        assessment_version=version,
+        reason=reason,
+        sections=AssessmentSections.model_validate({name.value: value for name, value in permitted.items()}),
+        withheld_sections=tuple(sorted(name for name in sections if name not in permitted)),
+        categories=tuple(sorted(decision.permitted)),
+        consent_version=decision.consent_version,
+        shared_at=now,
     )

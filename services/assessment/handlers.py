@@ -1,22 +1,132 @@
 """Thin handlers of the assessment service: load, decide (domain), store, emit."""
 
 from collections.abc import Mapping
+from datetime import datetime
+from uuid import UUID
 
-from contracts import AssessmentSubmitted, Event, ReferralAccepted
+from contracts import (
+    AssessmentStarted,
+    AssessmentStartReported,
+    AssessmentSubmitted,
+    AssessmentUpdated,
+    AssessmentVersionRecorded,
+    EpisodeClosed,
+    Event,
+    ReferralAccepted,
+)
 from services.assessment import domain, store
 from services.assessment.settings import Settings
+from shared.consent import ConsentState
 from shared.consumer import Handler, HandlerContext
+
+# Until consent events are recorded, every decision uses the documented default.
+NO_CONSENT_RECORDED = ConsentState()
 
 
 async def on_referral_accepted(ctx: HandlerContext, accepted: ReferralAccepted) -> None:
+    """HTCR takes the referral: it starts from the patient's latest assessment, if there is one."""
     await store.add_episode(ctx.conn, accepted)
+    team = f"htcr:{accepted.trust.value}"
+    if await store.join_care(ctx.conn, accepted.patient_id, team, accepted.episode_id, ctx.clock.now()):
+        await _share_all(ctx, [team], accepted.patient_id, accepted.episode_id, reason="joined")
+
+
+async def on_assessment_start_reported(ctx: HandlerContext, started: AssessmentStartReported) -> None:
+    await _start(ctx, started.patient_id, started.episode_id, started.started_at)
 
 
 async def on_assessment_submitted(ctx: HandlerContext, submitted: AssessmentSubmitted) -> None:
-    completed = domain.complete(submitted, await store.find_episode(ctx.conn, submitted.episode_id))
-    if await store.add_assessment(ctx.conn, submitted, ctx.clock.now()):
-        await ctx.emit(completed)
+    episode = await store.find_episode(ctx.conn, submitted.episode_id)
+    domain.check_submission(submitted, episode)
+    if not await store.add_assessment(ctx.conn, submitted, ctx.clock.now()):
+        return  # resubmitted under a new event id
+    await _start(ctx, submitted.patient_id, submitted.episode_id, submitted.assessed_at)  # if not reported before
+    version = await _record_version(
+        ctx,
+        submitted.patient_id,
+        submitted.episode_id,
+        submitted.assessment_id,
+        submitted.sections.present(),
+        submitted.assessed_by,
+        submitted.assessed_at,
+    )
+    await ctx.emit(domain.completed(submitted, version))
+    team = domain.team_taking_over(submitted.outcome, episode.trust if episode else None)
+    if team and await store.join_care(ctx.conn, submitted.patient_id, team, submitted.episode_id, ctx.clock.now()):
+        await _share_all(ctx, [team], submitted.patient_id, submitted.episode_id, reason="joined")
+
+
+async def on_assessment_updated(ctx: HandlerContext, update: AssessmentUpdated) -> None:
+    if await store.source_seen(ctx.conn, update.update_id):
+        return  # the same update resent under a new event id
+    await _record_version(
+        ctx, update.patient_id, update.episode_id, update.update_id, update.sections.present(), update.updated_by, update.updated_at
+    )
+
+
+async def on_episode_closed(ctx: HandlerContext, closed: EpisodeClosed) -> None:
+    await store.leave_care(ctx.conn, closed.episode_id, "htcr", closed.closed_at)
+
+
+async def _start(ctx: HandlerContext, patient_id: UUID, episode_id: UUID, at: datetime) -> None:
+    """The first sign of an assessment stops the referral's response clock."""
+    if await store.start(ctx.conn, episode_id, patient_id, at):
+        await ctx.emit(AssessmentStarted(patient_id=patient_id, episode_id=episode_id, started_at=at))
+
+
+async def _record_version(
+    ctx: HandlerContext, patient_id: UUID, episode_id: UUID, source_id: UUID, incoming: domain.Sections, by: str, at: datetime
+) -> int | None:
+    """Stores what changed as a new version and sends the changes to every caring team."""
+    versions = await store.versions(ctx.conn, patient_id)
+    changes = domain.changed(domain.current(versions), incoming)
+    if not changes:
+        return versions[-1].number if versions else None
+    number = (versions[-1].number if versions else 0) + 1
+    await store.add_version(ctx.conn, patient_id, number, episode_id, source_id, changes, by, at)
+    await ctx.emit(
+        AssessmentVersionRecorded(
+            patient_id=patient_id,
+            episode_id=episode_id,
+            assessment_version=number,
+            changed_sections=tuple(changes),
+            recorded_at=at,
+        )
+    )
+    for team in await store.caring_teams(ctx.conn, patient_id):
+        await _emit_share(ctx, team, changes, "updated", number, patient_id, episode_id)
+    return number
+
+
+async def _share_all(ctx: HandlerContext, teams: list[str], patient_id: UUID, episode_id: UUID, reason: str) -> None:
+    versions = await store.versions(ctx.conn, patient_id)
+    if versions:
+        for team in teams:
+            await _emit_share(ctx, team, domain.current(versions), reason, versions[-1].number, patient_id, episode_id)
+
+
+async def _emit_share(
+    ctx: HandlerContext, team: str, sections: domain.Sections, reason: str, version: int, patient_id: UUID, episode_id: UUID
+) -> None:
+    shared = domain.share(
+        team,
+        sections,
+        reason=reason,
+        version=version,
+        patient_id=patient_id,
+        episode_id=episode_id,
+        consent_state=NO_CONSENT_RECORDED,
+        now=ctx.clock.now(),
+    )
+    if shared is not None:
+        await ctx.emit(shared)
 
 
 def build(_settings: Settings) -> Mapping[type[Event], Handler]:
-    return {ReferralAccepted: on_referral_accepted, AssessmentSubmitted: on_assessment_submitted}
+    return {
+        ReferralAccepted: on_referral_accepted,
+        AssessmentStartReported: on_assessment_start_reported,
+        AssessmentSubmitted: on_assessment_submitted,
+        AssessmentUpdated: on_assessment_updated,
+        EpisodeClosed: on_episode_closed,
+    }

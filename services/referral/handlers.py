@@ -4,7 +4,7 @@ import hashlib
 from collections.abc import Mapping
 from uuid import uuid4
 
-from contracts import AssessmentCompleted, EpisodeClosed, Event, ReferralSubmitted, ServiceDirectoryPublished, Trust
+from contracts import AssessmentStarted, EpisodeClosed, Event, ReferralSubmitted, ServiceDirectoryPublished, Trust
 from services.referral import domain, store
 from services.referral.rules import TrustRules
 from shared.consumer import Handler, HandlerContext
@@ -25,15 +25,15 @@ def build(
         await store.record(ctx.conn, referral, triage.decision, now, ctx.envelope.correlationid)
         await ctx.emit(*triage.events)
 
-    async def on_assessment_completed(ctx: HandlerContext, assessment: AssessmentCompleted) -> None:
-        await store.assessment_started(ctx.conn, assessment.episode_id, assessment.assessed_at)
+    async def on_assessment_started(ctx: HandlerContext, started: AssessmentStarted) -> None:
+        await store.assessment_started(ctx.conn, started.episode_id, started.started_at)
 
     async def on_episode_closed(ctx: HandlerContext, closed: EpisodeClosed) -> None:
         await store.close_episode(ctx.conn, closed.episode_id, closed.closed_at)
 
     return {
         ReferralSubmitted: on_referral_submitted,
-        AssessmentCompleted: on_assessment_completed,
+        AssessmentStarted: on_assessment_started,
         EpisodeClosed: on_episode_closed,
     }
 

@@ -44,15 +44,15 @@ def completed(outcome: Pathway = Pathway.HOME_TREATMENT, at: datetime = NOW) -> 
 
 def test_a_completed_assessment_carries_the_pathway_but_not_the_clinical_reason() -> None:
     """The recorded outcome travels on; the clinician's free text stays in the assessment service."""
-    event = assessment.complete(submitted(), assessment.KnownEpisode(EPISODE, PATIENT))
-    assert event.outcome is Pathway.HOME_TREATMENT
+    event = assessment.completed(submitted(), version=1)
+    assert event.outcome is Pathway.HOME_TREATMENT and event.assessment_version == 1
     assert "clinical text" not in event.model_dump_json()
 
 
 def test_an_assessment_for_another_patients_episode_is_refused() -> None:
     """An episode id that belongs to someone else is never attached to this patient."""
     with pytest.raises(InvalidEvent):
-        assessment.complete(submitted(patient=uuid4()), assessment.KnownEpisode(EPISODE, PATIENT))
+        assessment.check_submission(submitted(patient=uuid4()), assessment.KnownEpisode(EPISODE, PATIENT, None))
 
 
 def test_home_treatment_gets_a_first_visit_next_day_in_a_one_hour_window() -> None:
