@@ -34,10 +34,47 @@ from contracts.referral import (
     Urgency,
 )
 from contracts.registry import EVENT_TYPES, event_class
-from contracts.scheduling import VisitCompleted, VisitOutcomeRecorded, VisitScheduled, VisitStatus
+from contracts.scheduling import (
+    CarePlanAgreed,
+    CarerStrain,
+    EscalationAction,
+    EscalationRaised,
+    EscalationReason,
+    NotificationSent,
+    RiskChange,
+    Role,
+    Shift,
+    ShiftsRostered,
+    Skill,
+    StaffMemberRecorded,
+    VisitCompleted,
+    VisitMissed,
+    VisitOutcomeRecorded,
+    VisitRequested,
+    VisitRunningLate,
+    VisitScheduled,
+    VisitStarted,
+    VisitStatus,
+)
 from contracts.topics import DEAD_LETTER, TOPICS, Topic
 
 __all__ = [
+    "CarePlanAgreed",
+    "CarerStrain",
+    "EscalationAction",
+    "EscalationRaised",
+    "EscalationReason",
+    "NotificationSent",
+    "RiskChange",
+    "Role",
+    "Shift",
+    "ShiftsRostered",
+    "Skill",
+    "StaffMemberRecorded",
+    "VisitMissed",
+    "VisitRequested",
+    "VisitRunningLate",
+    "VisitStarted",
     "SECTION_CATEGORY",
     "AssessmentSections",
     "AssessmentShared",

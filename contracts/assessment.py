@@ -15,7 +15,9 @@ from contracts.base import (
 from pydantic import model_validator
 
 from contracts.assessment_sections import AssessmentSections, SectionName
+from contracts.base import Trust
 from contracts.consent import TEAM_PATTERN, InformationCategory
+from contracts.scheduling import Skill
 from contracts.topics import ASSESSMENT_EVENTS, ASSESSMENT_INBOUND, ASSESSMENT_SHARED
 
 
@@ -130,6 +132,11 @@ class AssessmentVersionRecorded(Event):
     assessment_version: int = Field(ge=1, description="The new version number (per patient).", examples=[2])
     changed_sections: tuple[SectionName, ...] = Field(description="Sections changed in this version.", examples=[["risk"]])
     recorded_at: AwareDatetime = at_field("the version was recorded")
+    required_skills: tuple[Skill, ...] = Field(
+        default=(),
+        description="Skills visiting staff need, derived from the whole current assessment (not clinical detail).",
+        examples=[["learning-disability"]],
+    )
 
 
 class AssessmentShared(Event):
@@ -166,3 +173,7 @@ class AssessmentCompleted(Event):
     assessed_at: AwareDatetime = at_field("the assessment was completed")
     assessment_version: int | None = Field(default=None, ge=1, description="The version it recorded.", examples=[1])
     htcr_assessed_in_person: bool = Field(default=True, description="HTCR gatekeeping was face to face.", examples=[True])
+    trust: Trust | None = Field(default=None, description="The Trust caring for the patient.", examples=["belfast"])
+    required_skills: tuple[Skill, ...] = Field(
+        default=(), description="Skills visiting staff need, derived from the assessment.", examples=[["learning-disability"]]
+    )

@@ -67,6 +67,8 @@ def at_field(what: str) -> Any:
 
 __all__ = [
     "SENSITIVE",
+    "BaseModel",
+    "ConfigDict",
     "AwareDatetime",
     "Event",
     "Field",

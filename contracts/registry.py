@@ -21,7 +21,20 @@ from contracts.referral import (
     ReferralSubmitted,
     ResponseTargetBreached,
 )
-from contracts.scheduling import VisitCompleted, VisitOutcomeRecorded, VisitScheduled
+from contracts.scheduling import (
+    CarePlanAgreed,
+    EscalationRaised,
+    NotificationSent,
+    ShiftsRostered,
+    StaffMemberRecorded,
+    VisitCompleted,
+    VisitMissed,
+    VisitOutcomeRecorded,
+    VisitRequested,
+    VisitRunningLate,
+    VisitScheduled,
+    VisitStarted,
+)
 
 EVENT_TYPES: dict[str, type[Event]] = {
     cls.cloudevents_type(): cls
@@ -41,9 +54,18 @@ EVENT_TYPES: dict[str, type[Event]] = {
         AssessmentVersionRecorded,
         AssessmentShared,
         AssessmentCompleted,
+        StaffMemberRecorded,
+        ShiftsRostered,
+        CarePlanAgreed,
         VisitScheduled,
+        VisitRequested,
+        VisitStarted,
         VisitOutcomeRecorded,
         VisitCompleted,
+        VisitRunningLate,
+        VisitMissed,
+        EscalationRaised,
+        NotificationSent,
         DischargeDecided,
         EpisodeClosed,
     )

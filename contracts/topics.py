@@ -32,6 +32,12 @@ ASSESSMENT_SHARED = Topic(
     "The assessment as sent to each team caring for the patient, limited to what consent allows.",
 )
 SCHEDULING_EVENTS = Topic("scheduling.events", "Visits planned and completed by the scheduling service.")
+ROTA_INBOUND = Topic("rota.inbound", "Staff and shifts from the Trust's rostering system (keyed by staff id).", inbound=True)
+SCHEDULING_INBOUND = Topic("scheduling.inbound", "Visit requests and visit starts from staff systems.", inbound=True)
+NOTIFICATIONS = Topic(
+    "notifications",
+    "Messages carepath sends to people (patients, carers, team leads, GPs): the Trust's messaging system delivers them.",
+)
 VISIT_OUTCOMES = Topic("visit.outcomes", "Visit outcomes published by the staff mobile app.", inbound=True)
 DISCHARGE_INBOUND = Topic("discharge.inbound", "Discharge decisions published by clinicians' systems.", inbound=True)
 DISCHARGE_EVENTS = Topic("discharge.events", "Episodes closed by the discharge service.")
@@ -48,6 +54,9 @@ TOPICS: tuple[Topic, ...] = (
     ASSESSMENT_EVENTS,
     ASSESSMENT_SHARED,
     SCHEDULING_EVENTS,
+    ROTA_INBOUND,
+    SCHEDULING_INBOUND,
+    NOTIFICATIONS,
     VISIT_OUTCOMES,
     DISCHARGE_INBOUND,
     DISCHARGE_EVENTS,

@@ -19,6 +19,7 @@ from contracts import (
     Pathway,
     Purpose,
     SectionName,
+    Skill,
     Trust,
 )
 from shared import consent
@@ -105,7 +106,23 @@ def check_submission(submitted: AssessmentSubmitted, episode: KnownEpisode | Non
         )
 
 
-def completed(submitted: AssessmentSubmitted, version: int | None) -> AssessmentCompleted:
+def required_skills(state: Sections) -> tuple[Skill, ...]:
+    """What visiting staff need to be able to do, derived so scheduling never sees the diagnosis."""
+    diagnoses = state.get(SectionName.DIAGNOSES, {})
+    communication = state.get(SectionName.COMMUNICATION_NEEDS, {})
+    skills = []
+    if diagnoses.get("learning_disability"):
+        skills.append(Skill.LEARNING_DISABILITY)
+    if diagnoses.get("personality_disorder"):
+        skills.append(Skill.PERSONALITY_DISORDER)
+    if communication.get("needs") or communication.get("accessible_information") or communication.get("interpreter_language"):
+        skills.append(Skill.COMMUNICATION_NEEDS)
+    return tuple(skills)
+
+
+def completed(
+    submitted: AssessmentSubmitted, version: int | None, trust: Trust | None = None, skills: tuple[Skill, ...] = ()
+) -> AssessmentCompleted:
     return AssessmentCompleted(
         assessment_id=submitted.assessment_id,
         patient_id=submitted.patient_id,
@@ -114,6 +131,8 @@ def completed(submitted: AssessmentSubmitted, version: int | None) -> Assessment
         assessed_at=submitted.assessed_at,
         assessment_version=version,
         htcr_assessed_in_person=submitted.htcr_assessed_in_person,
+        trust=trust,
+        required_skills=skills,
     )
 
 

@@ -50,7 +50,8 @@ async def on_assessment_submitted(ctx: HandlerContext, submitted: AssessmentSubm
         submitted.assessed_by,
         submitted.assessed_at,
     )
-    await ctx.emit(domain.completed(submitted, version))
+    skills = domain.required_skills(domain.current(await store.versions(ctx.conn, submitted.patient_id)))
+    await ctx.emit(domain.completed(submitted, version, episode.trust if episode else None, skills))
     team = domain.team_taking_over(submitted.outcome, episode.trust if episode else None)
     if team and await store.join_care(ctx.conn, submitted.patient_id, team, submitted.episode_id, ctx.clock.now()):
         await _share_all(ctx, [team], submitted.patient_id, submitted.episode_id, reason="joined")
@@ -91,6 +92,7 @@ async def _record_version(
             assessment_version=number,
             changed_sections=tuple(changes),
             recorded_at=at,
+            required_skills=domain.required_skills(domain.current(versions) | changes),
         )
     )
     for team in await store.caring_teams(ctx.conn, patient_id):

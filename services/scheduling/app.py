@@ -1,15 +1,23 @@
-"""Wiring of the scheduling service: settings, handlers and migrations into the shared runtime."""
+"""Wiring of the scheduling service: settings, handlers, the visit checks and migrations."""
 
 from pathlib import Path
 
 from services.scheduling import handlers
 from services.scheduling.settings import Settings
 from shared.clock import Clock
-from shared.service import Service
+from shared.service import Periodic, Service
 
 MIGRATIONS = Path(__file__).parent / "migrations"
 
 
 def create_service(settings: Settings | None = None, clock: Clock | None = None) -> Service:
     settings = settings or Settings()
-    return Service("scheduling", settings, handlers.build(settings), MIGRATIONS, clock=clock)
+    subscribed, check_visits = handlers.build(settings)
+    return Service(
+        "scheduling",
+        settings,
+        subscribed,
+        MIGRATIONS,
+        periodic=[Periodic("visit-checks", settings.visit_check_interval_s, check_visits)],
+        clock=clock,
+    )

@@ -1,3 +1,5 @@
+from pydantic import Field
+
 from shared.settings import ServiceSettings, database_url
 
 
@@ -5,3 +7,7 @@ class Settings(ServiceSettings):
     database_url: str = database_url("scheduling")
     # Visit windows are set in the Trust's local time.
     timezone: str = "Europe/Belfast"
+    # A visit with no outcome this long after its window closes is missed.
+    missed_grace_minutes: int = Field(default=30, ge=0)
+    # How often open visits are checked for lateness and misses.
+    visit_check_interval_s: float = Field(default=30.0, gt=0)

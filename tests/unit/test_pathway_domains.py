@@ -1,8 +1,7 @@
 """Assessment, scheduling and discharge rules, without broker or database."""
 
-from datetime import UTC, datetime, timedelta
+from datetime import datetime
 from uuid import uuid4
-from zoneinfo import ZoneInfo
 
 import pytest
 
@@ -20,7 +19,6 @@ from services.scheduling import domain as scheduling
 from shared.errors import InvalidEvent
 from tests.factories import NOW
 
-BELFAST = ZoneInfo("Europe/Belfast")
 PATIENT, EPISODE = uuid4(), uuid4()
 
 
@@ -55,21 +53,6 @@ def test_an_assessment_for_another_patients_episode_is_refused() -> None:
         assessment.check_submission(submitted(patient=uuid4()), assessment.KnownEpisode(EPISODE, PATIENT, None))
 
 
-def test_home_treatment_gets_a_first_visit_next_day_in_a_one_hour_window() -> None:
-    """The first visit is arranged the day before, 10:00-11:00 local time, at most one hour wide."""
-    visit = scheduling.first_visit(completed(at=datetime(2026, 6, 1, 22, 30, tzinfo=UTC)), uuid4(), BELFAST)
-    assert visit is not None
-    local = visit.window_start.astimezone(BELFAST)
-    assert (local.date().isoformat(), local.hour) == ("2026-06-02", 10)  # 23:30 BST on the 1st
-    assert visit.window_end - visit.window_start == timedelta(hours=1)
-
-
-@pytest.mark.parametrize("outcome", [p for p in Pathway if p is not Pathway.HOME_TREATMENT])
-def test_other_pathways_get_no_home_visit(outcome: Pathway) -> None:
-    """Only home treatment is scheduled by the home treatment team."""
-    assert scheduling.first_visit(completed(outcome), uuid4(), BELFAST) is None
-
-
 def outcome_for(visit: scheduling.Visit, status: VisitStatus = VisitStatus.COMPLETED) -> VisitOutcomeRecorded:
     return VisitOutcomeRecorded(
         visit_id=visit.visit_id,
@@ -84,7 +67,8 @@ def outcome_for(visit: scheduling.Visit, status: VisitStatus = VisitStatus.COMPL
 def test_a_completed_visit_is_recorded_once() -> None:
     """The first completed outcome completes the visit; a repeat changes nothing."""
     visit = scheduling.Visit(uuid4(), PATIENT, EPISODE, status=None)
-    assert [e.actual_minutes for e in scheduling.record_outcome(visit, outcome_for(visit))] == [50]
+    [completed_visit] = scheduling.record_outcome(visit, outcome_for(visit))
+    assert completed_visit.actual_minutes == 50 and not completed_visit.cut_short
     done = scheduling.Visit(visit.visit_id, PATIENT, EPISODE, status=VisitStatus.COMPLETED)
     assert scheduling.record_outcome(done, outcome_for(done)) == []
 
