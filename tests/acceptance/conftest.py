@@ -57,6 +57,7 @@ async def deployment(tmp_path_factory: pytest.TempPathFactory) -> AsyncIterator[
         deployed = Deployment(BOOTSTRAP, prefix, urls, services, log, clock_offset)
         for service in services.values():
             service.start()
+        await deployed.ready()
         try:
             yield deployed
         finally:

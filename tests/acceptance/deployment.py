@@ -87,6 +87,15 @@ class Deployment:
             self.pools[service] = await asyncpg.create_pool(self.databases[service], min_size=1, max_size=2)
         return await self.pools[service].fetch(sql, *args)
 
+    async def ready(self, timeout_s: float = 90) -> None:
+        """Waits until every service has migrated, connected and beaten its heart once."""
+        beats = [Path(svc.env["CAREPATH_HEARTBEAT_FILE"]) for svc in self.services.values()]
+        deadline = time.monotonic() + timeout_s
+        while not all(beat.exists() for beat in beats):
+            if time.monotonic() > deadline:
+                raise TimeoutError("services did not start: " + self.log_text()[-2000:])
+            await asyncio.sleep(0.2)
+
     def move_clock(self, by: timedelta) -> None:
         """Every service's clock jumps forward (or back to normal with timedelta(0))."""
         self.clock_offset_file.write_text(str(by.total_seconds()))
