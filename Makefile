@@ -6,7 +6,7 @@ VENV   := .venv
 BIN    := $(VENV)/bin
 STAMP  := $(VENV)/.installed-$(shell cat pyproject.toml | cksum | cut -d' ' -f1)
 
-.PHONY: setup infra infra-down run test test-unit schemas schemas-check clean
+.PHONY: setup infra infra-down run test test-unit bench schemas clean
 
 setup: $(STAMP)
 
@@ -31,6 +31,9 @@ test: infra  ## the whole suite: unit tests, then acceptance tests on the real b
 
 test-unit: setup  ## only the tests that need no broker and no database
 	$(BIN)/pytest tests/unit
+
+bench: setup  ## print how long re-planning a team's week takes (30 staff, 60 patients)
+	$(BIN)/python -m services.scheduling.bench
 
 schemas: setup  ## write contracts/schemas/*.json from the event models
 	$(BIN)/python -m contracts.generate
