@@ -37,6 +37,7 @@ from contracts.registry import EVENT_TYPES, event_class
 from contracts.scheduling import (
     CarePlanAgreed,
     CarerStrain,
+    ContactsBelowPlan,
     EscalationAction,
     EscalationRaised,
     EscalationReason,
@@ -59,6 +60,7 @@ from contracts.scheduling import (
 from contracts.topics import DEAD_LETTER, TOPICS, Topic
 
 __all__ = [
+    "ContactsBelowPlan",
     "CarePlanAgreed",
     "CarerStrain",
     "EscalationAction",

@@ -23,6 +23,7 @@ from contracts.referral import (
 )
 from contracts.scheduling import (
     CarePlanAgreed,
+    ContactsBelowPlan,
     EscalationRaised,
     NotificationSent,
     ShiftsRostered,
@@ -65,6 +66,7 @@ EVENT_TYPES: dict[str, type[Event]] = {
         VisitRunningLate,
         VisitMissed,
         EscalationRaised,
+        ContactsBelowPlan,
         NotificationSent,
         DischargeDecided,
         EpisodeClosed,

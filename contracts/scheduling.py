@@ -256,6 +256,20 @@ class EscalationRaised(Event):
     raised_at: AwareDatetime = at_field("the escalation was raised")
 
 
+class ContactsBelowPlan(Event):
+    """A week of home treatment ended with fewer contacts than the plan promised."""
+
+    type_name = "visit.contacts-below-plan"
+    topic = SCHEDULING_EVENTS
+
+    patient_id: UUID = patient_id_field()
+    episode_id: UUID = episode_id_field()
+    week: int = Field(ge=1, description="Week of the episode (1 is the first).", examples=[1])
+    planned: int = Field(ge=0, description="Contacts the plan promised that week.", examples=[7])
+    completed: int = Field(ge=0, description="Contacts that took place.", examples=[4])
+    detected_at: AwareDatetime = at_field("the shortfall was detected")
+
+
 class NotificationSent(Event):
     """A message to a person: the patient, a carer, a team lead, a GP. Plain words; the Trust's
     messaging system delivers it. Keyed by the patient it is about."""

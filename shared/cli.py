@@ -5,6 +5,7 @@
   carepath demo            feed one demo patient journey in, as the Trust's systems would
   carepath directory       the service directory used for signposting (--trust T for one Trust)
   carepath assessment diff PATIENT [V1 V2]   what changed in a patient's assessment
+  carepath scheduling report [--episode E]   visits per team per week; continuity of an episode
   carepath topics create   create carepath's topics (make infra does this)
   carepath wait-kafka      wait until the broker answers an admin call
   carepath health          exit 0 while a service's heartbeat is fresh
@@ -61,6 +62,10 @@ def main(argv: list[str] | None = None) -> None:
     assessment.add_argument("from_version", type=int, nargs="?", help="default: the one before the latest")
     assessment.add_argument("to_version", type=int, nargs="?", help="default: the latest")
     assessment.add_argument("--database-url", default=None, help="default: the assessment service's setting")
+    scheduling = commands.add_parser("scheduling", help="visit reports (reads the scheduling database)")
+    scheduling.add_argument("action", choices=["report"])
+    scheduling.add_argument("--episode", type=UUID, help="continuity of one episode")
+    scheduling.add_argument("--database-url", default=None, help="default: the scheduling service's setting")
     topics = commands.add_parser("topics", help="manage topics")
     topics.add_argument("action", choices=["create"])
     health = commands.add_parser("health", help="exit 0 if a service's heartbeat is fresh (Docker health check)")
@@ -107,6 +112,30 @@ async def _assessment_diff(patient_id: UUID, old: int | None, new: int | None, d
         print(f"  {change.path}: {change.before!r} -> {change.after!r}")
 
 
+async def _scheduling_report(episode_id: UUID | None, database_url: str | None) -> None:
+    from services.scheduling import store
+    from services.scheduling.settings import Settings as SchedulingSettings
+
+    settings = SchedulingSettings()
+    conn = await asyncpg.connect(database_url or settings.database_url)
+    try:
+        if episode_id is not None:
+            row = await store.continuity(conn, episode_id)
+            print(
+                f"episode {episode_id}: {row['visits']} visits by {row['staff_seen']} staff, "
+                f"{float(row['key_worker_share']):.0%} by the key worker"
+            )
+            return
+        print(f"{'team':<26} {'week of':<10} {'planned':>7} {'done':>5} {'missed':>6} {'cut short':>9} {'unassigned':>10}")
+        for row in await store.weekly_report(conn, settings.timezone):
+            print(
+                f"{row['team']:<26} {row['week']!s:<10} {row['planned']:>7} {row['completed']:>5} {row['missed']:>6} "
+                f"{row['cut_short']:>9} {row['unassigned']:>10}"
+            )
+    finally:
+        await conn.close()
+
+
 def _show_directory(path: Path, trust: Trust | None) -> int:
     try:
         directory = load_directory(path)
@@ -143,6 +172,8 @@ async def _run(args: argparse.Namespace) -> None:
         await _up(args.bootstrap, args.prefix, demo=args.demo, logs=Path(args.logs))
     elif args.command == "assessment":
         await _assessment_diff(args.patient_id, args.from_version, args.to_version, args.database_url)
+    elif args.command == "scheduling":
+        await _scheduling_report(args.episode, args.database_url)
     elif args.command == "topics":
         created = await create_topics(args.bootstrap, args.prefix)
         print(f"topics: created {', '.join(created)}" if created else "topics: all present")

@@ -11,6 +11,8 @@ from contracts import (
     AssessmentUpdated,
     AssessmentVersionRecorded,
     EpisodeClosed,
+    EscalationAction,
+    EscalationRaised,
     Event,
     ReferralAccepted,
 )
@@ -63,6 +65,11 @@ async def on_assessment_updated(ctx: HandlerContext, update: AssessmentUpdated) 
     await _record_version(
         ctx, update.patient_id, update.episode_id, update.update_id, update.sections.present(), update.updated_by, update.updated_at
     )
+
+
+async def on_escalation_raised(ctx: HandlerContext, escalation: EscalationRaised) -> None:
+    if escalation.action is EscalationAction.ADMISSION_REQUEST:
+        await store.add_admission_request(ctx.conn, escalation)
 
 
 async def on_episode_closed(ctx: HandlerContext, closed: EpisodeClosed) -> None:
@@ -131,4 +138,5 @@ def build(_settings: Settings) -> Mapping[type[Event], Handler]:
         AssessmentSubmitted: on_assessment_submitted,
         AssessmentUpdated: on_assessment_updated,
         EpisodeClosed: on_episode_closed,
+        EscalationRaised: on_escalation_raised,
     }

@@ -6,7 +6,7 @@ from uuid import UUID
 
 import asyncpg
 
-from contracts import AssessmentSubmitted, ReferralAccepted, SectionName, Trust
+from contracts import AssessmentSubmitted, EscalationRaised, ReferralAccepted, SectionName, Trust
 from services.assessment.domain import KnownEpisode, Sections, Version
 
 
@@ -129,3 +129,16 @@ async def caring_teams(conn: asyncpg.Connection, patient_id: UUID) -> list[str]:
         "SELECT team FROM care_teams WHERE patient_id = $1 AND left_at IS NULL ORDER BY joined_at", patient_id
     )
     return [row["team"] for row in rows]
+
+
+async def add_admission_request(conn: asyncpg.Connection, escalation: EscalationRaised) -> None:
+    """An escalation asking for admission becomes a gatekeeping decision HTCR must make."""
+    await conn.execute(
+        "INSERT INTO admission_requests (visit_id, patient_id, episode_id, reasons, requested_at) "
+        "VALUES ($1, $2, $3, $4, $5) ON CONFLICT (visit_id) DO NOTHING",
+        escalation.visit_id,
+        escalation.patient_id,
+        escalation.episode_id,
+        [reason.value for reason in escalation.reasons],
+        escalation.raised_at,
+    )

@@ -12,12 +12,15 @@ MIGRATIONS = Path(__file__).parent / "migrations"
 
 def create_service(settings: Settings | None = None, clock: Clock | None = None) -> Service:
     settings = settings or Settings()
-    subscribed, check_visits = handlers.build(settings)
+    subscribed, (check_visits, check_weeks) = handlers.build(settings)
     return Service(
         "scheduling",
         settings,
         subscribed,
         MIGRATIONS,
-        periodic=[Periodic("visit-checks", settings.visit_check_interval_s, check_visits)],
+        periodic=[
+            Periodic("visit-checks", settings.visit_check_interval_s, check_visits),
+            Periodic("weekly-contacts", settings.visit_check_interval_s, check_weeks),
+        ],
         clock=clock,
     )

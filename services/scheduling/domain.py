@@ -17,6 +17,7 @@ from contracts import (
     AssessmentCompleted,
     CarePlanAgreed,
     CarerStrain,
+    ContactsBelowPlan,
     EscalationAction,
     EscalationRaised,
     EscalationReason,
@@ -255,6 +256,26 @@ def escalation(outcome: VisitOutcomeRecorded, now: datetime) -> EscalationRaised
         reasons=tuple(reasons),
         action=action,
         raised_at=now,
+    )
+
+
+def weeks_ended(plan_start: date, weeks_checked: int, today: date) -> list[int]:
+    """Week numbers (1-based) of the plan that have ended by today and are not checked yet."""
+    ended = (today - plan_start).days // 7
+    return list(range(weeks_checked + 1, ended + 1))
+
+
+def planned_in_week(week: int, first_week: int, after: int) -> int:
+    return first_week if week == 1 else after
+
+
+def shortfall(
+    patient_id: UUID, episode_id: UUID, week: int, planned: int, completed: int, now: datetime
+) -> ContactsBelowPlan | None:
+    if completed >= planned:
+        return None
+    return ContactsBelowPlan(
+        patient_id=patient_id, episode_id=episode_id, week=week, planned=planned, completed=completed, detected_at=now
     )
 
 

@@ -1,13 +1,14 @@
 """Thin handlers and jobs of the scheduling service: load, decide (domain), store, emit."""
 
 from collections.abc import Mapping
-from datetime import datetime, timedelta
+from datetime import datetime, time, timedelta
 from uuid import UUID
 from zoneinfo import ZoneInfo
 
 from contracts import (
     AssessmentCompleted,
     AssessmentVersionRecorded,
+    EpisodeClosed,
     Event,
     NotificationSent,
     ShiftsRostered,
@@ -46,7 +47,7 @@ def build(settings: Settings) -> Mapping[type[Event], Handler]:
         plan = domain.plan_home_treatment(assessment, roster, tz, now)
         if plan is None:
             return
-        await store.save_plan(ctx.conn, plan.agreed)
+        await store.save_plan(ctx.conn, plan.agreed, plan.visits[0].window_start.astimezone(tz).date())
         for visit in plan.visits:
             await store.add_visit(ctx.conn, visit)
         await ctx.emit(plan.agreed, *plan.visits)
@@ -77,6 +78,26 @@ def build(settings: Settings) -> Mapping[type[Event], Handler]:
             episode = await store.episode(ctx.conn, outcome.episode_id)
             now = ctx.clock.now()
             await _schedule_one(ctx, episode, domain.next_visit_day(tz, now), now)
+
+    async def on_episode_closed(ctx: HandlerContext, closed: EpisodeClosed) -> None:
+        await store.close_episode(ctx.conn, closed.episode_id, closed.closed_at)
+
+    async def check_weeks(ctx: HandlerContext) -> None:
+        """At the end of each week of the plan: fewer contacts than promised alerts the team lead."""
+        now = ctx.clock.now()
+        for episode in await store.episodes_with_weeks_ended(ctx.conn, now.astimezone(tz).date()):
+            weeks = domain.weeks_ended(episode["plan_start"], episode["weeks_checked"], now.astimezone(tz).date())
+            for week in weeks:
+                start = datetime.combine(episode["plan_start"] + timedelta(days=7 * (week - 1)), time(0), tzinfo=tz)
+                completed = await store.completed_between(ctx.conn, episode["episode_id"], start, start + timedelta(days=7))
+                planned = domain.planned_in_week(week, episode["visits_first_week"], episode["visits_per_week_after"])
+                below = domain.shortfall(episode["patient_id"], episode["episode_id"], week, planned, completed, now)
+                if below is not None:
+                    await ctx.emit(below)
+                    await _tell_team_lead(ctx, episode["team"], below.patient_id, below.episode_id, "contacts-below-plan", (
+                        f"Week {week} of home treatment: {completed} contacts against {planned} planned."
+                    ))
+            await store.weeks_checked(ctx.conn, episode["episode_id"], weeks[-1] if weeks else episode["weeks_checked"])
 
     async def check_visits(ctx: HandlerContext) -> None:
         """Late visits tell the patient; missed ones alert the team lead, tell the patient and
@@ -127,7 +148,8 @@ def build(settings: Settings) -> Mapping[type[Event], Handler]:
         VisitRequested: on_visit_requested,
         VisitStarted: on_visit_started,
         VisitOutcomeRecorded: on_visit_outcome_recorded,
-    }, check_visits
+        EpisodeClosed: on_episode_closed,
+    }, [check_visits, check_weeks]
 
 
 async def _roster(ctx: HandlerContext, team: str | None, now: datetime) -> domain.Roster:

@@ -1,6 +1,6 @@
 """The scheduling service's queries, and nothing else."""
 
-from datetime import datetime
+from datetime import date, datetime
 from uuid import UUID
 
 import asyncpg
@@ -72,7 +72,8 @@ async def roster(conn: asyncpg.Connection, team: str, start: datetime, end: date
         end,
     )
     booked = await conn.fetch(
-        "SELECT staff_id, window_start FROM visits WHERE staff_id = ANY($1) AND window_start >= $2 AND window_start < $3",
+        "SELECT staff_id, window_start FROM visits WHERE staff_id = ANY($1) AND window_start >= $2 AND window_start < $3 "
+        "AND status <> 'cancelled'",
         ids,
         start,
         end,
@@ -103,14 +104,49 @@ async def add_episode(conn: asyncpg.Connection, assessment: AssessmentCompleted,
     )
 
 
-async def save_plan(conn: asyncpg.Connection, plan: CarePlanAgreed) -> None:
+async def save_plan(conn: asyncpg.Connection, plan: CarePlanAgreed, first_day: date) -> None:
     await conn.execute(
-        "UPDATE episodes SET key_worker = $2, core_team = $3, planned_minutes = $4 WHERE episode_id = $1",
+        "UPDATE episodes SET key_worker = $2, core_team = $3, planned_minutes = $4, plan_start = $5, "
+        "visits_first_week = $6, visits_per_week_after = $7 WHERE episode_id = $1",
         plan.episode_id,
         plan.key_worker,
         list(plan.core_team),
         plan.planned_minutes,
+        first_day,
+        plan.visits_first_week,
+        plan.visits_per_week_after,
     )
+
+
+async def close_episode(conn: asyncpg.Connection, episode_id: UUID, at: datetime) -> None:
+    """After discharge no visit is due: the ones still ahead are cancelled."""
+    await conn.execute("UPDATE episodes SET closed_at = $2 WHERE episode_id = $1 AND closed_at IS NULL", episode_id, at)
+    await conn.execute(
+        "UPDATE visits SET status = 'cancelled' WHERE episode_id = $1 AND status = 'scheduled'", episode_id
+    )
+
+
+async def episodes_with_weeks_ended(conn: asyncpg.Connection, today: date) -> list[asyncpg.Record]:
+    return await conn.fetch(
+        "SELECT episode_id, patient_id, team, plan_start, weeks_checked, visits_first_week, visits_per_week_after "
+        "FROM episodes WHERE closed_at IS NULL AND plan_start IS NOT NULL "
+        "AND plan_start + 7 * (weeks_checked + 1) <= $1 FOR UPDATE SKIP LOCKED",
+        today,
+    )
+
+
+async def completed_between(conn: asyncpg.Connection, episode_id: UUID, start: datetime, end: datetime) -> int:
+    return await conn.fetchval(
+        "SELECT count(*) FROM visits WHERE episode_id = $1 AND status = 'completed' "
+        "AND window_start >= $2 AND window_start < $3",
+        episode_id,
+        start,
+        end,
+    )
+
+
+async def weeks_checked(conn: asyncpg.Connection, episode_id: UUID, weeks: int) -> None:
+    await conn.execute("UPDATE episodes SET weeks_checked = $2 WHERE episode_id = $1", episode_id, weeks)
 
 
 async def episode(conn: asyncpg.Connection, episode_id: UUID) -> asyncpg.Record | None:
@@ -184,3 +220,28 @@ async def mark_late(conn: asyncpg.Connection, visit_id: UUID, at: datetime) -> N
 
 async def mark_missed(conn: asyncpg.Connection, visit_id: UUID, at: datetime) -> None:
     await conn.execute("UPDATE visits SET status = 'missed', missed_at = $2 WHERE visit_id = $1", visit_id, at)
+
+
+async def weekly_report(conn: asyncpg.Connection, tz: str) -> list[asyncpg.Record]:
+    """Per team, per week: visits planned, completed, missed, and cut short (under half)."""
+    return await conn.fetch(
+        "SELECT coalesce(e.team, '(no team)') AS team, "
+        "(date_trunc('week', v.window_start AT TIME ZONE $1))::date AS week, "
+        "count(*) FILTER (WHERE v.status <> 'cancelled') AS planned, "
+        "count(*) FILTER (WHERE v.status = 'completed') AS completed, "
+        "count(*) FILTER (WHERE v.status = 'missed') AS missed, "
+        "count(*) FILTER (WHERE v.status = 'completed' AND v.actual_minutes < v.planned_minutes * 0.5) AS cut_short, "
+        "count(*) FILTER (WHERE v.staff_id IS NULL AND v.status = 'scheduled') AS unassigned "
+        "FROM visits v JOIN episodes e USING (episode_id) GROUP BY 1, 2 ORDER BY 1, 2",
+        tz,
+    )
+
+
+async def continuity(conn: asyncpg.Connection, episode_id: UUID) -> asyncpg.Record:
+    """Distinct staff who visited, and the share of visits by the key worker."""
+    return await conn.fetchrow(
+        "SELECT count(DISTINCT v.staff_id) AS staff_seen, count(*) AS visits, "
+        "coalesce(avg((v.staff_id = e.key_worker)::int), 0) AS key_worker_share "
+        "FROM visits v JOIN episodes e USING (episode_id) WHERE v.episode_id = $1 AND v.status = 'completed'",
+        episode_id,
+    )

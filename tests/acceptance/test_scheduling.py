@@ -2,17 +2,21 @@
 level of input, skills respected, no double booking, and no silent missed visits."""
 
 import asyncio
+import subprocess
+import sys
 from datetime import UTC, datetime, timedelta
 from uuid import uuid4
 
 from contracts import (
     CarePlanAgreed,
+    ContactsBelowPlan,
     CarerStrain,
     EscalationAction,
     EscalationRaised,
     NotificationSent,
 
     ReferralAccepted,
+    RiskChange,
     Role,
     Shift,
     ShiftsRostered,
@@ -29,7 +33,7 @@ from contracts import (
 from shared.codec import encode
 from shared.journey import Journey, Patient
 from shared.trust import TrustSystem
-from tests.acceptance.deployment import Deployment, ServiceProcess
+from tests.acceptance.deployment import ROOT, Deployment, ServiceProcess
 from tests.factories import new_hc_number
 
 
@@ -94,6 +98,22 @@ async def test_over_a_week_with_the_key_worker_on_shift_every_visit_is_by_the_ke
         accepted.episode_id, plan.key_worker,
     )
     assert rows[0]["seen"] <= 3 and rows[0]["key_share"] > 0  # continuity per episode
+
+    first = min(visits_of(deployment, accepted.episode_id), key=lambda v: v.window_start)
+    await journey.visit(first)
+    await deployment.settled()
+    report = _cli(deployment, "--episode", str(accepted.episode_id))
+    assert report == [f"episode {accepted.episode_id}: 1 visits by 1 staff, {100 if first.staff_id == plan.key_worker else 0}% by the key worker"]
+    weekly = _cli(deployment)
+    assert weekly[0].split() == ["team", "week", "of", "planned", "done", "missed", "cut", "short", "unassigned"]
+    assert any(line.startswith("htcr:southern") for line in weekly[1:])
+
+
+def _cli(deployment: Deployment, *args: str) -> list[str]:
+    return subprocess.run(
+        [sys.executable, "-m", "shared.cli", "scheduling", "report", *args, "--database-url", deployment.databases["scheduling"]],
+        capture_output=True, text=True, cwd=ROOT, timeout=60, check=True,
+    ).stdout.splitlines()
 
 
 async def test_a_patient_with_a_learning_disability_is_only_given_staff_with_that_skill(
@@ -185,6 +205,18 @@ async def test_a_visit_outcome_reporting_a_carer_at_breaking_point_raises_an_esc
     await deployment.settled()
     assert len(visits_of(deployment, accepted.episode_id)) == 7 + 1  # one more visit offered
 
+    second = max(visits_of(deployment, accepted.episode_id), key=lambda v: v.window_start)
+    await journey.staff_app.publish(
+        outcome.model_copy(update={"visit_id": second.visit_id, "carer_strain": None, "risk_change": RiskChange.INCREASED})
+    )
+    raised = await deployment.log.wait_for(EscalationRaised, lambda e: e.visit_id == second.visit_id)
+    assert raised.action is EscalationAction.ADMISSION_REQUEST
+    await deployment.settled()
+    requests = await deployment.query(
+        "assessment", "SELECT status, reasons FROM admission_requests WHERE episode_id = $1", accepted.episode_id
+    )
+    assert [tuple(r) for r in requests] == [("awaiting-gatekeeping", ["risk-increased"])]  # a gatekeeping decision to make
+
 
 async def test_a_staff_event_with_an_unknown_skill_or_overlapping_shifts_is_dead_lettered_with_the_reason(
     deployment: Deployment,
@@ -212,3 +244,33 @@ async def test_a_staff_event_with_an_unknown_skill_or_overlapping_shifts_is_dead
     assert stored[0]["n"] == 0
 
 
+
+
+async def test_a_week_ending_with_fewer_contacts_than_planned_alerts_the_team_lead_and_discharge_cancels_visits(
+    deployment: Deployment, journey: Journey
+) -> None:
+    """Week one promised 7 contacts; one took place. Eight days on (the clock moved), one
+    shortfall alert; a discharged patient's remaining visits are cancelled, never 'missed'."""
+    accepted, _ = await home_treatment(deployment, journey, Trust.SOUTHERN)
+    first = min(visits_of(deployment, accepted.episode_id), key=lambda v: v.window_start)
+    await journey.visit(first)
+    other, _ = await home_treatment(deployment, journey, Trust.SOUTHERN)
+    await journey.discharge(other)
+    await deployment.settled()
+    cancelled = await deployment.query(
+        "scheduling", "SELECT count(*) AS n FROM visits WHERE episode_id = $1 AND status = 'cancelled'", other.episode_id
+    )
+    assert cancelled[0]["n"] == 7
+    try:
+        deployment.move_clock(timedelta(days=8, hours=12))
+        below = await deployment.log.wait_for(
+            ContactsBelowPlan, lambda e: e.episode_id == accepted.episode_id, timeout_s=120
+        )
+        await asyncio.sleep(2)
+        await deployment.settled(timeout_s=180)
+    finally:
+        deployment.move_clock(timedelta(0))
+    assert (below.week, below.planned, below.completed) == (1, 7, 1)
+    assert len(deployment.log.events(ContactsBelowPlan, lambda e: e.episode_id == accepted.episode_id and e.week == 1)) == 1
+    assert not deployment.log.events(VisitMissed, lambda e: e.episode_id == other.episode_id)
+    assert not deployment.log.events(ContactsBelowPlan, lambda e: e.episode_id == other.episode_id)

@@ -118,3 +118,17 @@ def test_a_visit_under_half_its_planned_length_is_counted_as_cut_short() -> None
     visit = domain.Visit(uuid4(), uuid4(), uuid4(), None, planned_minutes=60)
     short = outcome().model_copy(update={"visit_id": visit.visit_id, "patient_id": visit.patient_id, "episode_id": visit.episode_id, "actual_minutes": 20})
     assert domain.record_outcome(visit, short)[0].cut_short
+
+
+def test_each_ended_week_of_the_plan_is_checked_once() -> None:
+    start = date(2026, 11, 27)
+    assert domain.weeks_ended(start, 0, date(2026, 12, 3)) == []
+    assert domain.weeks_ended(start, 0, date(2026, 12, 4)) == [1]
+    assert domain.weeks_ended(start, 1, date(2026, 12, 11)) == [2]
+
+
+def test_a_week_with_fewer_contacts_than_planned_is_a_shortfall() -> None:
+    assert domain.planned_in_week(1, 7, 5) == 7 and domain.planned_in_week(2, 7, 5) == 5
+    below = domain.shortfall(uuid4(), uuid4(), 1, planned=7, completed=4, now=NOW)
+    assert (below.planned, below.completed) == (7, 4)
+    assert domain.shortfall(uuid4(), uuid4(), 2, planned=5, completed=5, now=NOW) is None
