@@ -15,7 +15,7 @@ from contracts.assessment import (
     Pathway,
 )
 from contracts.assessment_sections import SECTION_CATEGORY, AssessmentSections, SectionName
-from contracts.consent import InformationCategory, Purpose
+from contracts.consent import ConsentRecorded, InformationCategory, Purpose
 from contracts.base import Event, Trust
 from contracts.discharge import DischargeDecided, EpisodeClosed
 from contracts.envelope import Envelope
@@ -60,6 +60,7 @@ from contracts.scheduling import (
 from contracts.topics import DEAD_LETTER, TOPICS, Topic
 
 __all__ = [
+    "ConsentRecorded",
     "ContactsBelowPlan",
     "CarePlanAgreed",
     "CarerStrain",

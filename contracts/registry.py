@@ -10,6 +10,7 @@ from contracts.assessment import (
     AssessmentVersionRecorded,
 )
 from contracts.base import Event
+from contracts.consent import ConsentRecorded
 from contracts.discharge import DischargeDecided, EpisodeClosed
 from contracts.directory import ServiceDirectoryPublished
 from contracts.referral import (
@@ -48,6 +49,7 @@ EVENT_TYPES: dict[str, type[Event]] = {
         ReferralDeclined,
         ResponseTargetBreached,
         ServiceDirectoryPublished,
+        ConsentRecorded,
         AssessmentSubmitted,
         AssessmentStartReported,
         AssessmentUpdated,

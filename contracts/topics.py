@@ -41,6 +41,10 @@ NOTIFICATIONS = Topic(
 VISIT_OUTCOMES = Topic("visit.outcomes", "Visit outcomes published by the staff mobile app.", inbound=True)
 DISCHARGE_INBOUND = Topic("discharge.inbound", "Discharge decisions published by clinicians' systems.", inbound=True)
 DISCHARGE_EVENTS = Topic("discharge.events", "Episodes closed by the discharge service.")
+CONSENT_INBOUND = Topic(
+    "consent.inbound", "Consent decisions recorded by clinicians' systems, keyed by patient.", inbound=True
+)
+PAS_INBOUND = Topic("pas.inbound", "Admissions and ward discharges from the patient administration system.", inbound=True)
 DIRECTORY_EVENTS = Topic("directory.events", "The service directory, one event per Trust, for Trust websites.")
 DEAD_LETTER = Topic(
     "deadletter",
@@ -60,6 +64,8 @@ TOPICS: tuple[Topic, ...] = (
     VISIT_OUTCOMES,
     DISCHARGE_INBOUND,
     DISCHARGE_EVENTS,
+    CONSENT_INBOUND,
+    PAS_INBOUND,
     DIRECTORY_EVENTS,
     DEAD_LETTER,
 )

@@ -10,6 +10,7 @@ from contracts import (
     AssessmentSubmitted,
     AssessmentUpdated,
     AssessmentVersionRecorded,
+    ConsentRecorded,
     EpisodeClosed,
     EscalationAction,
     EscalationRaised,
@@ -18,11 +19,8 @@ from contracts import (
 )
 from services.assessment import domain, store
 from services.assessment.settings import Settings
-from shared.consent import ConsentState
+from shared import consent_store
 from shared.consumer import Handler, HandlerContext
-
-# Until consent events are recorded, every decision uses the documented default.
-NO_CONSENT_RECORDED = ConsentState()
 
 
 async def on_referral_accepted(ctx: HandlerContext, accepted: ReferralAccepted) -> None:
@@ -124,7 +122,7 @@ async def _emit_share(
         version=version,
         patient_id=patient_id,
         episode_id=episode_id,
-        consent_state=NO_CONSENT_RECORDED,
+        consent_state=await consent_store.load(ctx.conn, patient_id),
         now=ctx.clock.now(),
     )
     if shared is not None:
@@ -139,4 +137,5 @@ def build(_settings: Settings) -> Mapping[type[Event], Handler]:
         AssessmentUpdated: on_assessment_updated,
         EpisodeClosed: on_episode_closed,
         EscalationRaised: on_escalation_raised,
+        ConsentRecorded: consent_store.on_consent_recorded,
     }
