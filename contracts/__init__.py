@@ -17,7 +17,30 @@ from contracts.assessment import (
 from contracts.assessment_sections import SECTION_CATEGORY, AssessmentSections, SectionName
 from contracts.consent import ConsentRecorded, InformationCategory, Purpose
 from contracts.base import Event, Trust
-from contracts.discharge import DischargeDecided, EpisodeClosed
+from contracts.discharge import (
+    CarerView,
+    CrisisContactsGiven,
+    DischargeConversationRecorded,
+    DischargeDecided,
+    DischargeMeetingArranged,
+    DischargeNotificationAcknowledged,
+    DischargeProposed,
+    DischargeRefused,
+    DischargeSummaryIssued,
+    EpisodeClosed,
+    EpisodeReviewDue,
+    FollowOnCareArranged,
+    FollowUpBreached,
+    FollowUpCompleted,
+    FollowUpContactRecorded,
+    FollowUpSource,
+    GateCondition,
+    OnwardCare,
+    ReadmissionLinked,
+    SummaryContent,
+    SummaryHeadings,
+    WardDischargeRecorded,
+)
 from contracts.envelope import Envelope
 from contracts.directory import DirectoryEntry, ServiceDirectoryPublished, ServiceKind, Signpost
 from contracts.referral import (
@@ -60,6 +83,27 @@ from contracts.scheduling import (
 from contracts.topics import DEAD_LETTER, TOPICS, Topic
 
 __all__ = [
+    "CarerView",
+    "CrisisContactsGiven",
+    "DischargeConversationRecorded",
+    "DischargeMeetingArranged",
+    "DischargeNotificationAcknowledged",
+    "DischargeProposed",
+    "DischargeRefused",
+    "DischargeSummaryIssued",
+    "EpisodeReviewDue",
+    "FollowOnCareArranged",
+    "FollowUpBreached",
+    "FollowUpCompleted",
+    "FollowUpContactRecorded",
+    "FollowUpSource",
+    "GateCondition",
+    "OnwardCare",
+    "ReadmissionLinked",
+    "SummaryContent",
+    "SummaryHeadings",
+    "WardDischargeRecorded",
+
     "ConsentRecorded",
     "ContactsBelowPlan",
     "CarePlanAgreed",

@@ -1,20 +1,155 @@
-"""Discharge events: a clinician's discharge decision, and the episode it closes."""
+"""Discharge events: planning with the patient, the gate, the summary, and follow-up.
+
+Nobody is discharged without knowing: the discharge service completes a discharge only when
+the patient has been told, follow-on care is arranged (or why not is recorded) and crisis
+contacts have been given; otherwise it refuses, naming what is missing.
+"""
+
+from datetime import date
+from enum import StrEnum
+
+from pydantic import model_validator
 
 from contracts.base import (
     SENSITIVE,
     UUID,
     AwareDatetime,
+    BaseModel,
+    ConfigDict,
     Event,
     Field,
+    Trust,
     at_field,
     episode_id_field,
     patient_id_field,
 )
-from contracts.topics import DISCHARGE_EVENTS, DISCHARGE_INBOUND
+from contracts.consent import RECIPIENT_PATTERN, InformationCategory
+from contracts.directory import Signpost
+from contracts.topics import DISCHARGE_EVENTS, DISCHARGE_INBOUND, PAS_INBOUND
+
+
+def _text(description: str, example: str) -> object:
+    return Field(default=None, max_length=8000, description=description, examples=[example], json_schema_extra=SENSITIVE)
+
+
+def _staff() -> object:
+    return Field(min_length=1, max_length=64, description="Staff id.", examples=["staff-0007"])
+
+
+class CarerView(BaseModel):
+    model_config = ConfigDict(frozen=True, extra="forbid")
+
+    carer_id: str = Field(pattern=r"^[A-Za-z0-9-]{1,64}$", description="The carer.", examples=["carer-1"])
+    view: str = Field(min_length=1, max_length=4000, description="Their view, in their words.", examples=["I'm worried about nights."], json_schema_extra=SENSITIVE)
+
+
+class SummaryContent(BaseModel):
+    """What the clinician writes for the discharge summary, under the usual headings."""
+
+    model_config = ConfigDict(frozen=True, extra="forbid")
+
+    reason_for_care: str | None = _text("Why the patient was under home treatment.", "Depressive episode with suicidal thoughts.")
+    assessment_and_risk: str | None = _text("Assessment and risk at discharge.", "Risk to self now low; protective factors restored.")
+    medication: str | None = _text("Medication at discharge and changes.", "Sertraline 100 mg daily, unchanged.")
+    plan_and_requested_actions: str | None = _text("The plan, and what the GP and CMHT are asked to do.", "CMHT to review within 2 weeks.")
+
+
+class DischargeProposed(Event):
+    """A clinician proposes discharge: the reason, the patient's own view (kept, never
+    overwritten), carers' views, and the summary content."""
+
+    type_name = "discharge.proposed"
+    topic = DISCHARGE_INBOUND
+
+    patient_id: UUID = patient_id_field()
+    episode_id: UUID = episode_id_field()
+    proposed_by: str = _staff()
+    planned_for: date = Field(description="The day discharge is planned for.", examples=["2026-12-10"])
+    reason: str = Field(min_length=1, max_length=4000, description="Why discharge now.", examples=["Crisis resolved."], json_schema_extra=SENSITIVE)
+    patient_view: str | None = _text("What the patient says about being discharged.", "I don't feel ready yet.")
+    patient_wants_more_time: bool = Field(default=False, description="The patient asked for more time.", examples=[True])
+    carer_views: tuple[CarerView, ...] = Field(default=(), description="Views of carers (recorded; shared only with consent).", examples=[[]])
+    summary: SummaryContent = Field(default_factory=SummaryContent, description="Summary content by heading.", examples=[{}])
+    crisis_contacts: tuple[str, ...] = Field(default=(), max_length=10, description="Who to call if crisis returns.", examples=[["HTCR duty line 028 9649 6001"]])
+    proposed_at: AwareDatetime = at_field("it was proposed")
+
+
+class DischargeMeetingArranged(Event):
+    """A discharge meeting is arranged; the patient and consented carers are invited."""
+
+    type_name = "discharge.meeting-arranged"
+    topic = DISCHARGE_INBOUND
+
+    patient_id: UUID = patient_id_field()
+    episode_id: UUID = episode_id_field()
+    meeting_at: AwareDatetime = at_field("the meeting is")
+    arranged_by: str = _staff()
+
+
+class DischargeConversationRecorded(Event):
+    """The discharge was talked through with the patient."""
+
+    type_name = "discharge.conversation-recorded"
+    topic = DISCHARGE_INBOUND
+
+    patient_id: UUID = patient_id_field()
+    episode_id: UUID = episode_id_field()
+    recorded_by: str = _staff()
+    recorded_at: AwareDatetime = at_field("the conversation took place")
+
+
+class DischargeNotificationAcknowledged(Event):
+    """The patient acknowledged the written notice of the planned discharge."""
+
+    type_name = "discharge.notification-acknowledged"
+    topic = DISCHARGE_INBOUND
+
+    patient_id: UUID = patient_id_field()
+    episode_id: UUID = episode_id_field()
+    acknowledged_at: AwareDatetime = at_field("the patient acknowledged it")
+
+
+class OnwardCare(StrEnum):
+    CMHT = "cmht"
+    RECOVERY_TEAM = "recovery-team"
+    GP = "gp"
+    NONE = "none"
+
+
+class FollowOnCareArranged(Event):
+    """Who takes over after discharge, or why nobody does."""
+
+    type_name = "discharge.follow-on-arranged"
+    topic = DISCHARGE_INBOUND
+
+    patient_id: UUID = patient_id_field()
+    episode_id: UUID = episode_id_field()
+    onward_to: OnwardCare = Field(description="Who takes over.", examples=["cmht"])
+    reason_if_none: str | None = _text("Why no onward care, if none.", "Patient declined further contact.")
+    arranged_by: str = _staff()
+    arranged_at: AwareDatetime = at_field("it was arranged")
+
+    @model_validator(mode="after")
+    def _none_needs_a_reason(self) -> "FollowOnCareArranged":
+        if self.onward_to is OnwardCare.NONE and not (self.reason_if_none or "").strip():
+            raise ValueError("reason_if_none is required when no onward care is arranged")
+        return self
+
+
+class CrisisContactsGiven(Event):
+    """The patient was given the numbers to call if crisis returns."""
+
+    type_name = "discharge.crisis-contacts-given"
+    topic = DISCHARGE_INBOUND
+
+    patient_id: UUID = patient_id_field()
+    episode_id: UUID = episode_id_field()
+    given_by: str = _staff()
+    given_at: AwareDatetime = at_field("they were given")
 
 
 class DischargeDecided(Event):
-    """A clinician's system records the decision to discharge a patient from home treatment."""
+    """A clinician's system asks to complete the discharge (the gate decides)."""
 
     type_name = "discharge.decided"
     topic = DISCHARGE_INBOUND
@@ -34,6 +169,48 @@ class DischargeDecided(Event):
     decided_at: AwareDatetime = at_field("the discharge was decided")
 
 
+class FollowUpContactRecorded(Event):
+    """Someone made the follow-up contact after a discharge."""
+
+    type_name = "discharge.follow-up-contact-recorded"
+    topic = DISCHARGE_INBOUND
+
+    patient_id: UUID = patient_id_field()
+    contact_by: str = _staff()
+    contact_at: AwareDatetime = at_field("the contact was made")
+
+
+class WardDischargeRecorded(Event):
+    """The patient administration system records a discharge from an inpatient ward."""
+
+    type_name = "pas.ward-discharge-recorded"
+    topic = PAS_INBOUND
+
+    discharge_id: UUID = Field(description="PAS id of the discharge.", examples=["2b3c4d5e-6f70-4182-9394-a5b6c7d8e9f0"])
+    patient_id: UUID = patient_id_field()
+    trust: Trust = Field(description="The Trust of the ward.", examples=["northern"])
+    ward: str = Field(min_length=1, max_length=100, description="The ward.", examples=["Holywell Hospital, Ward 3"])
+    discharged_at: AwareDatetime = at_field("the patient left the ward")
+
+
+class GateCondition(StrEnum):
+    PATIENT_TOLD = "patient-told"
+    FOLLOW_ON_CARE_ARRANGED = "follow-on-care-arranged"
+    CRISIS_CONTACTS_GIVEN = "crisis-contacts-given"
+
+
+class DischargeRefused(Event):
+    """A discharge could not be completed: what is missing."""
+
+    type_name = "discharge.refused"
+    topic = DISCHARGE_EVENTS
+
+    patient_id: UUID = patient_id_field()
+    episode_id: UUID = episode_id_field()
+    missing: tuple[GateCondition, ...] = Field(min_length=1, description="The conditions not met.", examples=[["patient-told"]])
+    refused_at: AwareDatetime = at_field("it was refused")
+
+
 class EpisodeClosed(Event):
     """The discharge service closed a home-treatment episode."""
 
@@ -44,3 +221,90 @@ class EpisodeClosed(Event):
     episode_id: UUID = episode_id_field()
     visits_completed: int = Field(ge=0, description="Visits completed during the episode.", examples=[9])
     closed_at: AwareDatetime = at_field("the episode was closed")
+
+
+class SummaryHeadings(BaseModel):
+    """A mental health discharge summary; a recipient sees only the headings consent allows."""
+
+    model_config = ConfigDict(frozen=True, extra="forbid")
+
+    reason_for_care: str | None = _text("Reason for care.", "Depressive episode.")
+    assessment_and_risk: str | None = _text("Assessment and risk summary.", "Risk now low.")
+    medication: str | None = _text("Medication.", "Sertraline 100 mg daily.")
+    plan_and_requested_actions: str | None = _text("Plan and requested actions.", "CMHT review in 2 weeks.")
+    patient_view: str | None = _text("The patient's own view, as they gave it.", "I asked for more time.")
+    crisis_contacts: tuple[str, ...] = Field(default=(), description="Crisis contacts.", examples=[["Lifeline 0808 808 8000"]])
+    who_was_informed: tuple[str, ...] = Field(default=(), description="Who was sent this.", examples=[["patient", "gp"]])
+    signposting: tuple[Signpost, ...] = Field(default=(), description="Other support.", examples=[[]])
+
+
+class DischargeSummaryIssued(Event):
+    """The discharge summary as sent to one recipient."""
+
+    type_name = "discharge.summary-issued"
+    topic = DISCHARGE_EVENTS
+
+    recipient: str = Field(pattern=RECIPIENT_PATTERN, description="Who it is for.", examples=["gp"])
+    patient_id: UUID = patient_id_field()
+    episode_id: UUID = episode_id_field()
+    headings: SummaryHeadings = Field(description="The headings this recipient may see.", examples=[{}])
+    categories: tuple[InformationCategory, ...] = Field(description="Categories disclosed.", examples=[["discharge-arrangements"]])
+    consent_version: int = Field(ge=0, description="Consent state version used.", examples=[1])
+    issued_at: AwareDatetime = at_field("it was issued")
+    due_by: AwareDatetime = at_field("it was due (3 days for the GP, 24 hours for the care plan)")
+
+
+class FollowUpSource(StrEnum):
+    HOME_TREATMENT = "home-treatment"
+    WARD = "ward"
+
+
+class FollowUpBreached(Event):
+    """No follow-up contact within 72 hours of a discharge. Emitted once per discharge."""
+
+    type_name = "discharge.follow-up-breached"
+    topic = DISCHARGE_EVENTS
+
+    patient_id: UUID = patient_id_field()
+    followup_id: UUID = Field(description="The follow-up clock.", examples=["8e7d6c5b-4a39-4281-9706-f5e4d3c2b1a0"])
+    source: FollowUpSource = Field(description="Discharged from home treatment or a ward.", examples=["ward"])
+    discharged_at: AwareDatetime = at_field("the patient was discharged")
+    due_at: AwareDatetime = at_field("the follow-up was due")
+    detected_at: AwareDatetime = at_field("the breach was detected")
+    hours_late: int = Field(ge=0, description="Hours past the deadline when detected.", examples=[2])
+
+
+class FollowUpCompleted(Event):
+    """A follow-up contact after discharge was made, and whether it was within 72 hours."""
+
+    type_name = "discharge.follow-up-completed"
+    topic = DISCHARGE_EVENTS
+
+    patient_id: UUID = patient_id_field()
+    followup_id: UUID = Field(description="The follow-up clock.", examples=["8e7d6c5b-4a39-4281-9706-f5e4d3c2b1a0"])
+    contact_at: AwareDatetime = at_field("the contact was made")
+    within_target: bool = Field(description="Made within the 72 hours.", examples=[True])
+
+
+class EpisodeReviewDue(Event):
+    """An episode has been open six weeks: it is due a review."""
+
+    type_name = "episode.review-due"
+    topic = DISCHARGE_EVENTS
+
+    patient_id: UUID = patient_id_field()
+    episode_id: UUID = episode_id_field()
+    opened_at: AwareDatetime = at_field("the episode opened")
+    detected_at: AwareDatetime = at_field("the review fell due")
+
+
+class ReadmissionLinked(Event):
+    """Home treatment again within 28 days of discharge: the new episode is linked to the last."""
+
+    type_name = "episode.readmission-linked"
+    topic = DISCHARGE_EVENTS
+
+    patient_id: UUID = patient_id_field()
+    episode_id: UUID = episode_id_field()
+    previous_episode_id: UUID = Field(description="The episode discharged from.", examples=["0c9d7d3e-1f7a-4c55-9a7b-2f1f0b8e4a90"])
+    days_since_discharge: int = Field(ge=0, description="Whole days since that discharge.", examples=[10])

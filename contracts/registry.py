@@ -11,7 +11,24 @@ from contracts.assessment import (
 )
 from contracts.base import Event
 from contracts.consent import ConsentRecorded
-from contracts.discharge import DischargeDecided, EpisodeClosed
+from contracts.discharge import (
+    CrisisContactsGiven,
+    DischargeConversationRecorded,
+    DischargeDecided,
+    DischargeMeetingArranged,
+    DischargeNotificationAcknowledged,
+    DischargeProposed,
+    DischargeRefused,
+    DischargeSummaryIssued,
+    EpisodeClosed,
+    EpisodeReviewDue,
+    FollowOnCareArranged,
+    FollowUpBreached,
+    FollowUpCompleted,
+    FollowUpContactRecorded,
+    ReadmissionLinked,
+    WardDischargeRecorded,
+)
 from contracts.directory import ServiceDirectoryPublished
 from contracts.referral import (
     ReferralAccepted,
@@ -70,8 +87,22 @@ EVENT_TYPES: dict[str, type[Event]] = {
         EscalationRaised,
         ContactsBelowPlan,
         NotificationSent,
+        DischargeProposed,
+        DischargeMeetingArranged,
+        DischargeConversationRecorded,
+        DischargeNotificationAcknowledged,
+        FollowOnCareArranged,
+        CrisisContactsGiven,
         DischargeDecided,
+        FollowUpContactRecorded,
+        WardDischargeRecorded,
+        DischargeRefused,
         EpisodeClosed,
+        DischargeSummaryIssued,
+        FollowUpBreached,
+        FollowUpCompleted,
+        EpisodeReviewDue,
+        ReadmissionLinked,
     )
 }
 

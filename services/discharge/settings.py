@@ -1,5 +1,10 @@
+from pydantic import Field
+
 from shared.settings import ServiceSettings, database_url
 
 
 class Settings(ServiceSettings):
     database_url: str = database_url("discharge")
+    # How often follow-up clocks and six-week reviews are checked.
+    follow_up_check_interval_s: float = Field(default=30.0, gt=0)
+    directory_file: str | None = None

@@ -177,6 +177,7 @@ def service_env(service: str, bootstrap: str, prefix: str, database_url: str, cl
         "CAREPATH_CLOCK_OFFSET_FILE": str(clock_offset_file),
         "CAREPATH_DEADLINE_CHECK_INTERVAL_S": "0.5",
         "CAREPATH_VISIT_CHECK_INTERVAL_S": "0.5",
+        "CAREPATH_FOLLOW_UP_CHECK_INTERVAL_S": "0.5",
         "CAREPATH_HEARTBEAT_FILE": str(clock_offset_file.parent / f"{service}.heartbeat"),
         "PYTHONUNBUFFERED": "1",
     }

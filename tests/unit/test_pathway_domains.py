@@ -80,26 +80,3 @@ def test_an_outcome_for_an_unknown_visit_is_refused() -> None:
         scheduling.record_outcome(None, outcome_for(ghost))
 
 
-def decision() -> DischargeDecided:
-    return DischargeDecided(
-        patient_id=PATIENT, episode_id=EPISODE, decided_by="staff-7", reason="clinical text", decided_at=NOW
-    )
-
-
-def test_a_discharge_closes_an_open_episode_with_its_visit_count() -> None:
-    """Closing reports how many visits the episode had."""
-    episode = discharge.Episode(EPISODE, PATIENT, visits_completed=3, closed_at=None)
-    [closed] = discharge.close(episode, decision(), NOW)
-    assert (closed.episode_id, closed.visits_completed, closed.closed_at) == (EPISODE, 3, NOW)
-
-
-def test_a_closed_episode_is_not_closed_twice() -> None:
-    """A repeated discharge decision emits nothing."""
-    episode = discharge.Episode(EPISODE, PATIENT, visits_completed=3, closed_at=NOW)
-    assert discharge.close(episode, decision(), NOW) == []
-
-
-def test_a_discharge_for_an_unknown_episode_is_refused() -> None:
-    """Nobody can be discharged from an episode the discharge service never saw open."""
-    with pytest.raises(InvalidEvent):
-        discharge.close(None, decision(), NOW)

@@ -1,0 +1,98 @@
+"""Discharge rules: the gate, summaries by consent, follow-up, reviews and readmissions."""
+
+from datetime import UTC, datetime, timedelta
+from uuid import uuid4
+
+import pytest
+
+from contracts import (
+    DischargeDecided,
+    DischargeRefused,
+    EpisodeClosed,
+    FollowUpSource,
+    GateCondition,
+    InformationCategory,
+    OnwardCare,
+    SummaryContent,
+)
+from services.discharge import domain
+from shared.consent import ConsentState, Recorded
+from shared.errors import InvalidEvent
+
+NOW = datetime(2026, 11, 26, 9, 30, tzinfo=UTC)
+PATIENT, EPISODE = uuid4(), uuid4()
+SUMMARY = SummaryContent(
+    reason_for_care="Depressive episode.", assessment_and_risk="Risk now low.", medication="Sertraline.",
+    plan_and_requested_actions="CMHT review in 2 weeks.",
+)
+
+
+def episode(**fields) -> domain.Episode:
+    base = dict(episode_id=EPISODE, patient_id=PATIENT, visits_completed=6, closed_at=None, trust="belfast")
+    return domain.Episode(**(base | fields))
+
+
+READY = dict(patient_told=True, onward_to=OnwardCare.CMHT, crisis_contacts_given=True, summary=SUMMARY, crisis_contacts=("HTCR 028 9649 6001",))
+
+
+def decision() -> DischargeDecided:
+    return DischargeDecided(patient_id=PATIENT, episode_id=EPISODE, decided_by="staff-7", reason="clinical text", decided_at=NOW)
+
+
+def test_a_discharge_with_nothing_in_place_is_refused_naming_every_missing_condition() -> None:
+    refused = domain.complete(episode(), decision(), NOW)
+    assert isinstance(refused, DischargeRefused)
+    assert set(refused.missing) == set(GateCondition)
+
+
+def test_a_discharge_with_the_patient_told_follow_on_and_crisis_contacts_closes_the_episode() -> None:
+    closed = domain.complete(episode(**READY), decision(), NOW)
+    assert isinstance(closed, EpisodeClosed) and closed.visits_completed == 6
+
+
+def test_a_closed_episode_is_not_closed_twice() -> None:
+    assert domain.complete(episode(closed_at=NOW, **READY), decision(), NOW) is None
+
+
+def test_an_unknown_episode_is_refused() -> None:
+    with pytest.raises(InvalidEvent, match="unknown episode"):
+        domain.known(None, PATIENT)
+
+
+def test_the_gp_and_cmht_get_the_clinical_minimum_and_a_carer_only_what_consent_allows() -> None:
+    state = ConsentState((Recorded("carer:c1", frozenset({InformationCategory.CARER_GENERAL_INFORMATION, InformationCategory.DISCHARGE_ARRANGEMENTS}), True),))
+    ready = episode(**READY)
+    issued = {s.recipient: s for s in domain.summaries(ready, domain.recipients(ready, ["c1", "c2"]), state, (), NOW)}
+    assert set(issued) == {"patient", "gp", "cmht:belfast", "carer:c1"}  # c2 has no consent: nothing
+    assert issued["gp"].headings.assessment_and_risk and issued["gp"].headings.medication
+    assert issued["gp"].due_by == NOW + timedelta(days=3)
+    carer = issued["carer:c1"].headings
+    assert carer.plan_and_requested_actions and carer.crisis_contacts
+    assert carer.reason_for_care is None and carer.assessment_and_risk is None and carer.medication is None
+
+
+def test_the_patients_request_for_more_time_is_in_the_summary() -> None:
+    ready = episode(patient_wants_more_time=True, patient_view="I am not ready.", **READY)
+    [gp] = [s for s in domain.summaries(ready, ["gp"], ConsentState(), (), NOW)]
+    assert "asked for more time" in gp.headings.patient_view and "I am not ready." in gp.headings.patient_view
+    assert "more time" in domain.patient_letter(ready, ())
+
+
+def test_follow_up_breaches_only_after_72_hours() -> None:
+    followup = uuid4()
+    assert domain.follow_up_breach(PATIENT, followup, FollowUpSource.WARD, NOW, NOW + timedelta(hours=71)) is None
+    breach = domain.follow_up_breach(PATIENT, followup, FollowUpSource.WARD, NOW, NOW + timedelta(hours=74))
+    assert breach.hours_late == 2 and breach.due_at == NOW + timedelta(hours=72)
+
+
+def test_an_episode_open_six_weeks_is_due_review() -> None:
+    assert domain.review_due(PATIENT, EPISODE, NOW, NOW + timedelta(weeks=6, seconds=-1)) is None
+    assert domain.review_due(PATIENT, EPISODE, NOW, NOW + timedelta(weeks=6)) is not None
+
+
+def test_home_treatment_again_within_28_days_links_to_the_previous_episode() -> None:
+    previous = uuid4()
+    linked = domain.readmission(PATIENT, EPISODE, (previous, NOW), NOW + timedelta(days=10))
+    assert linked.previous_episode_id == previous and linked.days_since_discharge == 10
+    assert domain.readmission(PATIENT, EPISODE, (previous, NOW), NOW + timedelta(days=29)) is None
+    assert domain.readmission(PATIENT, EPISODE, None, NOW) is None
