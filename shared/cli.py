@@ -205,7 +205,7 @@ async def _demo(bootstrap: str, prefix: str) -> None:
         visit = await journey.assess(accepted)
         _say(f"demo: first visit planned {visit.window_start:%a %d %b %H:%M}; staff app records it done")
         await journey.visit(visit)
-        _say("demo: clinician decides discharge")
+        _say("demo: discharge planned with the patient (told, CMHT follow-on, crisis contacts); clinician completes it")
         closed = await journey.discharge(accepted)
         _say(f"demo: episode {closed.episode_id} closed by the discharge service, {time.monotonic() - started:.1f}s after the demo started")
 

@@ -13,13 +13,19 @@ from uuid import UUID, uuid4
 from contracts import (
     AssessmentCompleted,
     AssessmentSubmitted,
+    CrisisContactsGiven,
+    DischargeConversationRecorded,
     DischargeDecided,
+    DischargeProposed,
     EpisodeClosed,
+    FollowOnCareArranged,
+    OnwardCare,
     Pathway,
     ReferralAccepted,
     ReferralAcknowledged,
     ReferralSource,
     ReferralSubmitted,
+    SummaryContent,
     Trust,
     Urgency,
     VisitCompleted,
@@ -110,7 +116,32 @@ class Journey:
         await self.staff_app.publish(outcome, correlation_id=self.patient.correlation_id)
         return await self.log.wait_for(VisitCompleted, lambda e: e.visit_id == visit.visit_id, self.timeout_s)
 
-    async def discharge(self, accepted: ReferralAccepted) -> EpisodeClosed:
+    async def prepare_discharge(self, accepted: ReferralAccepted, **proposal: Any) -> None:
+        """Plans the discharge with the patient: proposal, conversation, onward care, crisis contacts."""
+        ids = {"patient_id": accepted.patient_id, "episode_id": accepted.episode_id}
+        now = datetime.now(UTC)
+        fields: dict[str, Any] = {
+            "proposed_by": "staff-0007",
+            "planned_for": now.date(),
+            "reason": "Crisis resolved; CMHT follow-up agreed with the patient.",
+            "summary": SummaryContent(
+                reason_for_care="Acute depressive crisis.",
+                assessment_and_risk="Risk to self now low.",
+                medication="Sertraline 100 mg daily.",
+                plan_and_requested_actions="CMHT to review within two weeks; GP to continue prescribing.",
+            ),
+            "crisis_contacts": ("Home treatment duty line 028 9649 6001", "Lifeline 0808 808 8000"),
+            "proposed_at": now,
+        }
+        for event in (
+            DischargeProposed(**ids, **(fields | proposal)),
+            DischargeConversationRecorded(**ids, recorded_by="staff-0007", recorded_at=now),
+            FollowOnCareArranged(**ids, onward_to=OnwardCare.CMHT, arranged_by="staff-0007", arranged_at=now),
+            CrisisContactsGiven(**ids, given_by="staff-0007", given_at=now),
+        ):
+            await self.clinician.publish(event, correlation_id=self.patient.correlation_id)
+
+    async def decide_discharge(self, accepted: ReferralAccepted) -> DischargeDecided:
         decision = DischargeDecided(
             patient_id=accepted.patient_id,
             episode_id=accepted.episode_id,
@@ -119,6 +150,11 @@ class Journey:
             decided_at=datetime.now(UTC),
         )
         await self.clinician.publish(decision, correlation_id=self.patient.correlation_id)
+        return decision
+
+    async def discharge(self, accepted: ReferralAccepted) -> EpisodeClosed:
+        await self.prepare_discharge(accepted)
+        await self.decide_discharge(accepted)
         return await self.log.wait_for(EpisodeClosed, lambda e: e.episode_id == accepted.episode_id, self.timeout_s)
 
     async def run(self) -> EpisodeClosed:
