@@ -58,6 +58,10 @@ class CarerStrain(StrEnum):
     BREAKING_POINT = "breaking-point"
 
 
+def visit_id_field(description: str = "Id of the visit.") -> object:
+    return Field(description=description, examples=["3f2e1d0c-9b8a-4765-8432-10fedcba9876"])
+
+
 def staff_id_field(description: str = "Id of the member of staff.") -> object:
     return Field(pattern=STAFF_ID, description=description, examples=["staff-0042"])
 
@@ -140,7 +144,7 @@ class VisitScheduled(Event):
     type_name = "visit.scheduled"
     topic = SCHEDULING_EVENTS
 
-    visit_id: UUID = Field(description="Id of the visit.", examples=["3f2e1d0c-9b8a-4765-8432-10fedcba9876"])
+    visit_id: UUID = visit_id_field()
     patient_id: UUID = patient_id_field()
     episode_id: UUID = episode_id_field()
     window_start: AwareDatetime = at_field("the visit window opens")
@@ -169,7 +173,7 @@ class VisitStarted(Event):
     type_name = "visit.started"
     topic = SCHEDULING_INBOUND
 
-    visit_id: UUID = Field(description="Id of the visit.", examples=["3f2e1d0c-9b8a-4765-8432-10fedcba9876"])
+    visit_id: UUID = visit_id_field()
     patient_id: UUID = patient_id_field()
     episode_id: UUID = episode_id_field()
     started_at: AwareDatetime = at_field("the visit started")
@@ -181,7 +185,7 @@ class VisitOutcomeRecorded(Event):
     type_name = "visit.outcome-recorded"
     topic = VISIT_OUTCOMES
 
-    visit_id: UUID = Field(description="Id of the visit.", examples=["3f2e1d0c-9b8a-4765-8432-10fedcba9876"])
+    visit_id: UUID = visit_id_field()
     patient_id: UUID = patient_id_field()
     episode_id: UUID = episode_id_field()
     status: VisitStatus = Field(description="Whether the patient was seen.", examples=["completed"])
@@ -197,7 +201,7 @@ class VisitCompleted(Event):
     type_name = "visit.completed"
     topic = SCHEDULING_EVENTS
 
-    visit_id: UUID = Field(description="Id of the visit.", examples=["3f2e1d0c-9b8a-4765-8432-10fedcba9876"])
+    visit_id: UUID = visit_id_field()
     patient_id: UUID = patient_id_field()
     episode_id: UUID = episode_id_field()
     actual_minutes: int = Field(ge=0, le=600, description="How long the visit lasted, in minutes.", examples=[55])
@@ -211,7 +215,7 @@ class VisitRunningLate(Event):
     type_name = "visit.running-late"
     topic = SCHEDULING_EVENTS
 
-    visit_id: UUID = Field(description="Id of the visit.", examples=["3f2e1d0c-9b8a-4765-8432-10fedcba9876"])
+    visit_id: UUID = visit_id_field()
     patient_id: UUID = patient_id_field()
     episode_id: UUID = episode_id_field()
     window_start: AwareDatetime = at_field("the window opened")
@@ -224,7 +228,7 @@ class VisitMissed(Event):
     type_name = "visit.missed"
     topic = SCHEDULING_EVENTS
 
-    visit_id: UUID = Field(description="Id of the visit.", examples=["3f2e1d0c-9b8a-4765-8432-10fedcba9876"])
+    visit_id: UUID = visit_id_field()
     patient_id: UUID = patient_id_field()
     episode_id: UUID = episode_id_field()
     staff_id: str | None = Field(default=None, description="Who was due to visit.", examples=["staff-0042"])
@@ -250,7 +254,7 @@ class EscalationRaised(Event):
 
     patient_id: UUID = patient_id_field()
     episode_id: UUID = episode_id_field()
-    visit_id: UUID = Field(description="The visit that showed it.", examples=["3f2e1d0c-9b8a-4765-8432-10fedcba9876"])
+    visit_id: UUID = visit_id_field("The visit that showed it.")
     reasons: tuple[EscalationReason, ...] = Field(min_length=1, description="Why.", examples=[["carer-at-breaking-point"]])
     action: EscalationAction = Field(description="What is done about it.", examples=["more-visits"])
     raised_at: AwareDatetime = at_field("the escalation was raised")
