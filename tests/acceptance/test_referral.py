@@ -18,7 +18,7 @@ from contracts import (
     Trust,
     Urgency,
 )
-from shared.directory import load_directory
+from shared.directory import DIRECTORY_FILE, load_directory
 from shared.journey import Journey, Patient
 from tests.acceptance.deployment import Deployment, ServiceProcess
 from tests.factories import new_hc_number
@@ -148,7 +148,7 @@ async def test_a_directory_with_an_error_is_rejected_at_load_naming_the_entry_an
     deployment: Deployment, tmp_path
 ) -> None:
     """The referral service refuses to start on a broken directory, and says where it is broken."""
-    text = load_directory.__globals__["DIRECTORY_FILE"].read_text()
+    text = DIRECTORY_FILE.read_text()
     broken = (
         text.replace('hours = "Office hours, Monday to Friday"\n', "", 1)  # carers-ni loses a field
         .replace('trusts = ["western"]\nkind = "htcr"', 'trusts = ["atlantis"]\nkind = "htcr"', 1)
