@@ -15,7 +15,7 @@ from contracts.assessment import (
     Pathway,
 )
 from contracts.assessment_sections import SECTION_CATEGORY, AssessmentSections, SectionName
-from contracts.consent import ConsentRecorded, InformationCategory, Purpose
+from contracts.consent import ConsentRecorded, ConsentWithdrawn, DecisionMaker, InformationCategory, Purpose
 from contracts.base import Event, Trust
 from contracts.discharge import (
     CarerView,
@@ -83,6 +83,8 @@ from contracts.scheduling import (
 from contracts.topics import DEAD_LETTER, TOPICS, Topic
 
 __all__ = [
+    "ConsentWithdrawn",
+    "DecisionMaker",
     "CarerView",
     "CrisisContactsGiven",
     "DischargeConversationRecorded",

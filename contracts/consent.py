@@ -6,7 +6,7 @@ The decision itself lives in one place, `shared/consent.py`; these are the words
 from enum import StrEnum
 from uuid import UUID
 
-from pydantic import AwareDatetime, Field
+from pydantic import AwareDatetime, Field, model_validator
 
 from contracts.base import Event, at_field, patient_id_field
 from contracts.topics import CONSENT_INBOUND
@@ -33,11 +33,15 @@ class Purpose(StrEnum):
     CARER_SUPPORT = "carer-support"
 
 
-class ConsentRecorded(Event):
-    """A patient's decision about one recipient and some categories of information: permit or deny.
+class DecisionMaker(StrEnum):
+    PATIENT = "patient"
+    BEST_INTERESTS = "best-interests"  # the patient lacks capacity for this decision
 
-    Later decisions add to earlier ones; a deny for a recipient always wins over any permit.
-    """
+
+class ConsentRecorded(Event):
+    """A decision about one recipient, some categories of information and a purpose: permit or
+    deny, for a period. Later decisions add to earlier ones; a deny for a recipient always wins
+    over any permit; `do_not_tell` means the person is not even told the patient is known."""
 
     type_name = "consent.recorded"
     topic = CONSENT_INBOUND
@@ -49,5 +53,43 @@ class ConsentRecorded(Event):
         min_length=1, description="The categories decided.", examples=[["carer-general-information", "discharge-arrangements"]]
     )
     permit: bool = Field(description="True to permit, False to deny.", examples=[True])
+    purpose: Purpose | None = Field(
+        default=None, description="The purpose it covers; none means every purpose.", examples=["carer-support"]
+    )
+    decided_by: DecisionMaker = Field(default=DecisionMaker.PATIENT, description="Who decided.", examples=["patient"])
+    capacity_assessment: str | None = Field(
+        default=None,
+        max_length=4000,
+        description="The capacity assessment behind a best-interests decision (required for one).",
+        examples=["Lacks capacity for this decision during acute psychosis; reviewed daily."],
+        json_schema_extra={"x-sensitive": True},
+    )
+    valid_from: AwareDatetime | None = Field(default=None, description="Start of the period; none means now.", examples=[None])
+    valid_until: AwareDatetime | None = Field(default=None, description="End of the period; none means until changed.", examples=["2027-05-26T00:00:00+00:00"])
+    do_not_tell: bool = Field(
+        default=False, description="Deny only: the person is not even told the patient is known.", examples=[False]
+    )
     recorded_by: str = Field(min_length=1, max_length=64, description="Staff id who recorded it.", examples=["staff-0042"])
     recorded_at: AwareDatetime = at_field("the decision was recorded")
+
+    @model_validator(mode="after")
+    def _coherent(self) -> "ConsentRecorded":
+        if self.decided_by is DecisionMaker.BEST_INTERESTS and not (self.capacity_assessment or "").strip():
+            raise ValueError("a best-interests decision must record the capacity assessment")
+        if self.do_not_tell and self.permit:
+            raise ValueError("do_not_tell goes with a deny")
+        if self.valid_from and self.valid_until and self.valid_until <= self.valid_from:
+            raise ValueError("valid_until must be after valid_from")
+        return self
+
+
+class ConsentWithdrawn(Event):
+    """A recorded permit is withdrawn: from now on it permits nothing, in every service."""
+
+    type_name = "consent.withdrawn"
+    topic = CONSENT_INBOUND
+
+    consent_id: UUID = Field(description="The decision withdrawn.", examples=["6c5b4a39-2817-4f6e-9d5c-4b3a29180716"])
+    patient_id: UUID = patient_id_field()
+    recorded_by: str = Field(min_length=1, max_length=64, description="Staff id who recorded it.", examples=["staff-0042"])
+    withdrawn_at: AwareDatetime = at_field("consent was withdrawn")

@@ -10,7 +10,7 @@ from contracts.assessment import (
     AssessmentVersionRecorded,
 )
 from contracts.base import Event
-from contracts.consent import ConsentRecorded
+from contracts.consent import ConsentRecorded, ConsentWithdrawn
 from contracts.discharge import (
     CrisisContactsGiven,
     DischargeConversationRecorded,
@@ -67,6 +67,7 @@ EVENT_TYPES: dict[str, type[Event]] = {
         ResponseTargetBreached,
         ServiceDirectoryPublished,
         ConsentRecorded,
+        ConsentWithdrawn,
         AssessmentSubmitted,
         AssessmentStartReported,
         AssessmentUpdated,

@@ -1,25 +1,34 @@
 """The one consent decision: may this recipient receive these categories of information about
-this patient, for this purpose? Pure, and the only place the rules live.
+this patient, for this purpose, now? Pure, and the only place the rules live.
 
 With no decision recorded for a recipient, the default applies:
-- the team caring for the patient receives the minimum necessary for direct care: risk (with
-  the crisis plan), medication, communication needs, and contact details of key people;
+- a team caring for the patient, and the GP, receive the minimum necessary for direct care:
+  risk (with the crisis plan), medication, communication needs, contact details of key people,
+  and discharge arrangements;
 - clinical detail (history, diagnoses, presenting situation, what carers said, the patient's
   own words, social circumstances) is withheld until the patient consents;
 - a carer receives general information only (the condition, signs of relapse, how to help);
-- anyone else receives nothing.
-Recorded decisions (`consent.recorded.v1`) add permitted categories for a recipient; a deny
-for a recipient removes those categories whatever was permitted, before or after.
+- the patient receives everything about themselves; anyone else receives nothing.
+
+Recorded decisions (`consent.recorded.v1`) apply to one recipient, for a purpose (or every
+purpose) and a period. A permit adds categories; a deny removes them whatever was permitted,
+before or after; a deny with `do_not_tell` blocks everything, so the person is not even told
+the patient is known. A withdrawn decision (`consent.withdrawn.v1`) no longer counts. The
+consent version is the number of consent events applied, so a receiver can tell whether a
+disclosure was decided on state at least as new as its own.
 """
 
 import re
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
+from datetime import datetime
+from uuid import UUID
 
 from contracts import InformationCategory, Purpose
 
 C = InformationCategory
-DIRECT_CARE_MINIMUM = frozenset({C.RISK, C.MEDICATION, C.COMMUNICATION_NEEDS, C.CONTACT_DETAILS})
+DIRECT_CARE_MINIMUM = frozenset({C.RISK, C.MEDICATION, C.COMMUNICATION_NEEDS, C.CONTACT_DETAILS, C.DISCHARGE_ARRANGEMENTS})
 CARER_DEFAULT = frozenset({C.CARER_GENERAL_INFORMATION})
+EVERYTHING = frozenset(C)
 _CARING = re.compile(r"^((htcr|cmht|ward|recovery-team):[a-z-]+|gp)$")
 
 
@@ -28,17 +37,40 @@ class Recorded:
     recipient: str
     categories: frozenset[InformationCategory]
     permit: bool
+    consent_id: UUID | None = None
+    purpose: Purpose | None = None
+    valid_from: datetime | None = None
+    valid_until: datetime | None = None
+    do_not_tell: bool = False
+    withdrawn: bool = False
+
+    def applies(self, recipient: str, purpose: Purpose, now: datetime) -> bool:
+        return (
+            not self.withdrawn
+            and self.recipient == recipient
+            and self.purpose in (None, purpose)
+            and (self.valid_from is None or self.valid_from <= now)
+            and (self.valid_until is None or now < self.valid_until)
+        )
 
 
 @dataclass(frozen=True)
 class ConsentState:
-    """A patient's recorded consent decisions, oldest first; the version is how many there are."""
+    """A patient's consent decisions, oldest first, and how many consent events made them."""
 
     decisions: tuple[Recorded, ...] = field(default=())
+    withdrawals: int = 0
 
     @property
     def version(self) -> int:
-        return len(self.decisions)
+        return len(self.decisions) + self.withdrawals
+
+    def recorded(self, decision: Recorded) -> "ConsentState":
+        return replace(self, decisions=(*self.decisions, decision))
+
+    def withdrawn(self, consent_id: UUID) -> "ConsentState":
+        decisions = tuple(replace(d, withdrawn=True) if d.consent_id == consent_id else d for d in self.decisions)
+        return ConsentState(decisions, self.withdrawals + 1)
 
 
 @dataclass(frozen=True)
@@ -47,27 +79,37 @@ class Decision:
     denied: frozenset[InformationCategory]
     reason: str
     consent_version: int
+    not_told: bool = False  # the recipient may not even learn the patient is known
 
     def allows(self, category: InformationCategory) -> bool:
         return category in self.permitted
 
 
+def default_for(recipient: str, purpose: Purpose) -> tuple[frozenset[InformationCategory], str]:
+    if recipient == "patient":
+        return EVERYTHING, "the patient's own information"
+    if _CARING.match(recipient) and purpose is Purpose.DIRECT_CARE:
+        return DIRECT_CARE_MINIMUM, "default: minimum necessary for direct care"
+    if recipient.startswith("carer:"):
+        return CARER_DEFAULT, "default: carers receive general information only"
+    return frozenset(), "default: no consent recorded for this recipient"
+
+
 def decide(
-    state: ConsentState, recipient: str, purpose: Purpose, categories: frozenset[InformationCategory] | set
+    state: ConsentState,
+    recipient: str,
+    purpose: Purpose,
+    categories: frozenset[InformationCategory] | set[InformationCategory],
+    now: datetime,
 ) -> Decision:
     asked = frozenset(categories)
-    if _CARING.match(recipient) and purpose is Purpose.DIRECT_CARE:
-        allowed, reason = DIRECT_CARE_MINIMUM | {C.DISCHARGE_ARRANGEMENTS}, "default: minimum necessary for direct care"
-    elif recipient.startswith("carer:"):
-        allowed, reason = CARER_DEFAULT, "default: carers receive general information only"
-    elif recipient == "patient":
-        allowed, reason = frozenset(C), "the patient's own information"
-    else:
-        allowed, reason = frozenset(), "default: no consent recorded for this recipient"
-    own = [decision for decision in state.decisions if decision.recipient == recipient]
-    if own:
-        permitted = frozenset().union(*(d.categories for d in own if d.permit))
-        denied = frozenset().union(*(d.categories for d in own if not d.permit))
+    allowed, reason = default_for(recipient, purpose)
+    applicable = [d for d in state.decisions if d.applies(recipient, purpose, now)]
+    if any(d.do_not_tell for d in applicable):
+        return Decision(frozenset(), asked, "the patient asked that this person is not told", state.version, not_told=True)
+    if applicable:
+        permitted = frozenset().union(*(d.categories for d in applicable if d.permit))
+        denied = frozenset().union(*(d.categories for d in applicable if not d.permit))
         allowed = (allowed | permitted) - denied
-        reason = "recorded consent" + (" (a deny wins)" if denied & asked else "")
+        reason = "recorded consent" + (": a deny wins" if denied & asked else "")
     return Decision(asked & allowed, asked - allowed, reason, state.version)

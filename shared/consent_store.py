@@ -4,32 +4,60 @@ from uuid import UUID
 
 import asyncpg
 
-from contracts import ConsentRecorded, InformationCategory
+from contracts import ConsentRecorded, ConsentWithdrawn, InformationCategory, Purpose
 from shared.consent import ConsentState, Recorded
 from shared.consumer import HandlerContext
 
 
 async def on_consent_recorded(ctx: HandlerContext, consent: ConsentRecorded) -> None:
-    """The handler every service that discloses information subscribes to."""
+    """The handlers every service that discloses information subscribes to."""
     await ctx.conn.execute(
-        "INSERT INTO consent_decisions (patient_id, consent_id, recipient, categories, permit, recorded_at) "
-        "VALUES ($1, $2, $3, $4, $5, $6) ON CONFLICT (consent_id) DO NOTHING",
+        "INSERT INTO consent_decisions (patient_id, consent_id, recipient, categories, permit, recorded_at, purpose, "
+        "valid_from, valid_until, do_not_tell) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10) "
+        "ON CONFLICT (consent_id) DO NOTHING",
         consent.patient_id,
         consent.consent_id,
         consent.recipient,
         [category.value for category in consent.categories],
         consent.permit,
         consent.recorded_at,
+        consent.purpose.value if consent.purpose else None,
+        consent.valid_from,
+        consent.valid_until,
+        consent.do_not_tell,
     )
+
+
+async def on_consent_withdrawn(ctx: HandlerContext, withdrawal: ConsentWithdrawn) -> None:
+    await ctx.conn.execute(
+        "UPDATE consent_decisions SET withdrawn_at = $3 WHERE patient_id = $1 AND consent_id = $2 AND withdrawn_at IS NULL",
+        withdrawal.patient_id,
+        withdrawal.consent_id,
+        withdrawal.withdrawn_at,
+    )
+
+
+HANDLERS = {ConsentRecorded: on_consent_recorded, ConsentWithdrawn: on_consent_withdrawn}
 
 
 async def load(conn: asyncpg.Connection, patient_id: UUID) -> ConsentState:
     rows = await conn.fetch(
-        "SELECT recipient, categories, permit FROM consent_decisions WHERE patient_id = $1 ORDER BY seq", patient_id
+        "SELECT consent_id, recipient, categories, permit, purpose, valid_from, valid_until, do_not_tell, "
+        "withdrawn_at IS NOT NULL AS withdrawn FROM consent_decisions WHERE patient_id = $1 ORDER BY seq",
+        patient_id,
     )
-    return ConsentState(
-        tuple(
-            Recorded(row["recipient"], frozenset(InformationCategory(c) for c in row["categories"]), row["permit"])
-            for row in rows
+    decisions = tuple(
+        Recorded(
+            recipient=row["recipient"],
+            categories=frozenset(InformationCategory(c) for c in row["categories"]),
+            permit=row["permit"],
+            consent_id=row["consent_id"],
+            purpose=Purpose(row["purpose"]) if row["purpose"] else None,
+            valid_from=row["valid_from"],
+            valid_until=row["valid_until"],
+            do_not_tell=row["do_not_tell"],
+            withdrawn=row["withdrawn"],
         )
+        for row in rows
     )
+    return ConsentState(decisions, withdrawals=sum(d.withdrawn for d in decisions))

@@ -154,7 +154,7 @@ def share(
 ) -> AssessmentShared | None:
     """The sections this team may see, as an event addressed to it; None if it may see none of them."""
     decision = consent.decide(
-        consent_state, recipient, Purpose.DIRECT_CARE, {SECTION_CATEGORY[name] for name in sections}
+        consent_state, recipient, Purpose.DIRECT_CARE, {SECTION_CATEGORY[name] for name in sections}, now
     )
     permitted = {name: value for name, value in sections.items() if decision.allows(SECTION_CATEGORY[name])}
     if not permitted:

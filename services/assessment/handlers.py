@@ -10,7 +10,6 @@ from contracts import (
     AssessmentSubmitted,
     AssessmentUpdated,
     AssessmentVersionRecorded,
-    ConsentRecorded,
     EpisodeClosed,
     EscalationAction,
     EscalationRaised,
@@ -137,5 +136,5 @@ def build(_settings: Settings) -> Mapping[type[Event], Handler]:
         AssessmentUpdated: on_assessment_updated,
         EpisodeClosed: on_episode_closed,
         EscalationRaised: on_escalation_raised,
-        ConsentRecorded: consent_store.on_consent_recorded,
+        **consent_store.HANDLERS,
     }

@@ -107,12 +107,12 @@ def recipients(episode: Episode, carers: list[str]) -> list[str]:
     return ["patient", "gp", *teams, *(f"carer:{carer}" for carer in carers)]
 
 
-def invited(carers: list[str], state: consent.ConsentState) -> list[str]:
+def invited(carers: list[str], state: consent.ConsentState, now: datetime) -> list[str]:
     """The patient, and each carer whose consent covers the discharge arrangements."""
     return ["patient"] + [
         f"carer:{carer}"
         for carer in carers
-        if consent.decide(state, f"carer:{carer}", Purpose.CARER_SUPPORT, {C.DISCHARGE_ARRANGEMENTS}).permitted
+        if consent.decide(state, f"carer:{carer}", Purpose.CARER_SUPPORT, {C.DISCHARGE_ARRANGEMENTS}, now).permitted
     ]
 
 
@@ -138,7 +138,7 @@ def summaries(
     issued = []
     for recipient in everyone:
         purpose = Purpose.CARER_SUPPORT if recipient.startswith("carer:") else Purpose.DIRECT_CARE
-        decision = consent.decide(state, recipient, purpose, set(HEADING_CATEGORY.values()))
+        decision = consent.decide(state, recipient, purpose, set(HEADING_CATEGORY.values()), now)
         headings = {name: value for name, value in full.items() if value and decision.allows(HEADING_CATEGORY[name])}
         if not headings:
             continue

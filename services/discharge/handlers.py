@@ -6,7 +6,6 @@ from uuid import uuid4
 
 from contracts import (
     AssessmentCompleted,
-    ConsentRecorded,
     CrisisContactsGiven,
     DischargeConversationRecorded,
     DischargeDecided,
@@ -63,7 +62,7 @@ def build(_settings: Settings, directory: Directory) -> tuple[Mapping[type[Event
         episode = domain.known(await store.find_episode(ctx.conn, meeting.episode_id), meeting.patient_id)
         text = f"A meeting to plan the end of home treatment is arranged for {meeting.meeting_at:%A %d %B at %H:%M}."
         carers = await store.carers(ctx.conn, episode.episode_id, episode.patient_id)
-        for recipient in domain.invited(carers, await consent_store.load(ctx.conn, episode.patient_id)):
+        for recipient in domain.invited(carers, await consent_store.load(ctx.conn, episode.patient_id), ctx.clock.now()):
             await _notify(ctx, recipient, episode, "discharge-meeting", text)
 
     async def on_conversation_recorded(ctx: HandlerContext, talk: DischargeConversationRecorded) -> None:
@@ -151,7 +150,7 @@ def build(_settings: Settings, directory: Directory) -> tuple[Mapping[type[Event
         DischargeDecided: on_discharge_decided,
         WardDischargeRecorded: on_ward_discharge_recorded,
         FollowUpContactRecorded: on_follow_up_contact,
-        ConsentRecorded: consent_store.on_consent_recorded,
+        **consent_store.HANDLERS,
     }
     return handlers, [check_follow_ups, check_reviews]
 

@@ -1,37 +1,103 @@
-"""The one consent decision: defaults, recorded permits, and a deny that always wins."""
+"""The one consent decision: defaults, recorded permits, periods, withdrawal, a deny that
+always wins, and "do not tell". Properties are checked over generated consent histories."""
+
+from datetime import UTC, datetime, timedelta
+from uuid import uuid4
+
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from contracts import InformationCategory as C
 from contracts import Purpose
 from shared.consent import ConsentState, Recorded, decide
 
 ALL = frozenset(C)
+NOW = datetime(2026, 11, 26, 12, 0, tzinfo=UTC)
 
 
 def test_without_consent_a_caring_team_gets_the_minimum_for_direct_care() -> None:
-    decision = decide(ConsentState(), "ward:belfast", Purpose.DIRECT_CARE, ALL)
+    decision = decide(ConsentState(), "ward:belfast", Purpose.DIRECT_CARE, ALL, NOW)
     assert C.RISK in decision.permitted and C.MEDICATION in decision.permitted
     assert C.CLINICAL_DETAIL in decision.denied and decision.consent_version == 0
 
 
 def test_without_consent_a_carer_gets_general_information_only() -> None:
-    decision = decide(ConsentState(), "carer:c1", Purpose.CARER_SUPPORT, ALL)
-    assert decision.permitted == {C.CARER_GENERAL_INFORMATION}
+    assert decide(ConsentState(), "carer:c1", Purpose.CARER_SUPPORT, ALL, NOW).permitted == {C.CARER_GENERAL_INFORMATION}
 
 
 def test_an_unknown_recipient_gets_nothing() -> None:
-    assert decide(ConsentState(), "voluntary:aware-ni", Purpose.DIRECT_CARE, ALL).permitted == frozenset()
+    assert decide(ConsentState(), "voluntary:aware-ni", Purpose.DIRECT_CARE, ALL, NOW).permitted == frozenset()
 
 
 def test_a_recorded_permit_adds_categories_for_that_recipient_only() -> None:
-    state = ConsentState((Recorded("carer:c1", frozenset({C.DISCHARGE_ARRANGEMENTS}), permit=True),))
-    assert C.DISCHARGE_ARRANGEMENTS in decide(state, "carer:c1", Purpose.CARER_SUPPORT, ALL).permitted
-    assert C.DISCHARGE_ARRANGEMENTS not in decide(state, "carer:c2", Purpose.CARER_SUPPORT, ALL).permitted
-    assert decide(state, "carer:c1", Purpose.CARER_SUPPORT, ALL).consent_version == 1
+    state = ConsentState().recorded(Recorded("carer:c1", frozenset({C.DISCHARGE_ARRANGEMENTS}), permit=True))
+    assert C.DISCHARGE_ARRANGEMENTS in decide(state, "carer:c1", Purpose.CARER_SUPPORT, ALL, NOW).permitted
+    assert C.DISCHARGE_ARRANGEMENTS not in decide(state, "carer:c2", Purpose.CARER_SUPPORT, ALL, NOW).permitted
+    assert decide(state, "carer:c1", Purpose.CARER_SUPPORT, ALL, NOW).consent_version == 1
 
 
 def test_a_deny_for_a_named_person_wins_over_any_permit_before_or_after() -> None:
     deny = Recorded("carer:c1", frozenset({C.CARER_GENERAL_INFORMATION, C.RISK}), permit=False)
     permit = Recorded("carer:c1", frozenset({C.RISK}), permit=True)
     for order in ((deny, permit), (permit, deny)):
-        decision = decide(ConsentState(order), "carer:c1", Purpose.CARER_SUPPORT, ALL)
+        decision = decide(ConsentState(order), "carer:c1", Purpose.CARER_SUPPORT, ALL, NOW)
         assert C.RISK in decision.denied and C.CARER_GENERAL_INFORMATION in decision.denied
+
+
+def test_do_not_tell_blocks_everything_and_says_so() -> None:
+    state = ConsentState().recorded(
+        Recorded("carer:c1", frozenset({C.CARER_GENERAL_INFORMATION}), permit=False, do_not_tell=True)
+    ).recorded(Recorded("carer:c1", ALL, permit=True))
+    decision = decide(state, "carer:c1", Purpose.CARER_SUPPORT, ALL, NOW)
+    assert decision.permitted == frozenset() and decision.not_told
+
+
+def test_a_withdrawn_permit_permits_nothing_and_raises_the_version() -> None:
+    consent_id = uuid4()
+    given_ = ConsentState().recorded(Recorded("carer:c1", frozenset({C.RISK}), permit=True, consent_id=consent_id))
+    withdrawn = given_.withdrawn(consent_id)
+    assert C.RISK in decide(given_, "carer:c1", Purpose.CARER_SUPPORT, ALL, NOW).permitted
+    after = decide(withdrawn, "carer:c1", Purpose.CARER_SUPPORT, ALL, NOW)
+    assert C.RISK not in after.permitted and after.consent_version == 2
+
+
+def test_a_permit_counts_only_within_its_period_and_for_its_purpose() -> None:
+    state = ConsentState().recorded(
+        Recorded("carer:c1", frozenset({C.RISK}), permit=True, purpose=Purpose.CARER_SUPPORT,
+                 valid_from=NOW, valid_until=NOW + timedelta(days=30))
+    )
+    assert C.RISK not in decide(state, "carer:c1", Purpose.CARER_SUPPORT, ALL, NOW - timedelta(seconds=1)).permitted
+    assert C.RISK in decide(state, "carer:c1", Purpose.CARER_SUPPORT, ALL, NOW).permitted
+    assert C.RISK not in decide(state, "carer:c1", Purpose.CARER_SUPPORT, ALL, NOW + timedelta(days=30)).permitted
+    assert C.RISK not in decide(state, "carer:c1", Purpose.DIRECT_CARE, ALL, NOW).permitted
+
+
+RECIPIENTS = ["carer:c1", "carer:c2", "ward:belfast", "gp", "voluntary:aware-ni"]
+decisions = st.builds(
+    Recorded,
+    recipient=st.sampled_from(RECIPIENTS),
+    categories=st.frozensets(st.sampled_from(list(C)), min_size=1),
+    permit=st.booleans(),
+    consent_id=st.uuids(),
+    purpose=st.none() | st.sampled_from(list(Purpose)),
+    do_not_tell=st.booleans(),
+    withdrawn=st.booleans(),
+).map(lambda d: d if not d.permit else Recorded(**{**d.__dict__, "do_not_tell": False}))
+
+
+@settings(max_examples=500)
+@given(history=st.lists(decisions, max_size=12), recipient=st.sampled_from(RECIPIENTS), purpose=st.sampled_from(list(Purpose)))
+def test_no_history_lets_a_live_deny_be_outvoted_or_a_withdrawn_permit_count(history, recipient, purpose) -> None:
+    """Over generated histories: anything a live deny names is denied; nothing is permitted
+    beyond the default plus live permits; permitted and denied split what was asked."""
+    state = ConsentState(tuple(history))
+    decision = decide(state, recipient, purpose, ALL, NOW)
+    live = [d for d in history if d.applies(recipient, purpose, NOW)]
+    denied_live = frozenset().union(*(d.categories for d in live if not d.permit))
+    permitted_live = frozenset().union(*(d.categories for d in live if d.permit))
+    default = decide(ConsentState(), recipient, purpose, ALL, NOW).permitted
+    assert not (decision.permitted & denied_live)
+    assert decision.permitted <= default | permitted_live
+    assert decision.permitted | decision.denied == ALL and not (decision.permitted & decision.denied)
+    if any(d.do_not_tell for d in live):
+        assert decision.permitted == frozenset() and decision.not_told
