@@ -16,6 +16,7 @@ from contracts.assessment import (
 )
 from contracts.assessment_sections import SECTION_CATEGORY, AssessmentSections, SectionName
 from contracts.consent import ConsentRecorded, ConsentWithdrawn, DecisionMaker, InformationCategory, Purpose
+from contracts.audit import DisclosureAudited
 from contracts.base import Event, Trust
 from contracts.discharge import (
     CarerView,
@@ -80,9 +81,11 @@ from contracts.scheduling import (
     VisitStarted,
     VisitStatus,
 )
-from contracts.topics import DEAD_LETTER, TOPICS, Topic
+from contracts.topics import AUDIT, DEAD_LETTER, TOPICS, Topic
 
 __all__ = [
+    "AUDIT",
+    "DisclosureAudited",
     "ConsentWithdrawn",
     "DecisionMaker",
     "CarerView",

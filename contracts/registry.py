@@ -9,6 +9,7 @@ from contracts.assessment import (
     AssessmentUpdated,
     AssessmentVersionRecorded,
 )
+from contracts.audit import DisclosureAudited
 from contracts.base import Event
 from contracts.consent import ConsentRecorded, ConsentWithdrawn
 from contracts.discharge import (
@@ -68,6 +69,7 @@ EVENT_TYPES: dict[str, type[Event]] = {
         ServiceDirectoryPublished,
         ConsentRecorded,
         ConsentWithdrawn,
+        DisclosureAudited,
         AssessmentSubmitted,
         AssessmentStartReported,
         AssessmentUpdated,

@@ -18,6 +18,8 @@ class Topic:
     # is bad input there (dead-lettered), but on carepath's own topics it may simply be newer
     # than the reader (skipped, so producers can add event types without breaking consumers).
     inbound: bool = False
+    # Topic-level settings given at creation (e.g. the audit trail is kept forever).
+    config: tuple[tuple[str, str], ...] = ()
 
     def full_name(self, prefix: str) -> str:
         return f"{prefix}.{self.name}"
@@ -46,6 +48,11 @@ CONSENT_INBOUND = Topic(
 )
 PAS_INBOUND = Topic("pas.inbound", "Admissions and ward discharges from the patient administration system.", inbound=True)
 DIRECTORY_EVENTS = Topic("directory.events", "The service directory, one event per Trust, for Trust websites.")
+AUDIT = Topic(
+    "audit.events",
+    "Every disclosure and every denial of patient information: append-only, kept forever.",
+    config=(("retention.ms", "-1"), ("cleanup.policy", "delete")),
+)
 DEAD_LETTER = Topic(
     "deadletter",
     "Messages a service could not decode, validate or process, with the reason and origin in headers.",
@@ -67,5 +74,6 @@ TOPICS: tuple[Topic, ...] = (
     CONSENT_INBOUND,
     PAS_INBOUND,
     DIRECTORY_EVENTS,
+    AUDIT,
     DEAD_LETTER,
 )

@@ -4,6 +4,7 @@
   carepath up [--demo]     run the four services (and feed the demo journey), showing the event log
   carepath demo            feed one demo patient journey in, as the Trust's systems would
   carepath directory       the service directory used for signposting (--trust T for one Trust)
+  carepath audit PATIENT   who has seen a patient's record: every disclosure and denial
   carepath assessment diff PATIENT [V1 V2]   what changed in a patient's assessment
   carepath scheduling report [--episode E]   visits per team per week; continuity of an episode
   carepath topics create   create carepath's topics (make infra does this)
@@ -26,7 +27,7 @@ import asyncpg
 from datetime import UTC, datetime
 from pathlib import Path
 
-from contracts import ServiceKind, Trust
+from contracts import AUDIT, DisclosureAudited, ServiceKind, Trust
 from shared.directory import DIRECTORY_FILE, DirectoryError, load_directory
 from shared.eventlog import EventLog, one_line
 from shared.journey import Journey, Patient, trust_systems
@@ -53,6 +54,8 @@ def main(argv: list[str] | None = None) -> None:
     up.add_argument("--logs", default=".cache/logs", help="directory for the services' own logs")
 
     commands.add_parser("demo", help="feed one demo patient journey in")
+    audit = commands.add_parser("audit", help='"who has seen my record": every disclosure and denial for one patient')
+    audit.add_argument("patient_id", type=UUID, help="pseudonymous patient id")
     directory = commands.add_parser("directory", help="show the service directory used for signposting")
     directory.add_argument("--trust", choices=[trust.value for trust in Trust], help="only this Trust's entries")
     directory.add_argument("--file", type=Path, default=DIRECTORY_FILE, help="directory file to check and show")
@@ -166,6 +169,8 @@ def _heartbeat_age(path: Path) -> float:
 async def _run(args: argparse.Namespace) -> None:
     if args.command == "tail":
         await _tail(args.bootstrap, args.prefix, from_beginning=not args.latest, once=args.once)
+    elif args.command == "audit":
+        await _audit(args.bootstrap, args.prefix, args.patient_id)
     elif args.command == "demo":
         await _demo(args.bootstrap, args.prefix)
     elif args.command == "up":
@@ -191,6 +196,24 @@ async def _tail(bootstrap: str, prefix: str, *, from_beginning: bool, once: bool
             return
         async for logged in log.follow():
             print(one_line(logged), flush=True)
+
+
+async def _audit(bootstrap: str, prefix: str, patient_id: UUID) -> None:
+    """Every disclosure and denial about one patient, oldest first, from the audit trail."""
+    async with EventLog(bootstrap, prefix, topics=(AUDIT,)) as log:
+        await log.caught_up()
+        entries = sorted(log.events(DisclosureAudited, lambda e: e.patient_id == patient_id), key=lambda e: e.decided_at)
+    print(f"who has seen the record of patient {patient_id}: {len(entries)} decision(s)")
+    for entry in entries:
+        outcome = "DISCLOSED" if entry.permitted else "DENIED"
+        sent = ", ".join(entry.disclosed) or "-"
+        withheld = ", ".join(entry.denied) or "-"
+        override = " BREAK-GLASS" if entry.override else ""
+        print(
+            f"  {entry.decided_at:%Y-%m-%d %H:%M:%S} {entry.recipient:<22} {outcome}{override}  sent: {sent}  "
+            f"withheld: {withheld}  purpose: {entry.purpose}  consent v{entry.consent_version}  "
+            f"via {entry.via} ({entry.reason})"
+        )
 
 
 async def _demo(bootstrap: str, prefix: str) -> None:

@@ -42,11 +42,14 @@ class HandlerContext:
     source: str
     envelope: Envelope | None = None  # the event being handled; None in a periodic job
 
-    async def emit(self, *events: Event, correlation_id: UUID | None = None, causation_id: UUID | None = None) -> None:
+    async def emit(
+        self, *events: Event, correlation_id: UUID | None = None, causation_id: UUID | None = None
+    ) -> list[Envelope]:
         """Events caused by the one being handled carry its correlation id and its id as cause."""
         incoming = self.envelope
         correlation = correlation_id or (incoming.correlationid if incoming else uuid4())
         causation = causation_id or (incoming.id if incoming else None)
+        envelopes = []
         for event in events:
             envelope = Envelope(
                 id=uuid4(),
@@ -58,6 +61,8 @@ class HandlerContext:
                 causationid=causation,
             )
             await outbox.add(self.conn, event, envelope)
+            envelopes.append(envelope)
+        return envelopes
 
 
 Handler = Callable[[HandlerContext, Any], Awaitable[None]]

@@ -9,7 +9,7 @@ from typing import Any, TypeVar
 
 from aiokafka import AIOKafkaConsumer, ConsumerRecord
 
-from contracts import DEAD_LETTER, TOPICS, Envelope, Event
+from contracts import DEAD_LETTER, TOPICS, Envelope, Event, Topic
 from shared.codec import Undecodable, decode, headers_to_dict
 
 E = TypeVar("E", bound=Event)
@@ -68,8 +68,11 @@ def to_logged(record: ConsumerRecord) -> LoggedEvent:
 class EventLog:
     """Follows every carepath topic from the beginning (or the end) and keeps what it read."""
 
-    def __init__(self, bootstrap: str, prefix: str, *, from_beginning: bool = True) -> None:
-        self._topics = [topic.full_name(prefix) for topic in TOPICS]
+    def __init__(
+        self, bootstrap: str, prefix: str, *, from_beginning: bool = True, topics: tuple[Topic, ...] = TOPICS
+    ) -> None:
+        self._topics = [topic.full_name(prefix) for topic in topics]
+        self._partitions = sum(topic.partitions for topic in topics)
         # No consumer group: every partition is read, and nothing is committed.
         self._consumer = AIOKafkaConsumer(
             *self._topics,
@@ -89,7 +92,7 @@ class EventLog:
             await self._consumer.stop()
             raise RuntimeError(f"topics missing (run `carepath topics create`): {', '.join(sorted(missing))}")
         async with asyncio.timeout(30):
-            while len(self._consumer.assignment()) < sum(topic.partitions for topic in TOPICS):
+            while len(self._consumer.assignment()) < self._partitions:
                 await asyncio.sleep(0.05)
         # Resolve every starting position now, so "latest" means "from the moment we entered".
         for partition in self._consumer.assignment():

@@ -32,7 +32,14 @@ async def create_topics(bootstrap: str, prefix: str) -> list[str]:
         for topic in wanted:
             try:
                 await admin.create_topics(
-                    [NewTopic(topic.full_name(prefix), num_partitions=topic.partitions, replication_factor=1)]
+                    [
+                        NewTopic(
+                            topic.full_name(prefix),
+                            num_partitions=topic.partitions,
+                            replication_factor=1,
+                            topic_configs=dict(topic.config),
+                        )
+                    ]
                 )
                 created.append(topic.full_name(prefix))
             except TopicAlreadyExistsError:

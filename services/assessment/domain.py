@@ -23,6 +23,7 @@ from contracts import (
     Trust,
 )
 from shared import consent
+from shared.audit import Disclosure
 from shared.errors import InvalidEvent
 
 Sections = dict[SectionName, dict[str, Any]]
@@ -151,15 +152,17 @@ def share(
     episode_id: UUID,
     consent_state: consent.ConsentState,
     now: datetime,
-) -> AssessmentShared | None:
-    """The sections this team may see, as an event addressed to it; None if it may see none of them."""
+) -> Disclosure:
+    """The sections this team may see, as an event addressed to it (none if it may see none of
+    them), with the decision behind it for the audit trail."""
     decision = consent.decide(
         consent_state, recipient, Purpose.DIRECT_CARE, {SECTION_CATEGORY[name] for name in sections}, now
     )
     permitted = {name: value for name, value in sections.items() if decision.allows(SECTION_CATEGORY[name])}
+    disclosed = frozenset(SECTION_CATEGORY[name] for name in permitted)
     if not permitted:
-        return None
-    return AssessmentShared(
+        return Disclosure(recipient, Purpose.DIRECT_CARE, decision, disclosed, None)
+    event = AssessmentShared(
         recipient=recipient,
         patient_id=patient_id,
         episode_id=episode_id,
@@ -171,3 +174,4 @@ def share(
         consent_version=decision.consent_version,
         shared_at=now,
     )
+    return Disclosure(recipient, Purpose.DIRECT_CARE, decision, disclosed, event)

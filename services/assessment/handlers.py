@@ -5,6 +5,7 @@ from datetime import datetime
 from uuid import UUID
 
 from contracts import (
+    AssessmentShared,
     AssessmentStarted,
     AssessmentStartReported,
     AssessmentSubmitted,
@@ -19,6 +20,7 @@ from contracts import (
 from services.assessment import domain, store
 from services.assessment.settings import Settings
 from shared import consent_store
+from shared.audit import disclose
 from shared.consumer import Handler, HandlerContext
 
 
@@ -114,7 +116,7 @@ async def _share_all(ctx: HandlerContext, teams: list[str], patient_id: UUID, ep
 async def _emit_share(
     ctx: HandlerContext, team: str, sections: domain.Sections, reason: str, version: int, patient_id: UUID, episode_id: UUID
 ) -> None:
-    shared = domain.share(
+    disclosure = domain.share(
         team,
         sections,
         reason=reason,
@@ -124,8 +126,7 @@ async def _emit_share(
         consent_state=await consent_store.load(ctx.conn, patient_id),
         now=ctx.clock.now(),
     )
-    if shared is not None:
-        await ctx.emit(shared)
+    await disclose(ctx, patient_id, disclosure, via=AssessmentShared.cloudevents_type())
 
 
 def build(_settings: Settings) -> Mapping[type[Event], Handler]:

@@ -20,6 +20,7 @@ from contracts import (
     FollowUpSource,
     GateCondition,
     InformationCategory,
+    NotificationSent,
     OnwardCare,
     Purpose,
     ReadmissionLinked,
@@ -28,6 +29,7 @@ from contracts import (
     SummaryHeadings,
 )
 from shared import consent
+from shared.audit import Disclosure
 from shared.errors import InvalidEvent
 
 FOLLOW_UP_WITHIN = timedelta(hours=72)
@@ -107,13 +109,20 @@ def recipients(episode: Episode, carers: list[str]) -> list[str]:
     return ["patient", "gp", *teams, *(f"carer:{carer}" for carer in carers)]
 
 
-def invited(carers: list[str], state: consent.ConsentState, now: datetime) -> list[str]:
-    """The patient, and each carer whose consent covers the discharge arrangements."""
-    return ["patient"] + [
-        f"carer:{carer}"
-        for carer in carers
-        if consent.decide(state, f"carer:{carer}", Purpose.CARER_SUPPORT, {C.DISCHARGE_ARRANGEMENTS}, now).permitted
-    ]
+def invitations(
+    episode: Episode, carers: list[str], state: consent.ConsentState, text: str, now: datetime
+) -> list[Disclosure]:
+    """The patient, and each carer whose consent covers the discharge arrangements, is invited."""
+    disclosures = []
+    for recipient in ["patient", *(f"carer:{carer}" for carer in carers)]:
+        purpose = Purpose.CARER_SUPPORT if recipient.startswith("carer:") else Purpose.DIRECT_CARE
+        decision = consent.decide(state, recipient, purpose, {C.DISCHARGE_ARRANGEMENTS}, now)
+        note = NotificationSent(
+            recipient=recipient, patient_id=episode.patient_id, episode_id=episode.episode_id,
+            kind="discharge-meeting", text=text, sent_at=now,
+        ) if decision.permitted else None
+        disclosures.append(Disclosure(recipient, purpose, decision, decision.permitted, note))
+    return disclosures
 
 
 def summaries(
@@ -122,9 +131,9 @@ def summaries(
     state: consent.ConsentState,
     signposting: tuple[Signpost, ...],
     now: datetime,
-) -> list[DischargeSummaryIssued]:
+) -> list[Disclosure]:
     """The summary for each recipient, holding only the headings its consent decision permits;
-    nobody gets an empty summary."""
+    nobody gets an empty summary, and every decision is kept for the audit trail."""
     content = episode.summary or SummaryContent()
     full = {
         "reason_for_care": content.reason_for_care,
@@ -141,21 +150,21 @@ def summaries(
         decision = consent.decide(state, recipient, purpose, set(HEADING_CATEGORY.values()), now)
         headings = {name: value for name, value in full.items() if value and decision.allows(HEADING_CATEGORY[name])}
         if not headings:
+            issued.append(Disclosure(recipient, purpose, decision, frozenset(), None))
             continue
         if decision.allows(C.DISCHARGE_ARRANGEMENTS):
             headings["who_was_informed"] = tuple(everyone)
-        issued.append(
-            DischargeSummaryIssued(
-                recipient=recipient,
-                patient_id=episode.patient_id,
-                episode_id=episode.episode_id,
-                headings=SummaryHeadings(**headings),
-                categories=tuple(sorted({HEADING_CATEGORY[name] for name in headings})),
-                consent_version=decision.consent_version,
-                issued_at=now,
-                due_by=now + (GP_SUMMARY_WITHIN if recipient == "gp" else CARE_PLAN_WITHIN),
-            )
+        summary = DischargeSummaryIssued(
+            recipient=recipient,
+            patient_id=episode.patient_id,
+            episode_id=episode.episode_id,
+            headings=SummaryHeadings(**headings),
+            categories=tuple(sorted({HEADING_CATEGORY[name] for name in headings})),
+            consent_version=decision.consent_version,
+            issued_at=now,
+            due_by=now + (GP_SUMMARY_WITHIN if recipient == "gp" else CARE_PLAN_WITHIN),
         )
+        issued.append(Disclosure(recipient, purpose, decision, frozenset(summary.categories), summary))
     return issued
 
 

@@ -12,6 +12,7 @@ from contracts import (
     DischargeMeetingArranged,
     DischargeNotificationAcknowledged,
     DischargeProposed,
+    DischargeSummaryIssued,
     EpisodeClosed,
     Event,
     FollowOnCareArranged,
@@ -28,6 +29,7 @@ from contracts import (
 from services.discharge import domain, store
 from services.discharge.settings import Settings
 from shared import consent_store
+from shared.audit import disclose
 from shared.consumer import Handler, HandlerContext
 from shared.directory import Directory
 
@@ -62,8 +64,9 @@ def build(_settings: Settings, directory: Directory) -> tuple[Mapping[type[Event
         episode = domain.known(await store.find_episode(ctx.conn, meeting.episode_id), meeting.patient_id)
         text = f"A meeting to plan the end of home treatment is arranged for {meeting.meeting_at:%A %d %B at %H:%M}."
         carers = await store.carers(ctx.conn, episode.episode_id, episode.patient_id)
-        for recipient in domain.invited(carers, await consent_store.load(ctx.conn, episode.patient_id), ctx.clock.now()):
-            await _notify(ctx, recipient, episode, "discharge-meeting", text)
+        state = await consent_store.load(ctx.conn, episode.patient_id)
+        for invitation in domain.invitations(episode, carers, state, text, ctx.clock.now()):
+            await disclose(ctx, episode.patient_id, invitation, via=NotificationSent.cloudevents_type())
 
     async def on_conversation_recorded(ctx: HandlerContext, talk: DischargeConversationRecorded) -> None:
         domain.known(await store.find_episode(ctx.conn, talk.episode_id), talk.patient_id)
@@ -92,7 +95,9 @@ def build(_settings: Settings, directory: Directory) -> tuple[Mapping[type[Event
         signposting = directory.signposts(Trust(episode.trust), SIGNPOST_KINDS) if episode.trust else ()
         everyone = domain.recipients(episode, await store.carers(ctx.conn, episode.episode_id, episode.patient_id))
         state = await consent_store.load(ctx.conn, episode.patient_id)
-        await ctx.emit(outcome, *domain.summaries(episode, everyone, state, signposting, now))
+        await ctx.emit(outcome)
+        for summary in domain.summaries(episode, everyone, state, signposting, now):
+            await disclose(ctx, episode.patient_id, summary, via=DischargeSummaryIssued.cloudevents_type())
         await _notify(ctx, "patient", episode, "discharged", domain.patient_letter(episode, signposting))
         await store.start_follow_up(ctx.conn, uuid4(), episode.patient_id, episode.episode_id, FollowUpSource.HOME_TREATMENT, episode.trust, now)
 

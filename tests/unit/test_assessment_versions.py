@@ -95,18 +95,21 @@ def test_the_outcome_decides_which_team_takes_over(outcome: Pathway, team: str |
 def test_a_team_receives_only_the_sections_its_consent_decision_permits() -> None:
     """Without recorded consent a ward gets risk and medication but never the clinical history."""
     sections = {SectionName.RISK: RISK_V1, SectionName.MEDICATION: MEDICATION, SectionName.MENTAL_HEALTH_HISTORY: HISTORY}
-    shared = domain.share(
+    disclosure = domain.share(
         "ward:belfast", sections, reason="joined", version=3, patient_id=uuid4(), episode_id=uuid4(), consent_state=ConsentState(), now=NOW
     )
-    assert shared is not None
+    shared = disclosure.event
+    assert shared is not None and InformationCategory.CLINICAL_DETAIL in disclosure.decision.denied
     assert set(shared.sections.present()) == {SectionName.RISK, SectionName.MEDICATION}
     assert shared.withheld_sections == (SectionName.MENTAL_HEALTH_HISTORY,)
     assert InformationCategory.CLINICAL_DETAIL not in shared.categories
     assert "One previous episode" not in shared.model_dump_json()
 
 
-def test_nothing_is_sent_when_a_team_may_see_none_of_the_changes() -> None:
-    assert domain.share(
+def test_nothing_is_sent_when_a_team_may_see_none_of_the_changes_but_the_denial_is_kept() -> None:
+    disclosure = domain.share(
         "ward:belfast", {SectionName.MENTAL_HEALTH_HISTORY: HISTORY}, reason="updated", version=2,
         patient_id=uuid4(), episode_id=uuid4(), consent_state=ConsentState(), now=NOW,
-    ) is None
+    )
+    assert disclosure.event is None and disclosure.disclosed == frozenset()
+    assert disclosure.decision.denied == {InformationCategory.CLINICAL_DETAIL}

@@ -62,8 +62,11 @@ def test_an_unknown_episode_is_refused() -> None:
 def test_the_gp_and_cmht_get_the_clinical_minimum_and_a_carer_only_what_consent_allows() -> None:
     state = ConsentState((Recorded("carer:c1", frozenset({InformationCategory.CARER_GENERAL_INFORMATION, InformationCategory.DISCHARGE_ARRANGEMENTS}), True),))
     ready = episode(**READY)
-    issued = {s.recipient: s for s in domain.summaries(ready, domain.recipients(ready, ["c1", "c2"]), state, (), NOW)}
+    disclosures = domain.summaries(ready, domain.recipients(ready, ["c1", "c2"]), state, (), NOW)
+    issued = {d.recipient: d.event for d in disclosures if d.event is not None}
     assert set(issued) == {"patient", "gp", "cmht:belfast", "carer:c1"}  # c2 has no consent: nothing
+    [refused] = [d for d in disclosures if d.recipient == "carer:c2"]
+    assert refused.event is None and InformationCategory.DISCHARGE_ARRANGEMENTS in refused.decision.denied
     assert issued["gp"].headings.assessment_and_risk and issued["gp"].headings.medication
     assert issued["gp"].due_by == NOW + timedelta(days=3)
     carer = issued["carer:c1"].headings
@@ -73,7 +76,7 @@ def test_the_gp_and_cmht_get_the_clinical_minimum_and_a_carer_only_what_consent_
 
 def test_the_patients_request_for_more_time_is_in_the_summary() -> None:
     ready = episode(patient_wants_more_time=True, patient_view="I am not ready.", **READY)
-    [gp] = [s for s in domain.summaries(ready, ["gp"], ConsentState(), (), NOW)]
+    [gp] = [d.event for d in domain.summaries(ready, ["gp"], ConsentState(), (), NOW)]
     assert "asked for more time" in gp.headings.patient_view and "I am not ready." in gp.headings.patient_view
     assert "more time" in domain.patient_letter(ready, ())
 

@@ -1,0 +1,28 @@
+"""The audit trail: every disclosure and every denial of a patient's information."""
+
+from uuid import UUID
+
+from contracts.base import AwareDatetime, Event, Field, at_field, patient_id_field
+from contracts.consent import RECIPIENT_PATTERN, InformationCategory, Purpose
+from contracts.topics import AUDIT
+
+
+class DisclosureAudited(Event):
+    """Who received (or was refused) which categories of information about a patient, why, and
+    under which consent version. Append-only: nothing in carepath changes or removes these."""
+
+    type_name = "audit.disclosure"
+    topic = AUDIT
+
+    patient_id: UUID = patient_id_field()
+    recipient: str = Field(pattern=RECIPIENT_PATTERN, description="Who it was for.", examples=["ward:belfast"])
+    purpose: Purpose = Field(description="For what.", examples=["direct-care"])
+    disclosed: tuple[InformationCategory, ...] = Field(description="Categories sent.", examples=[["risk", "medication"]])
+    denied: tuple[InformationCategory, ...] = Field(description="Categories withheld.", examples=[["clinical-detail"]])
+    permitted: bool = Field(description="Anything was disclosed.", examples=[True])
+    consent_version: int = Field(ge=0, description="Consent state version the decision used.", examples=[2])
+    reason: str = Field(max_length=200, description="The decision's reason (never patient data).", examples=["recorded consent"])
+    override: bool = Field(default=False, description="A break-glass override was used.", examples=[False])
+    via: str = Field(max_length=100, description="The kind of event that carried it.", examples=["carepath.assessment.shared.v1"])
+    disclosure_event_id: UUID | None = Field(default=None, description="The event that carried it, if sent.", examples=[None])
+    decided_at: AwareDatetime = at_field("the decision was made")

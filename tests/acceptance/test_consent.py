@@ -1,0 +1,113 @@
+"""Consent on the real broker and databases: a named-person deny and "do not tell" win, a
+withdrawal takes effect for every later disclosure, and every decision reaches the audit trail.
+
+(The consent issue is still open: receipt-side version checks, break glass, per-recipient
+encryption and the stateful property test come next.)"""
+
+import subprocess
+import sys
+from datetime import UTC, datetime
+from uuid import uuid4
+
+from contracts import (
+    ConsentRecorded,
+    ConsentWithdrawn,
+    DisclosureAudited,
+    DischargeSummaryIssued,
+    EpisodeClosed,
+    InformationCategory,
+    Pathway,
+)
+from shared.journey import Journey
+from tests.acceptance.deployment import ROOT, Deployment
+
+C = InformationCategory
+
+
+def consent(patient_id, recipient: str, categories, permit: bool, **fields) -> ConsentRecorded:
+    return ConsentRecorded(
+        consent_id=uuid4(), patient_id=patient_id, recipient=recipient, categories=tuple(categories), permit=permit,
+        recorded_by="staff-0042", recorded_at=datetime.now(UTC), **fields,
+    )
+
+
+def addressed_to(deployment: Deployment, recipient: str, patient_id) -> list:
+    return [
+        logged.event
+        for logged in deployment.log.seen
+        if getattr(logged.event, "recipient", None) == recipient
+        and getattr(logged.event, "patient_id", None) == patient_id
+        and not isinstance(logged.event, (DisclosureAudited, ConsentRecorded, ConsentWithdrawn))
+    ]
+
+
+async def test_a_named_person_deny_wins_over_a_permit_and_that_carer_is_not_told_the_patient_is_known(
+    deployment: Deployment, journey: Journey
+) -> None:
+    accepted = await journey.refer()
+    await journey.assess(accepted)
+    for decision in (
+        consent(accepted.patient_id, "carer:uncle-1", [C.CARER_GENERAL_INFORMATION, C.DISCHARGE_ARRANGEMENTS], True),
+        consent(accepted.patient_id, "carer:uncle-1", [C.CARER_GENERAL_INFORMATION], False, do_not_tell=True),
+        consent(accepted.patient_id, "carer:sister-1", [C.CARER_GENERAL_INFORMATION, C.DISCHARGE_ARRANGEMENTS], True),
+    ):
+        await journey.clinician.publish(decision)
+    await deployment.settled()
+    await journey.discharge(accepted)
+    await deployment.settled()
+
+    assert addressed_to(deployment, "carer:uncle-1", accepted.patient_id) == []  # not even told
+    assert [type(e) for e in addressed_to(deployment, "carer:sister-1", accepted.patient_id)] == [DischargeSummaryIssued]
+    audits = deployment.log.events(DisclosureAudited, lambda e: e.patient_id == accepted.patient_id and e.recipient == "carer:uncle-1")
+    assert audits and all(not a.permitted and a.disclosed == () for a in audits)
+    assert "not told" in audits[0].reason
+
+
+async def test_a_withdrawal_takes_effect_for_every_later_disclosure(deployment: Deployment, journey: Journey) -> None:
+    """The partner was permitted the discharge arrangements, then the patient withdrew it: the
+    discharge summary is not sent to them, and the audit records the denial at the newer version."""
+    accepted = await journey.refer()
+    await journey.assess(accepted)
+    permit = consent(accepted.patient_id, "carer:partner-2", [C.CARER_GENERAL_INFORMATION, C.DISCHARGE_ARRANGEMENTS], True)
+    await journey.clinician.publish(permit)
+    await journey.clinician.publish(
+        ConsentWithdrawn(consent_id=permit.consent_id, patient_id=accepted.patient_id, recorded_by="staff-0042", withdrawn_at=datetime.now(UTC))
+    )
+    await deployment.settled()
+    await journey.discharge(accepted)
+    await deployment.log.wait_for(EpisodeClosed, lambda e: e.episode_id == accepted.episode_id)
+    await deployment.settled()
+
+    assert not deployment.log.events(
+        DischargeSummaryIssued, lambda e: e.patient_id == accepted.patient_id and e.recipient == "carer:partner-2"
+    )
+    [audit] = deployment.log.events(
+        DisclosureAudited,
+        lambda e: e.patient_id == accepted.patient_id and e.recipient == "carer:partner-2" and e.via.endswith("summary-issued.v1"),
+    )
+    assert not audit.permitted and audit.consent_version == 2 and C.DISCHARGE_ARRANGEMENTS in audit.denied
+
+
+async def test_carepath_audit_lists_every_disclosure_and_denial_for_a_patient(
+    deployment: Deployment, journey: Journey
+) -> None:
+    accepted = await journey.refer()
+    sections = {
+        "risk": {"to_self": "low", "to_others": "none", "from_others": "none", "safeguarding_children": False,
+                 "safeguarding_adults": False, "details": "Low risk.", "risk_plan": "Weekly review."},
+        "mental_health_history": {"summary": "None before.", "previous_admissions": 0, "previous_home_treatment_episodes": 0},
+    }
+    await journey.submit_assessment(accepted, sections=sections, outcome=Pathway.INPATIENT_ADMISSION)
+    await deployment.settled()
+    expected = deployment.log.events(DisclosureAudited, lambda e: e.patient_id == accepted.patient_id)
+    assert {e.recipient for e in expected} >= {"htcr:belfast", "ward:belfast"}
+
+    report = subprocess.run(
+        [sys.executable, "-m", "shared.cli", "--bootstrap", deployment.bootstrap, "--prefix", deployment.prefix,
+         "audit", str(accepted.patient_id)],
+        capture_output=True, text=True, cwd=ROOT, timeout=60, check=True,
+    ).stdout.splitlines()
+    assert report[0].endswith(f"{len(expected)} decision(s)")
+    ward = [line for line in report[1:] if "ward:belfast" in line]
+    assert ward and "DISCLOSED" in ward[0] and "sent: risk" in ward[0] and "withheld: clinical-detail" in ward[0]
+    assert len(report) - 1 == len(expected)
