@@ -15,8 +15,8 @@ from contracts.assessment import (
     Pathway,
 )
 from contracts.assessment_sections import SECTION_CATEGORY, AssessmentSections, SectionName
-from contracts.consent import ConsentRecorded, ConsentWithdrawn, DecisionMaker, InformationCategory, Purpose
-from contracts.audit import DisclosureAudited
+from contracts.consent import BreakGlassRequested, ConsentRecorded, ConsentWithdrawn, DecisionMaker, InformationCategory, Purpose
+from contracts.audit import BreakGlassAlerted, DisclosureAudited
 from contracts.base import Event, Trust
 from contracts.discharge import (
     CarerView,
@@ -84,6 +84,8 @@ from contracts.scheduling import (
 from contracts.topics import AUDIT, DEAD_LETTER, TOPICS, Topic
 
 __all__ = [
+    "BreakGlassAlerted",
+    "BreakGlassRequested",
     "AUDIT",
     "DisclosureAudited",
     "ConsentWithdrawn",

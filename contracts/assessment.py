@@ -150,7 +150,10 @@ class AssessmentShared(Event):
     patient_id: UUID = patient_id_field()
     episode_id: UUID = episode_id_field()
     assessment_version: int = Field(ge=1, description="The version this brings the team up to.", examples=[3])
-    reason: str = Field(description="`joined` (the whole record) or `updated` (changed sections).", examples=["joined"])
+    reason: str = Field(
+        description="`joined` (the whole record), `updated` (changed sections) or `break-glass` (an emergency override).",
+        examples=["joined"],
+    )
     sections: AssessmentSections = Field(description="The permitted sections.", examples=[{}])
     withheld_sections: tuple[SectionName, ...] = Field(
         description="Sections this team may not see (names only).", examples=[["collateral_information"]]

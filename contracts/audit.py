@@ -26,3 +26,18 @@ class DisclosureAudited(Event):
     via: str = Field(max_length=100, description="The kind of event that carried it.", examples=["carepath.assessment.shared.v1"])
     disclosure_event_id: UUID | None = Field(default=None, description="The event that carried it, if sent.", examples=[None])
     decided_at: AwareDatetime = at_field("the decision was made")
+
+
+class BreakGlassAlerted(Event):
+    """Someone used an emergency override: an alert for the Caldicott guardian and team lead."""
+
+    type_name = "audit.break-glass"
+    topic = AUDIT
+
+    patient_id: UUID = patient_id_field()
+    override_id: UUID = Field(description="The override.", examples=["9a8b7c6d-5e4f-4a3b-8c2d-1e0f9a8b7c6d"])
+    recipient: str = Field(pattern=RECIPIENT_PATTERN, description="The team given access.", examples=["ward:belfast"])
+    staff_id: str = Field(description="Who broke the glass.", examples=["staff-0099"])
+    categories: tuple[InformationCategory, ...] = Field(description="What it opened.", examples=[["clinical-detail"]])
+    expires_at: AwareDatetime = at_field("the override ends")
+    alerted_at: AwareDatetime = at_field("the alert was raised")

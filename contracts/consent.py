@@ -93,3 +93,34 @@ class ConsentWithdrawn(Event):
     patient_id: UUID = patient_id_field()
     recorded_by: str = Field(min_length=1, max_length=64, description="Staff id who recorded it.", examples=["staff-0042"])
     withdrawn_at: AwareDatetime = at_field("consent was withdrawn")
+
+
+class BreakGlassRequested(Event):
+    """An emergency override: a named member of staff, with a reason, gives a team access for a
+    limited time. It is audited and raises an alert."""
+
+    type_name = "consent.break-glass-requested"
+    topic = CONSENT_INBOUND
+
+    override_id: UUID = Field(description="Id of this override.", examples=["9a8b7c6d-5e4f-4a3b-8c2d-1e0f9a8b7c6d"])
+    patient_id: UUID = patient_id_field()
+    recipient: str = Field(pattern=TEAM_PATTERN, description="The team given access (staff teams only).", examples=["ward:belfast"])
+    categories: tuple[InformationCategory, ...] = Field(
+        default=tuple(InformationCategory), min_length=1, description="What it opens.", examples=[["clinical-detail"]]
+    )
+    staff_id: str = Field(pattern=r"^[A-Za-z0-9][A-Za-z0-9-]{0,63}$", description="Who broke the glass.", examples=["staff-0099"])
+    reason: str = Field(
+        min_length=10,
+        max_length=2000,
+        description="Why, in words an auditor can judge.",
+        examples=["Patient unconscious in ED; overdose history needed now."],
+        json_schema_extra={"x-sensitive": True},
+    )
+    minutes: int = Field(default=60, ge=1, le=240, description="How long it lasts.", examples=[60])
+    requested_at: AwareDatetime = at_field("it was requested")
+
+    @model_validator(mode="after")
+    def _reason_is_not_blank(self) -> "BreakGlassRequested":
+        if not self.reason.strip():
+            raise ValueError("break glass needs a reason")
+        return self

@@ -9,9 +9,9 @@ from contracts.assessment import (
     AssessmentUpdated,
     AssessmentVersionRecorded,
 )
-from contracts.audit import DisclosureAudited
+from contracts.audit import BreakGlassAlerted, DisclosureAudited
 from contracts.base import Event
-from contracts.consent import ConsentRecorded, ConsentWithdrawn
+from contracts.consent import BreakGlassRequested, ConsentRecorded, ConsentWithdrawn
 from contracts.discharge import (
     CrisisContactsGiven,
     DischargeConversationRecorded,
@@ -70,6 +70,8 @@ EVENT_TYPES: dict[str, type[Event]] = {
         ConsentRecorded,
         ConsentWithdrawn,
         DisclosureAudited,
+        BreakGlassRequested,
+        BreakGlassAlerted,
         AssessmentSubmitted,
         AssessmentStartReported,
         AssessmentUpdated,

@@ -34,6 +34,7 @@ async def disclose(ctx: HandlerContext, patient_id: UUID, disclosure: Disclosure
             permitted=bool(disclosure.disclosed),
             consent_version=disclosure.decision.consent_version,
             reason=disclosure.decision.reason[:200],
+            override=disclosure.decision.override,
             via=via,
             disclosure_event_id=sent[0].id if sent else None,
             decided_at=ctx.clock.now(),

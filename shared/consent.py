@@ -43,6 +43,7 @@ class Recorded:
     valid_until: datetime | None = None
     do_not_tell: bool = False
     withdrawn: bool = False
+    override: bool = False  # break glass: an emergency permit for a staff team, time-limited
 
     def applies(self, recipient: str, purpose: Purpose, now: datetime) -> bool:
         return (
@@ -80,6 +81,7 @@ class Decision:
     reason: str
     consent_version: int
     not_told: bool = False  # the recipient may not even learn the patient is known
+    override: bool = False  # something was permitted only because of a break-glass override
 
     def allows(self, category: InformationCategory) -> bool:
         return category in self.permitted
@@ -105,6 +107,8 @@ def decide(
     asked = frozenset(categories)
     allowed, reason = default_for(recipient, purpose)
     applicable = [d for d in state.decisions if d.applies(recipient, purpose, now)]
+    overrides = [d for d in applicable if d.override]
+    applicable = [d for d in applicable if not d.override]
     if any(d.do_not_tell for d in applicable):
         return Decision(frozenset(), asked, "the patient asked that this person is not told", state.version, not_told=True)
     if applicable:
@@ -112,4 +116,7 @@ def decide(
         denied = frozenset().union(*(d.categories for d in applicable if not d.permit))
         allowed = (allowed | permitted) - denied
         reason = "recorded consent" + (": a deny wins" if denied & asked else "")
+    opened = frozenset().union(*(d.categories for d in overrides)) & asked - allowed
+    if opened:  # an emergency, for a staff team, for a limited time: audited and alerted
+        return Decision(asked & (allowed | opened), asked - allowed - opened, "break-glass override", state.version, override=True)
     return Decision(asked & allowed, asked - allowed, reason, state.version)

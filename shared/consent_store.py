@@ -1,10 +1,11 @@
 """Each service's own copy of consent state: recorded from consent events, loaded per patient."""
 
+from datetime import timedelta
 from uuid import UUID
 
 import asyncpg
 
-from contracts import ConsentRecorded, ConsentWithdrawn, InformationCategory, Purpose
+from contracts import BreakGlassRequested, ConsentRecorded, ConsentWithdrawn, InformationCategory, Purpose
 from shared.consent import ConsentState, Recorded
 from shared.consumer import HandlerContext
 
@@ -37,12 +38,30 @@ async def on_consent_withdrawn(ctx: HandlerContext, withdrawal: ConsentWithdrawn
     )
 
 
-HANDLERS = {ConsentRecorded: on_consent_recorded, ConsentWithdrawn: on_consent_withdrawn}
+async def on_break_glass_requested(ctx: HandlerContext, override: BreakGlassRequested) -> None:
+    await ctx.conn.execute(
+        "INSERT INTO consent_decisions (patient_id, consent_id, recipient, categories, permit, recorded_at, "
+        "valid_from, valid_until, override) VALUES ($1, $2, $3, $4, true, $5, $5, $6, true) "
+        "ON CONFLICT (consent_id) DO NOTHING",
+        override.patient_id,
+        override.override_id,
+        override.recipient,
+        [category.value for category in override.categories],
+        override.requested_at,
+        override.requested_at + timedelta(minutes=override.minutes),
+    )
+
+
+HANDLERS = {
+    ConsentRecorded: on_consent_recorded,
+    ConsentWithdrawn: on_consent_withdrawn,
+    BreakGlassRequested: on_break_glass_requested,
+}
 
 
 async def load(conn: asyncpg.Connection, patient_id: UUID) -> ConsentState:
     rows = await conn.fetch(
-        "SELECT consent_id, recipient, categories, permit, purpose, valid_from, valid_until, do_not_tell, "
+        "SELECT consent_id, recipient, categories, permit, purpose, valid_from, valid_until, do_not_tell, override, "
         "withdrawn_at IS NOT NULL AS withdrawn FROM consent_decisions WHERE patient_id = $1 ORDER BY seq",
         patient_id,
     )
@@ -57,6 +76,7 @@ async def load(conn: asyncpg.Connection, patient_id: UUID) -> ConsentState:
             valid_until=row["valid_until"],
             do_not_tell=row["do_not_tell"],
             withdrawn=row["withdrawn"],
+            override=row["override"],
         )
         for row in rows
     )

@@ -1,10 +1,12 @@
 """Thin handlers of the assessment service: load, decide (domain), store, emit."""
 
 from collections.abc import Mapping
-from datetime import datetime
+from datetime import datetime, timedelta
 from uuid import UUID
 
 from contracts import (
+    BreakGlassAlerted,
+    BreakGlassRequested,
     AssessmentShared,
     AssessmentStarted,
     AssessmentStartReported,
@@ -69,6 +71,26 @@ async def on_assessment_updated(ctx: HandlerContext, update: AssessmentUpdated) 
 async def on_escalation_raised(ctx: HandlerContext, escalation: EscalationRaised) -> None:
     if escalation.action is EscalationAction.ADMISSION_REQUEST:
         await store.add_admission_request(ctx.conn, escalation)
+
+
+async def on_break_glass_requested(ctx: HandlerContext, override: BreakGlassRequested) -> None:
+    """The team gets the current assessment now, under the override; the use is alerted."""
+    await consent_store.on_break_glass_requested(ctx, override)
+    versions = await store.versions(ctx.conn, override.patient_id)
+    episode_id = await store.latest_episode(ctx.conn, override.patient_id)
+    if versions and episode_id:
+        await _emit_share(ctx, override.recipient, domain.current(versions), "break-glass", versions[-1].number, override.patient_id, episode_id)
+    await ctx.emit(
+        BreakGlassAlerted(
+            patient_id=override.patient_id,
+            override_id=override.override_id,
+            recipient=override.recipient,
+            staff_id=override.staff_id,
+            categories=override.categories,
+            expires_at=override.requested_at + timedelta(minutes=override.minutes),
+            alerted_at=ctx.clock.now(),
+        )
+    )
 
 
 async def on_episode_closed(ctx: HandlerContext, closed: EpisodeClosed) -> None:
@@ -138,4 +160,5 @@ def build(_settings: Settings) -> Mapping[type[Event], Handler]:
         EpisodeClosed: on_episode_closed,
         EscalationRaised: on_escalation_raised,
         **consent_store.HANDLERS,
+        BreakGlassRequested: on_break_glass_requested,
     }

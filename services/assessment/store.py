@@ -142,3 +142,9 @@ async def add_admission_request(conn: asyncpg.Connection, escalation: Escalation
         [reason.value for reason in escalation.reasons],
         escalation.raised_at,
     )
+
+
+async def latest_episode(conn: asyncpg.Connection, patient_id: UUID) -> UUID | None:
+    return await conn.fetchval(
+        "SELECT episode_id FROM assessment_versions WHERE patient_id = $1 ORDER BY version DESC LIMIT 1", patient_id
+    )

@@ -1,15 +1,22 @@
 """Consent on the real broker and databases: a named-person deny and "do not tell" win, a
 withdrawal takes effect for every later disclosure, and every decision reaches the audit trail.
 
-(The consent issue is still open: receipt-side version checks, break glass, per-recipient
+(The consent issue is still open: receipt-side version checks, per-recipient
 encryption and the stateful property test come next.)"""
 
+import json
 import subprocess
 import sys
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from uuid import uuid4
 
 from contracts import (
+    Envelope,
+    AssessmentShared,
+    AssessmentUpdated,
+    AssessmentVersionRecorded,
+    BreakGlassAlerted,
+    BreakGlassRequested,
     ConsentRecorded,
     ConsentWithdrawn,
     DisclosureAudited,
@@ -18,6 +25,7 @@ from contracts import (
     InformationCategory,
     Pathway,
 )
+from shared.codec import encode
 from shared.journey import Journey
 from tests.acceptance.deployment import ROOT, Deployment
 
@@ -111,3 +119,61 @@ async def test_carepath_audit_lists_every_disclosure_and_denial_for_a_patient(
     ward = [line for line in report[1:] if "ward:belfast" in line]
     assert ward and "DISCLOSED" in ward[0] and "sent: risk" in ward[0] and "withheld: clinical-detail" in ward[0]
     assert len(report) - 1 == len(expected)
+
+
+async def test_break_glass_without_a_reason_is_refused_and_with_one_is_allowed_time_limited_audited_and_alerted(
+    deployment: Deployment, journey: Journey
+) -> None:
+    accepted = await journey.refer()
+    history = {"summary": f"History-{uuid4().hex[:6]}.", "previous_admissions": 3, "previous_home_treatment_episodes": 1}
+    await journey.submit_assessment(
+        accepted, outcome=Pathway.INPATIENT_ADMISSION,
+        sections={"mental_health_history": history, "medication": {"items": []}},
+    )
+    await deployment.settled()
+    glass = BreakGlassRequested(
+        override_id=uuid4(), patient_id=accepted.patient_id, recipient="ward:belfast", categories=(C.CLINICAL_DETAIL,),
+        staff_id="staff-0099", reason="Unresponsive on the ward; need the admission history now.", minutes=60,
+        requested_at=datetime.now(UTC),
+    )
+    before = len(deployment.log.dead_letters())
+    record = encode(glass, Envelope(
+        id=uuid4(), source=journey.clinician.source, type=glass.cloudevents_type(), time=datetime.now(UTC),
+        subject=glass.key, correlationid=uuid4(),
+    ))
+    no_reason = json.loads(record.value) | {"override_id": str(uuid4()), "reason": "          "}
+    await journey.clinician.publish_raw("consent.inbound", record.key, json.dumps(no_reason).encode(), record.headers | {"ce_id": str(uuid4())})
+    await journey.clinician.publish(glass)
+
+    alert = await deployment.log.wait_for(BreakGlassAlerted, lambda e: e.override_id == glass.override_id)
+    shared = await deployment.log.wait_for(
+        AssessmentShared, lambda e: e.patient_id == accepted.patient_id and e.reason == "break-glass" and e.recipient == "ward:belfast"
+    )
+    await deployment.log.wait_until(lambda: len(deployment.log.dead_letters()) > before)
+    assert any("reason" in d.headers["dlq_reason"] for d in deployment.log.dead_letters()[before:])
+    assert shared.sections.mental_health_history is not None  # clinical detail, opened by the override
+    assert alert.staff_id == "staff-0099" and alert.expires_at == glass.requested_at + timedelta(minutes=60)
+    await deployment.settled()
+    [audit] = deployment.log.events(DisclosureAudited, lambda e: e.disclosure_event_id is not None and e.patient_id == accepted.patient_id and e.override)
+    assert audit.recipient == "ward:belfast" and C.CLINICAL_DETAIL in audit.disclosed
+
+    try:  # two hours on, the override has lapsed: new clinical detail is withheld again
+        deployment.move_clock(timedelta(hours=2))
+        await journey.clinician.publish(
+            AssessmentUpdated(update_id=uuid4(), patient_id=accepted.patient_id, episode_id=accepted.episode_id,
+                              sections={"mental_health_history": history | {"previous_admissions": 4}},
+                              updated_by="staff-0042", updated_at=datetime.now(UTC))
+        )
+        await deployment.log.wait_for(
+            AssessmentVersionRecorded, lambda e: e.patient_id == accepted.patient_id and e.assessment_version == 2
+        )
+        await deployment.settled(timeout_s=120)
+    finally:
+        deployment.move_clock(timedelta(0))
+    lapsed = deployment.log.events(
+        DisclosureAudited, lambda e: e.patient_id == accepted.patient_id and e.recipient == "ward:belfast" and e.decided_at > alert.expires_at
+    )
+    assert lapsed and all(not a.override and C.CLINICAL_DETAIL in a.denied for a in lapsed)
+    assert not deployment.log.events(
+        AssessmentShared, lambda e: e.patient_id == accepted.patient_id and e.recipient == "ward:belfast" and e.assessment_version == 2
+    )

@@ -101,3 +101,15 @@ def test_no_history_lets_a_live_deny_be_outvoted_or_a_withdrawn_permit_count(his
     assert decision.permitted | decision.denied == ALL and not (decision.permitted & decision.denied)
     if any(d.do_not_tell for d in live):
         assert decision.permitted == frozenset() and decision.not_told
+
+
+def test_break_glass_opens_a_staff_team_for_its_period_only_and_is_marked() -> None:
+    glass = Recorded("ward:belfast", frozenset({C.CLINICAL_DETAIL}), permit=True, valid_from=NOW,
+                     valid_until=NOW + timedelta(hours=1), override=True)
+    state = ConsentState((glass,))
+    during = decide(state, "ward:belfast", Purpose.DIRECT_CARE, ALL, NOW + timedelta(minutes=30))
+    assert C.CLINICAL_DETAIL in during.permitted and during.override
+    after = decide(state, "ward:belfast", Purpose.DIRECT_CARE, ALL, NOW + timedelta(hours=1))
+    assert C.CLINICAL_DETAIL not in after.permitted and not after.override
+    plain = decide(state, "ward:belfast", Purpose.DIRECT_CARE, {C.RISK}, NOW)
+    assert not plain.override  # the override is only marked where it was what permitted something
