@@ -7,6 +7,7 @@ A Trust integrator reads `contracts/schemas/` (JSON Schema, generated from these
 from contracts.assessment import (
     AssessmentCompleted,
     AssessmentShared,
+    CarerInformationShared,
     AssessmentStarted,
     AssessmentStartReported,
     AssessmentSubmitted,
@@ -84,6 +85,7 @@ from contracts.scheduling import (
 from contracts.topics import AUDIT, DEAD_LETTER, TOPICS, Topic
 
 __all__ = [
+    "CarerInformationShared",
     "BreakGlassAlerted",
     "BreakGlassRequested",
     "AUDIT",

@@ -180,3 +180,21 @@ class AssessmentCompleted(Event):
     required_skills: tuple[Skill, ...] = Field(
         default=(), description="Skills visiting staff need, derived from the assessment.", examples=[["learning-disability"]]
     )
+
+
+class CarerInformationShared(Event):
+    """General information for a named carer: the signs of relapse and how to help. Never the
+    patient's risk or clinical detail; sent only as the patient's consent allows."""
+
+    type_name = "assessment.carer-information-shared"
+    topic = ASSESSMENT_SHARED
+
+    recipient: str = Field(pattern=r"^carer:[A-Za-z0-9-]{1,64}$", description="The carer.", examples=["carer:partner-1"])
+    patient_id: UUID = patient_id_field()
+    episode_id: UUID = episode_id_field()
+    signs_of_relapse: tuple[str, ...] = Field(description="What to look out for.", examples=[["stops eating", "not sleeping"]])
+    how_to_help: str = Field(
+        description="What to do when they appear.", examples=["Call the team's duty line."], json_schema_extra=SENSITIVE
+    )
+    consent_version: int = Field(ge=0, description="Consent state version the decision used.", examples=[1])
+    shared_at: AwareDatetime = at_field("it was shared")

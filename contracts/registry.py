@@ -3,6 +3,7 @@
 from contracts.assessment import (
     AssessmentCompleted,
     AssessmentShared,
+    CarerInformationShared,
     AssessmentStarted,
     AssessmentStartReported,
     AssessmentSubmitted,
@@ -78,6 +79,7 @@ EVENT_TYPES: dict[str, type[Event]] = {
         AssessmentStarted,
         AssessmentVersionRecorded,
         AssessmentShared,
+        CarerInformationShared,
         AssessmentCompleted,
         StaffMemberRecorded,
         ShiftsRostered,

@@ -16,6 +16,8 @@ from contracts import (
     AssessmentSections,
     AssessmentShared,
     AssessmentSubmitted,
+    CarerInformationShared,
+    InformationCategory,
     Pathway,
     Purpose,
     SectionName,
@@ -175,3 +177,29 @@ def share(
         shared_at=now,
     )
     return Disclosure(recipient, Purpose.DIRECT_CARE, decision, disclosed, event)
+
+
+def carer_information(
+    state: Sections, patient_id: UUID, episode_id: UUID, consent_state: consent.ConsentState, now: datetime
+) -> list[Disclosure]:
+    """For each named carer: the signs of relapse and how to help, from the crisis plan — general
+    information, sent only if the carer's consent decision permits it."""
+    plan = state.get(SectionName.CRISIS_PLAN)
+    carers = state.get(SectionName.FAMILY_AND_CARERS, {}).get("carers", [])
+    if not plan:
+        return []
+    disclosures = []
+    for carer in carers:
+        recipient = f"carer:{carer['carer_id']}"
+        decision = consent.decide(consent_state, recipient, Purpose.CARER_SUPPORT, {InformationCategory.CARER_GENERAL_INFORMATION}, now)
+        event = CarerInformationShared(
+            recipient=recipient,
+            patient_id=patient_id,
+            episode_id=episode_id,
+            signs_of_relapse=tuple(plan.get("warning_signs", ())),
+            how_to_help=plan["what_to_do"],
+            consent_version=decision.consent_version,
+            shared_at=now,
+        ) if decision.permitted else None
+        disclosures.append(Disclosure(recipient, Purpose.CARER_SUPPORT, decision, decision.permitted, event))
+    return disclosures

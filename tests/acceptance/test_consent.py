@@ -17,6 +17,7 @@ from contracts import (
     AssessmentVersionRecorded,
     BreakGlassAlerted,
     BreakGlassRequested,
+    CarerInformationShared,
     ConsentRecorded,
     ConsentWithdrawn,
     DisclosureAudited,
@@ -177,3 +178,34 @@ async def test_break_glass_without_a_reason_is_refused_and_with_one_is_allowed_t
     assert not deployment.log.events(
         AssessmentShared, lambda e: e.patient_id == accepted.patient_id and e.recipient == "ward:belfast" and e.assessment_version == 2
     )
+
+
+async def test_a_partner_permitted_general_information_only_gets_signs_of_relapse_and_how_to_help_and_nothing_clinical(
+    deployment: Deployment, journey: Journey
+) -> None:
+    accepted = await journey.refer()
+    await journey.clinician.publish(consent(accepted.patient_id, "carer:partner-3", [C.CARER_GENERAL_INFORMATION], True))
+    risk_words, history_words = f"Risk-{uuid4().hex[:6]}", f"History-{uuid4().hex[:6]}"
+    sections = {
+        "risk": {"to_self": "high", "to_others": "none", "from_others": "none", "safeguarding_children": False,
+                 "safeguarding_adults": False, "details": risk_words, "risk_plan": "Twice-daily visits."},
+        "mental_health_history": {"summary": history_words, "previous_admissions": 1, "previous_home_treatment_episodes": 0},
+        "family_and_carers": {"composition": "Lives with partner.", "carers": [
+            {"carer_id": "partner-3", "name": "Sam", "relationship": "partner", "contact": "07700 900123",
+             "strain": "high", "carers_assessment": "offered"}]},
+        "crisis_plan": {"warning_signs": ["stops eating", "not sleeping"], "what_to_do": "Call the duty line; stay with them.",
+                        "who_to_contact": ["HTCR duty line"]},
+    }
+    await journey.submit_assessment(accepted, sections=sections)
+    shared = await deployment.log.wait_for(
+        CarerInformationShared, lambda e: e.patient_id == accepted.patient_id and e.recipient == "carer:partner-3"
+    )
+    assert shared.signs_of_relapse == ("stops eating", "not sleeping") and "duty line" in shared.how_to_help
+    await deployment.settled()  # the discharge service has seen the episode open
+    await journey.discharge(accepted)
+    await deployment.settled()
+    to_partner = addressed_to(deployment, "carer:partner-3", accepted.patient_id)
+    assert [type(e) for e in to_partner] == [CarerInformationShared]  # no discharge summary: not consented
+    for event in to_partner:
+        raw = event.model_dump_json()
+        assert risk_words not in raw and history_words not in raw and "Sertraline" not in raw
