@@ -69,8 +69,8 @@ class CommunicationNeeds(_Section):
 
 
 class MedicationItem(_Section):
-    name: str = Field(min_length=1, max_length=200, description="Medicine.", examples=["Sertraline"])
-    dose: str = Field(min_length=1, max_length=100, description="Dose.", examples=["100 mg"])
+    name: str = Field(min_length=1, max_length=200, description="Medicine.", examples=["Sertraline"], json_schema_extra=SENSITIVE)
+    dose: str = Field(min_length=1, max_length=100, description="Dose.", examples=["100 mg"], json_schema_extra=SENSITIVE)
     frequency: str = Field(min_length=1, max_length=100, description="How often.", examples=["once daily"])
 
 

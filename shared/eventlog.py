@@ -8,6 +8,7 @@ from dataclasses import dataclass
 from typing import Any, TypeVar
 
 from aiokafka import AIOKafkaConsumer, ConsumerRecord
+from pydantic import BaseModel
 
 from contracts import DEAD_LETTER, TOPICS, Envelope, Event, Topic
 from shared.codec import Undecodable, decode, headers_to_dict
@@ -27,12 +28,19 @@ class LoggedEvent:
     problem: str | None  # why it could not be decoded
 
 
-def masked(event: Event) -> dict[str, Any]:
-    """The event as JSON-ready data with every field marked sensitive replaced by a mask."""
-    data = event.model_dump(mode="json")
-    for name, info in type(event).model_fields.items():
+def masked(model: BaseModel) -> dict[str, Any]:
+    """The event as JSON-ready data with every field marked sensitive, at any depth, masked."""
+    data = model.model_dump(mode="json")
+    for name, info in type(model).model_fields.items():
+        value = getattr(model, name)
+        if data.get(name) is None:
+            continue
         if (info.json_schema_extra or {}).get("x-sensitive"):
             data[name] = MASK
+        elif isinstance(value, BaseModel):
+            data[name] = masked(value)
+        elif isinstance(value, tuple | list) and value and isinstance(value[0], BaseModel):
+            data[name] = [masked(item) for item in value]
     return data
 
 
