@@ -26,7 +26,7 @@ from contracts import DEAD_LETTER, Envelope, Event
 from shared import inbox, outbox
 from shared.clock import Clock
 from shared.codec import Undecodable, UnknownEventType, decode, headers_to_dict
-from shared.errors import InvalidEvent
+from shared.errors import InvalidEvent, NotYetKnown
 from shared.failpoints import failpoint
 
 log = structlog.get_logger(__name__)
@@ -70,11 +70,15 @@ Handler = Callable[[HandlerContext, Any], Awaitable[None]]
 Publish = Callable[[str, bytes | None, bytes | None, dict[str, str]], Awaitable[None]]
 
 
+NOT_YET_KNOWN_POLL_S = 0.5
+
+
 @dataclass(frozen=True)
 class RetryPolicy:
     max_attempts: int = 4
     base_delay_s: float = 0.2
     max_delay_s: float = 5.0
+    not_yet_known_wait_s: float = 30.0
 
     def delay(self, attempt: int) -> float:
         return min(self.base_delay_s * 2 ** (attempt - 1), self.max_delay_s)
@@ -130,12 +134,21 @@ class ReliableConsumer:
             await self._handle_with_retries(record, envelope, event, handler)
 
     async def _handle_with_retries(self, record: ConsumerRecord, envelope: Envelope, event: Event, handler: Handler) -> None:
-        for attempt in range(1, self._retry.max_attempts + 1):
+        attempt, waited = 1, 0.0
+        while True:
             try:
                 handled = await self._handle_once(record, envelope, event, handler)
             except InvalidEvent as error:
                 await self._dead_letter(record, f"rejected: {error.reason}")
                 return
+            except NotYetKnown as error:
+                if waited >= self._retry.not_yet_known_wait_s:
+                    await self._dead_letter(record, f"rejected after waiting {waited:.0f}s: {error.reason}")
+                    return
+                log.info("event.waiting_for_prerequisite", waited_s=round(waited, 1))
+                await asyncio.sleep(NOT_YET_KNOWN_POLL_S)
+                waited += NOT_YET_KNOWN_POLL_S
+                continue
             except Exception as error:  # noqa: BLE001 - any failure is retried, then dead-lettered
                 reason = f"handler failed: {type(error).__name__}"
                 if attempt == self._retry.max_attempts:
@@ -143,6 +156,7 @@ class ReliableConsumer:
                     return
                 log.warning("event.retrying", attempt=attempt, error=type(error).__name__)
                 await asyncio.sleep(self._retry.delay(attempt))
+                attempt += 1
                 continue
             log.info("event.processed" if handled else "event.duplicate_skipped")
             return

@@ -9,3 +9,13 @@ class InvalidEvent(Exception):
     def __init__(self, reason: str) -> None:
         super().__init__(reason)
         self.reason = reason
+
+
+class NotYetKnown(Exception):
+    """The event refers to something this service has not heard of yet, perhaps because the
+    event announcing it is still on another topic (topics are not ordered with each other).
+    It is retried for a while (`CAREPATH_NOT_YET_KNOWN_WAIT_S`), then dead-lettered."""
+
+    def __init__(self, reason: str) -> None:
+        super().__init__(reason)
+        self.reason = reason

@@ -94,7 +94,9 @@ class Service:
             topic_prefix=settings.topic_prefix,
             clock=self.clock,
             source=self.source,
-            retry=RetryPolicy(settings.max_attempts, settings.retry_base_delay_s, settings.retry_max_delay_s),
+            retry=RetryPolicy(
+                settings.max_attempts, settings.retry_base_delay_s, settings.retry_max_delay_s, settings.not_yet_known_wait_s
+            ),
         )
 
         @broker.subscriber(

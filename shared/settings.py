@@ -30,6 +30,9 @@ class ServiceSettings(KafkaSettings):
     max_attempts: int = Field(default=4, ge=1, le=20)
     retry_base_delay_s: float = Field(default=0.2, gt=0)
     retry_max_delay_s: float = Field(default=5.0, gt=0)
+    # How long an event naming something not heard of yet (e.g. an episode announced on another
+    # topic) waits for it before it is dead-lettered.
+    not_yet_known_wait_s: float = Field(default=30.0, ge=0)
     outbox_batch_size: int = Field(default=200, ge=1)
     outbox_poll_interval_s: float = Field(default=1.0, gt=0)
     log_format: str = Field(default="auto", pattern="^(auto|json|console)$")

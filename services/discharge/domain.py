@@ -30,7 +30,7 @@ from contracts import (
 )
 from shared import consent
 from shared.audit import Disclosure
-from shared.errors import InvalidEvent
+from shared.errors import InvalidEvent, NotYetKnown
 
 FOLLOW_UP_WITHIN = timedelta(hours=72)
 GP_SUMMARY_WITHIN = timedelta(days=3)
@@ -70,7 +70,7 @@ class Episode:
 def known(episode: Episode | None, patient_id: UUID) -> Episode:
     """Every discharge event must name an episode this service knows, for this patient."""
     if episode is None:
-        raise InvalidEvent("unknown episode: no home-treatment episode with this id is known to the discharge service")
+        raise NotYetKnown("unknown episode: no home-treatment episode with this id is known to the discharge service")
     if episode.patient_id != patient_id:
         raise InvalidEvent("the episode belongs to a different patient")
     return episode

@@ -22,7 +22,7 @@ from contracts import (
 from services.scheduling import domain, store
 from services.scheduling.settings import Settings
 from shared.consumer import Handler, HandlerContext
-from shared.errors import InvalidEvent
+from shared.errors import InvalidEvent, NotYetKnown
 
 PLANNING_HORIZON = timedelta(days=9)
 
@@ -59,8 +59,10 @@ def build(settings: Settings) -> Mapping[type[Event], Handler]:
 
     async def on_visit_requested(ctx: HandlerContext, request: VisitRequested) -> None:
         episode = await store.episode(ctx.conn, request.episode_id)
-        if episode is None or episode["patient_id"] != request.patient_id:
-            raise InvalidEvent("no home-treatment episode with this id for this patient")
+        if episode is None:
+            raise NotYetKnown("no home-treatment episode with this id is known to the scheduling service")
+        if episode["patient_id"] != request.patient_id:
+            raise InvalidEvent("the episode belongs to a different patient")
         now = ctx.clock.now()
         if request.day < now.astimezone(tz).date() or not domain.slots_on(request.day, tz, now):
             raise InvalidEvent("the requested day has no visit window left")

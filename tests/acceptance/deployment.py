@@ -173,6 +173,7 @@ def service_env(service: str, bootstrap: str, prefix: str, database_url: str, cl
         "CAREPATH_DATABASE_URL": database_url,
         "CAREPATH_LOG_FORMAT": "json",
         "CAREPATH_RETRY_BASE_DELAY_S": "0.05",
+        "CAREPATH_NOT_YET_KNOWN_WAIT_S": "10",
         "CAREPATH_OUTBOX_POLL_INTERVAL_S": "0.5",
         "CAREPATH_CLOCK_OFFSET_FILE": str(clock_offset_file),
         "CAREPATH_DEADLINE_CHECK_INTERVAL_S": "0.5",

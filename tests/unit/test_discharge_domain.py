@@ -17,7 +17,7 @@ from contracts import (
 )
 from services.discharge import domain
 from shared.consent import ConsentState, Recorded
-from shared.errors import InvalidEvent
+from shared.errors import InvalidEvent, NotYetKnown
 
 NOW = datetime(2026, 11, 26, 9, 30, tzinfo=UTC)
 PATIENT, EPISODE = uuid4(), uuid4()
@@ -54,9 +54,12 @@ def test_a_closed_episode_is_not_closed_twice() -> None:
     assert domain.complete(episode(closed_at=NOW, **READY), decision(), NOW) is None
 
 
-def test_an_unknown_episode_is_refused() -> None:
-    with pytest.raises(InvalidEvent, match="unknown episode"):
+def test_an_unknown_episode_is_not_yet_known_and_another_patients_episode_is_refused() -> None:
+    """An episode may still be on its way on another topic: wait for it; a mismatch never fits."""
+    with pytest.raises(NotYetKnown, match="unknown episode"):
         domain.known(None, PATIENT)
+    with pytest.raises(InvalidEvent, match="different patient"):
+        domain.known(episode(), uuid4())
 
 
 def test_the_gp_and_cmht_get_the_clinical_minimum_and_a_carer_only_what_consent_allows() -> None:
