@@ -32,6 +32,7 @@ from shared import consent_store
 from shared.audit import disclose
 from shared.consumer import Handler, HandlerContext
 from shared.directory import Directory
+from shared.notifications import notify
 
 SIGNPOST_KINDS = (ServiceKind.RECOVERY_TEAM, ServiceKind.VOLUNTARY_ORGANISATION, ServiceKind.CRISIS_LINE)
 
@@ -127,12 +128,9 @@ def build(_settings: Settings, directory: Directory) -> tuple[Mapping[type[Event
             await store.mark_breached(ctx.conn, row["followup_id"], now)
             await ctx.emit(breach)
             if row["trust"]:
-                await ctx.emit(
-                    NotificationSent(
-                        recipient=f"cmht:{row['trust']}", patient_id=row["patient_id"], episode_id=row["episode_id"] or row["followup_id"],
-                        kind="follow-up-overdue", sent_at=now,
-                        text=f"No follow-up contact within 72 hours of discharge ({breach.hours_late} h late). Please contact the patient today.",
-                    )
+                await notify(
+                    ctx, f"cmht:{row['trust']}", row["patient_id"], row["episode_id"] or row["followup_id"], "follow-up-overdue",
+                    f"No follow-up contact within 72 hours of discharge ({breach.hours_late} h late). Please contact the patient today.",
                 )
 
     async def check_reviews(ctx: HandlerContext) -> None:
@@ -161,11 +159,4 @@ def build(_settings: Settings, directory: Directory) -> tuple[Mapping[type[Event
 
 
 async def _notify(ctx: HandlerContext, recipient: str, episode: domain.Episode, kind: str, text: str) -> None:
-    await ctx.emit(
-        NotificationSent(
-            recipient=recipient, patient_id=episode.patient_id, episode_id=episode.episode_id, kind=kind, text=text,
-            sent_at=ctx.clock.now(),
-        )
-    )
-
-
+    await notify(ctx, recipient, episode.patient_id, episode.episode_id, kind, text)

@@ -10,7 +10,6 @@ from contracts import (
     AssessmentVersionRecorded,
     EpisodeClosed,
     Event,
-    NotificationSent,
     ShiftsRostered,
     Skill,
     StaffMemberRecorded,
@@ -23,6 +22,7 @@ from services.scheduling import domain, store
 from services.scheduling.settings import Settings
 from shared.consumer import Handler, HandlerContext
 from shared.errors import InvalidEvent, NotYetKnown
+from shared.notifications import notify
 
 PLANNING_HORIZON = timedelta(days=9)
 
@@ -162,19 +162,12 @@ async def _roster(ctx: HandlerContext, team: str | None, now: datetime) -> domai
 
 
 async def _tell_patient(ctx: HandlerContext, patient_id: UUID, episode_id: UUID, kind: str, text: str) -> None:
-    await ctx.emit(
-        NotificationSent(recipient="patient", patient_id=patient_id, episode_id=episode_id, kind=kind, text=text, sent_at=ctx.clock.now())
-    )
+    await notify(ctx, "patient", patient_id, episode_id, kind, text)
 
 
 async def _tell_team_lead(ctx: HandlerContext, team: str | None, patient_id: UUID, episode_id: UUID, kind: str, text: str) -> None:
     if team:
-        await ctx.emit(
-            NotificationSent(
-                recipient=f"team-lead:{team}", patient_id=patient_id, episode_id=episode_id, kind=kind, text=text,
-                sent_at=ctx.clock.now(),
-            )
-        )
+        await notify(ctx, f"team-lead:{team}", patient_id, episode_id, kind, text)
 
 
 async def _alert_unassigned(ctx: HandlerContext, team: str | None, visits, tz: ZoneInfo) -> None:
