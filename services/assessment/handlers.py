@@ -46,7 +46,7 @@ async def on_assessment_submitted(ctx: HandlerContext, submitted: AssessmentSubm
     if not await store.add_assessment(ctx.conn, submitted, ctx.clock.now()):
         return  # resubmitted under a new event id
     await _start(ctx, submitted.patient_id, submitted.episode_id, submitted.assessed_at)  # if not reported before
-    version = await _record_version(
+    version, state = await _record_version(
         ctx,
         submitted.patient_id,
         submitted.episode_id,
@@ -55,7 +55,7 @@ async def on_assessment_submitted(ctx: HandlerContext, submitted: AssessmentSubm
         submitted.assessed_by,
         submitted.assessed_at,
     )
-    skills = domain.required_skills(domain.current(await store.versions(ctx.conn, submitted.patient_id)))
+    skills = domain.required_skills(state)
     await ctx.emit(domain.completed(submitted, version, episode.trust if episode else None, skills))
     team = domain.team_taking_over(submitted.outcome, episode.trust if episode else None)
     if team and await store.join_care(ctx.conn, submitted.patient_id, team, submitted.episode_id, ctx.clock.now()):
@@ -107,12 +107,15 @@ async def _start(ctx: HandlerContext, patient_id: UUID, episode_id: UUID, at: da
 
 async def _record_version(
     ctx: HandlerContext, patient_id: UUID, episode_id: UUID, source_id: UUID, incoming: domain.Sections, by: str, at: datetime
-) -> int | None:
-    """Stores what changed as a new version and sends the changes to every caring team."""
+) -> tuple[int | None, domain.Sections]:
+    """Stores what changed as a new version and sends the changes to every caring team.
+    Returns the latest version number and the assessment as it now stands."""
     versions = await store.versions(ctx.conn, patient_id)
-    changes = domain.changed(domain.current(versions), incoming)
+    before = domain.current(versions)
+    changes = domain.changed(before, incoming)
     if not changes:
-        return versions[-1].number if versions else None
+        return (versions[-1].number if versions else None), before
+    state = before | changes
     number = (versions[-1].number if versions else 0) + 1
     await store.add_version(ctx.conn, patient_id, number, episode_id, source_id, changes, by, at)
     await ctx.emit(
@@ -122,16 +125,17 @@ async def _record_version(
             assessment_version=number,
             changed_sections=tuple(changes),
             recorded_at=at,
-            required_skills=domain.required_skills(domain.current(versions) | changes),
+            required_skills=domain.required_skills(state),
         )
     )
     for team in await store.caring_teams(ctx.conn, patient_id):
         await _emit_share(ctx, team, changes, "updated", number, patient_id, episode_id)
     if {SectionName.CRISIS_PLAN, SectionName.FAMILY_AND_CARERS} & changes.keys():
         state = await consent_store.load(ctx.conn, patient_id)
-        for disclosure in domain.carer_information(domain.current(versions) | changes, patient_id, episode_id, state, ctx.clock.now()):
+        consent_state = await consent_store.load(ctx.conn, patient_id)
+        for disclosure in domain.carer_information(state, patient_id, episode_id, consent_state, ctx.clock.now()):
             await disclose(ctx, patient_id, disclosure, via=CarerInformationShared.cloudevents_type())
-    return number
+    return number, state
 
 
 async def _share_all(ctx: HandlerContext, teams: list[str], patient_id: UUID, episode_id: UUID, reason: str) -> None:
