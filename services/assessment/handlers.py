@@ -131,7 +131,6 @@ async def _record_version(
     for team in await store.caring_teams(ctx.conn, patient_id):
         await _emit_share(ctx, team, changes, "updated", number, patient_id, episode_id)
     if {SectionName.CRISIS_PLAN, SectionName.FAMILY_AND_CARERS} & changes.keys():
-        state = await consent_store.load(ctx.conn, patient_id)
         consent_state = await consent_store.load(ctx.conn, patient_id)
         for disclosure in domain.carer_information(state, patient_id, episode_id, consent_state, ctx.clock.now()):
             await disclose(ctx, patient_id, disclosure, via=CarerInformationShared.cloudevents_type())
