@@ -5,6 +5,7 @@ A Trust integrator reads `contracts/schemas/` (JSON Schema, generated from these
 """
 
 from contracts.assessment import (
+    CarerInformation,
     AssessmentCompleted,
     AssessmentShared,
     CarerInformationShared,
@@ -17,7 +18,7 @@ from contracts.assessment import (
 )
 from contracts.assessment_sections import SECTION_CATEGORY, AssessmentSections, SectionName
 from contracts.consent import BreakGlassRequested, ConsentRecorded, ConsentWithdrawn, DecisionMaker, InformationCategory, Purpose
-from contracts.audit import BreakGlassAlerted, DisclosureAudited
+from contracts.audit import BreakGlassAlerted, ConsentChangeAudited, DisclosureAudited
 from contracts.base import Event, Trust
 from contracts.discharge import (
     CarerView,
@@ -43,6 +44,7 @@ from contracts.discharge import (
     SummaryHeadings,
     WardDischargeRecorded,
 )
+from contracts.copies import AddressedCopy, Sealed
 from contracts.envelope import Envelope
 from contracts.directory import DirectoryEntry, ServiceDirectoryPublished, ServiceKind, Signpost
 from contracts.referral import (
@@ -85,11 +87,15 @@ from contracts.scheduling import (
 from contracts.topics import AUDIT, DEAD_LETTER, TOPICS, Topic
 
 __all__ = [
+    "AddressedCopy",
+    "CarerInformation",
+    "Sealed",
     "CarerInformationShared",
     "BreakGlassAlerted",
     "BreakGlassRequested",
     "AUDIT",
     "DisclosureAudited",
+    "ConsentChangeAudited",
     "ConsentWithdrawn",
     "DecisionMaker",
     "CarerView",

@@ -12,11 +12,12 @@ from contracts.base import (
     episode_id_field,
     patient_id_field,
 )
-from pydantic import model_validator
+from pydantic import BaseModel, ConfigDict, model_validator
 
 from contracts.assessment_sections import AssessmentSections, SectionName
 from contracts.base import Trust
 from contracts.consent import TEAM_PATTERN, InformationCategory
+from contracts.copies import AddressedCopy
 from contracts.scheduling import Skill
 from contracts.topics import ASSESSMENT_EVENTS, ASSESSMENT_INBOUND, ASSESSMENT_SHARED
 
@@ -139,27 +140,28 @@ class AssessmentVersionRecorded(Event):
     )
 
 
-class AssessmentShared(Event):
+class AssessmentShared(AddressedCopy):
     """The assessment sent to one team caring for the patient: only the sections its consent
-    decision permits. On joining, a team gets the whole current assessment; later, only changes."""
+    decision permits, sealed for that team. On joining, a team gets the whole current assessment;
+    later, only changes; after its key is destroyed, what it may still see is re-issued."""
 
     type_name = "assessment.shared"
+    version = 2
     topic = ASSESSMENT_SHARED
+    content_type = AssessmentSections
 
     recipient: str = Field(pattern=TEAM_PATTERN, description="The team it is addressed to.", examples=["ward:belfast"])
-    patient_id: UUID = patient_id_field()
     episode_id: UUID = episode_id_field()
     assessment_version: int = Field(ge=1, description="The version this brings the team up to.", examples=[3])
     reason: str = Field(
-        description="`joined` (the whole record), `updated` (changed sections) or `break-glass` (an emergency override).",
+        pattern=r"^(joined|updated|break-glass|reissued)$",
+        description="`joined` (the whole record), `updated` (changed sections), `break-glass` (an emergency "
+        "override) or `reissued` (the whole permitted record again, after the team's copy key was destroyed).",
         examples=["joined"],
     )
-    sections: AssessmentSections = Field(description="The permitted sections.", examples=[{}])
     withheld_sections: tuple[SectionName, ...] = Field(
         description="Sections this team may not see (names only).", examples=[["collateral_information"]]
     )
-    categories: tuple[InformationCategory, ...] = Field(description="Categories of information disclosed.", examples=[["risk"]])
-    consent_version: int = Field(ge=0, description="Version of the patient's consent state the decision used.", examples=[0])
     shared_at: AwareDatetime = at_field("it was shared")
 
 
@@ -182,19 +184,24 @@ class AssessmentCompleted(Event):
     )
 
 
-class CarerInformationShared(Event):
-    """General information for a named carer: the signs of relapse and how to help. Never the
-    patient's risk or clinical detail; sent only as the patient's consent allows."""
+class CarerInformation(BaseModel):
+    """General information for a carer, from the crisis plan."""
+
+    model_config = ConfigDict(frozen=True, extra="forbid")
+
+    signs_of_relapse: tuple[str, ...] = Field(description="What to look out for.", examples=[["stops eating", "not sleeping"]])
+    how_to_help: str = Field(description="What to do when they appear.", examples=["Call the team's duty line."])
+
+
+class CarerInformationShared(AddressedCopy):
+    """General information for a named carer: the signs of relapse and how to help, sealed for
+    that carer. Never the patient's risk or clinical detail; sent only as consent allows."""
 
     type_name = "assessment.carer-information-shared"
+    version = 2
     topic = ASSESSMENT_SHARED
+    content_type = CarerInformation
 
     recipient: str = Field(pattern=r"^carer:[A-Za-z0-9-]{1,64}$", description="The carer.", examples=["carer:partner-1"])
-    patient_id: UUID = patient_id_field()
     episode_id: UUID = episode_id_field()
-    signs_of_relapse: tuple[str, ...] = Field(description="What to look out for.", examples=[["stops eating", "not sleeping"]])
-    how_to_help: str = Field(
-        description="What to do when they appear.", examples=["Call the team's duty line."], json_schema_extra=SENSITIVE
-    )
-    consent_version: int = Field(ge=0, description="Consent state version the decision used.", examples=[1])
     shared_at: AwareDatetime = at_field("it was shared")

@@ -41,3 +41,22 @@ class BreakGlassAlerted(Event):
     categories: tuple[InformationCategory, ...] = Field(description="What it opened.", examples=[["clinical-detail"]])
     expires_at: AwareDatetime = at_field("the override ends")
     alerted_at: AwareDatetime = at_field("the alert was raised")
+
+
+class ConsentChangeAudited(Event):
+    """A consent decision recorded or withdrawn, as the audit trail keeps it (emitted once, by the
+    assessment service, which holds the record): with the consent version it produced and how
+    many of the recipient's copy keys were destroyed there, making their earlier copies unreadable."""
+
+    type_name = "audit.consent-changed"
+    topic = AUDIT
+
+    patient_id: UUID = patient_id_field()
+    consent_id: UUID = Field(description="The decision recorded or withdrawn.", examples=["6c5b4a39-2817-4f6e-9d5c-4b3a29180716"])
+    change: str = Field(pattern=r"^(recorded|withdrawn)$", description="`recorded` or `withdrawn`.", examples=["withdrawn"])
+    recipient: str = Field(pattern=RECIPIENT_PATTERN, description="Who the decision is about.", examples=["ward:belfast"])
+    permit: bool = Field(description="The decision permitted (false: it denied).", examples=[True])
+    categories: tuple[InformationCategory, ...] = Field(description="The categories decided.", examples=[["clinical-detail"]])
+    consent_version: int = Field(ge=0, description="The patient's consent version after the change.", examples=[3])
+    keys_destroyed: int = Field(ge=0, description="Copy keys for this recipient destroyed by the change.", examples=[1])
+    changed_at: AwareDatetime = at_field("the change was applied")

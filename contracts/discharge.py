@@ -23,7 +23,7 @@ from contracts.base import (
     episode_id_field,
     patient_id_field,
 )
-from contracts.consent import RECIPIENT_PATTERN, InformationCategory
+from contracts.copies import AddressedCopy
 from contracts.directory import Signpost
 from contracts.topics import DISCHARGE_EVENTS, DISCHARGE_INBOUND, PAS_INBOUND
 
@@ -238,18 +238,15 @@ class SummaryHeadings(BaseModel):
     signposting: tuple[Signpost, ...] = Field(default=(), description="Other support.", examples=[[]])
 
 
-class DischargeSummaryIssued(Event):
-    """The discharge summary as sent to one recipient."""
+class DischargeSummaryIssued(AddressedCopy):
+    """The discharge summary as sent to one recipient: only the headings consent allows, sealed for it."""
 
     type_name = "discharge.summary-issued"
+    version = 2
     topic = DISCHARGE_EVENTS
+    content_type = SummaryHeadings
 
-    recipient: str = Field(pattern=RECIPIENT_PATTERN, description="Who it is for.", examples=["gp"])
-    patient_id: UUID = patient_id_field()
     episode_id: UUID = episode_id_field()
-    headings: SummaryHeadings = Field(description="The headings this recipient may see.", examples=[{}])
-    categories: tuple[InformationCategory, ...] = Field(description="Categories disclosed.", examples=[["discharge-arrangements"]])
-    consent_version: int = Field(ge=0, description="Consent state version used.", examples=[1])
     issued_at: AwareDatetime = at_field("it was issued")
     due_by: AwareDatetime = at_field("it was due (3 days for the GP, 24 hours for the care plan)")
 

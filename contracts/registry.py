@@ -10,7 +10,7 @@ from contracts.assessment import (
     AssessmentUpdated,
     AssessmentVersionRecorded,
 )
-from contracts.audit import BreakGlassAlerted, DisclosureAudited
+from contracts.audit import BreakGlassAlerted, ConsentChangeAudited, DisclosureAudited
 from contracts.base import Event
 from contracts.consent import BreakGlassRequested, ConsentRecorded, ConsentWithdrawn
 from contracts.discharge import (
@@ -71,6 +71,7 @@ EVENT_TYPES: dict[str, type[Event]] = {
         ConsentRecorded,
         ConsentWithdrawn,
         DisclosureAudited,
+        ConsentChangeAudited,
         BreakGlassRequested,
         BreakGlassAlerted,
         AssessmentSubmitted,

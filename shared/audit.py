@@ -1,42 +1,83 @@
 """Disclosing information and auditing it, written once: every service that sends a patient's
 information to someone goes through `disclose`, which emits what may be sent (if anything)
-and an append-only audit event of the decision, permit or deny, in the same transaction."""
+and an append-only audit event of the decision, permit or deny, in the same transaction.
+A copy's content is sealed here, for its recipient, with a key that never leaves the database."""
 
-from dataclasses import dataclass
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from typing import Any
 from uuid import UUID
 
-from contracts import DisclosureAudited, Event, InformationCategory, Purpose
+from pydantic import BaseModel
+
+from contracts import AddressedCopy, DisclosureAudited, Event, InformationCategory, Purpose
+from shared import copies
 from shared.consent import Decision
 from shared.consumer import HandlerContext
 
 
 @dataclass(frozen=True)
+class Copy:
+    """A copy to send: its event type, the content to seal and the event's own fields. The
+    fields every copy shares (recipient, patient, purpose, categories, consent version) come
+    from the disclosure, so they always match the decision."""
+
+    event_type: type[AddressedCopy]
+    content: BaseModel
+    fields: Mapping[str, Any] = field(default_factory=dict)
+
+
+@dataclass(frozen=True)
 class Disclosure:
-    """One recipient's share of something: the decision, what was actually sent, and the event
-    that carries it (None when nothing may be sent)."""
+    """One recipient's share of something: the decision, what was actually sent, and what
+    carries it (None when nothing may be sent)."""
 
     recipient: str
     purpose: Purpose
     decision: Decision
     disclosed: frozenset[InformationCategory]
-    event: Event | None
+    event: Event | Copy | None
 
 
 async def disclose(ctx: HandlerContext, patient_id: UUID, disclosure: Disclosure, via: str) -> None:
-    sent = await ctx.emit(disclosure.event) if disclosure.event is not None else []
+    event = disclosure.event
+    if isinstance(event, Copy):
+        event = event.event_type(
+            recipient=disclosure.recipient,
+            patient_id=patient_id,
+            purpose=disclosure.purpose,
+            categories=tuple(sorted(disclosure.disclosed)),
+            consent_version=disclosure.decision.consent_version,
+            sealed=await copies.seal(ctx.conn, patient_id, disclosure.recipient, event.event_type, event.content, ctx.clock.now()),
+            **event.fields,
+        )
+    sent = await ctx.emit(event) if event is not None else []
+    await audit(ctx, patient_id, disclosure.recipient, disclosure.purpose, disclosure.decision, disclosure.disclosed, via, sent[0].id if sent else None)
+
+
+async def audit(
+    ctx: HandlerContext,
+    patient_id: UUID,
+    recipient: str,
+    purpose: Purpose,
+    decision: Decision,
+    disclosed: frozenset[InformationCategory],
+    via: str,
+    event_id: UUID | None,
+) -> None:
     await ctx.emit(
         DisclosureAudited(
             patient_id=patient_id,
-            recipient=disclosure.recipient,
-            purpose=disclosure.purpose,
-            disclosed=tuple(sorted(disclosure.disclosed)),
-            denied=tuple(sorted(disclosure.decision.denied)),
-            permitted=bool(disclosure.disclosed),
-            consent_version=disclosure.decision.consent_version,
-            reason=disclosure.decision.reason[:200],
-            override=disclosure.decision.override,
+            recipient=recipient,
+            purpose=purpose,
+            disclosed=tuple(sorted(disclosed)),
+            denied=tuple(sorted(decision.denied)),
+            permitted=bool(disclosed),
+            consent_version=decision.consent_version,
+            reason=decision.reason[:200],
+            override=decision.override,
             via=via,
-            disclosure_event_id=sent[0].id if sent else None,
+            disclosure_event_id=event_id,
             decided_at=ctx.clock.now(),
         )
     )

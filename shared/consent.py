@@ -120,3 +120,26 @@ def decide(
     if opened:  # an emergency, for a staff team, for a limited time: audited and alerted
         return Decision(asked & (allowed | opened), asked - allowed - opened, "break-glass override", state.version, override=True)
     return Decision(asked & allowed, asked - allowed, reason, state.version)
+
+
+def check_receipt(
+    state: ConsentState,
+    recipient: str,
+    purpose: Purpose,
+    carried: frozenset[InformationCategory] | set[InformationCategory],
+    decided_version: int,
+    now: datetime,
+) -> Decision:
+    """The receiving end's check of a copy: it was decided on consent at least as new as the
+    receiver's, or it is still wholly permitted now. A copy overtaken by a withdrawal or a
+    narrowing while in flight is refused whole: nothing in it is delivered."""
+    carried = frozenset(carried)
+    if decided_version >= state.version:
+        return Decision(carried, frozenset(), "decided on current consent", decided_version)
+    now_decided = decide(state, recipient, purpose, carried, now)
+    if now_decided.denied:
+        return Decision(
+            frozenset(), carried, f"consent changed in flight (decided at v{decided_version}, now v{state.version}): refused on receipt",
+            state.version, not_told=now_decided.not_told,
+        )
+    return replace(now_decided, reason=f"still permitted at v{state.version} (decided at v{decided_version})")

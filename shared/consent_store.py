@@ -6,12 +6,14 @@ from uuid import UUID
 import asyncpg
 
 from contracts import BreakGlassRequested, ConsentRecorded, ConsentWithdrawn, InformationCategory, Purpose
+from shared import copies
 from shared.consent import ConsentState, Recorded
 from shared.consumer import HandlerContext
 
 
-async def on_consent_recorded(ctx: HandlerContext, consent: ConsentRecorded) -> None:
-    """The handlers every service that discloses information subscribes to."""
+async def on_consent_recorded(ctx: HandlerContext, consent: ConsentRecorded) -> int:
+    """The handlers every service that discloses information subscribes to. Each returns how
+    many copy keys it destroyed: a deny or a withdrawal makes the recipient's copies unreadable."""
     await ctx.conn.execute(
         "INSERT INTO consent_decisions (patient_id, consent_id, recipient, categories, permit, recorded_at, purpose, "
         "valid_from, valid_until, do_not_tell) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10) "
@@ -27,15 +29,26 @@ async def on_consent_recorded(ctx: HandlerContext, consent: ConsentRecorded) -> 
         consent.valid_until,
         consent.do_not_tell,
     )
+    if consent.permit:
+        return 0
+    return await copies.destroy_keys(ctx.conn, consent.patient_id, consent.recipient, ctx.clock.now(), "consent denied")
 
 
-async def on_consent_withdrawn(ctx: HandlerContext, withdrawal: ConsentWithdrawn) -> None:
-    await ctx.conn.execute(
-        "UPDATE consent_decisions SET withdrawn_at = $3 WHERE patient_id = $1 AND consent_id = $2 AND withdrawn_at IS NULL",
+async def on_consent_withdrawn(ctx: HandlerContext, withdrawal: ConsentWithdrawn) -> int:
+    recipient = await ctx.conn.fetchval(
+        "UPDATE consent_decisions SET withdrawn_at = $3 WHERE patient_id = $1 AND consent_id = $2 AND withdrawn_at IS NULL "
+        "RETURNING recipient",
         withdrawal.patient_id,
         withdrawal.consent_id,
         withdrawal.withdrawn_at,
     )
+    if recipient is None:
+        return 0
+    return await copies.destroy_keys(ctx.conn, withdrawal.patient_id, recipient, ctx.clock.now(), "consent withdrawn")
+
+
+async def recipient_of(conn: asyncpg.Connection, consent_id: UUID) -> str | None:
+    return await conn.fetchval("SELECT recipient FROM consent_decisions WHERE consent_id = $1", consent_id)
 
 
 async def on_break_glass_requested(ctx: HandlerContext, override: BreakGlassRequested) -> None:

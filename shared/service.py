@@ -16,8 +16,8 @@ from faststream.kafka.annotations import KafkaMessage
 from faststream.message import StreamMessage
 from faststream.middlewares import AckPolicy
 
-from contracts import Event
-from shared import db
+from contracts import AddressedCopy, Event
+from shared import db, delivery
 from shared.clock import Clock, clock_for
 from shared.consumer import Handler, HandlerContext, ReliableConsumer, RetryPolicy
 from shared.kafka import make_broker
@@ -48,6 +48,10 @@ class Service:
     migrations: Path
     periodic: Sequence[Periodic] = ()
     on_start: Job | None = None  # run once, in a transaction, before consuming
+    # The copies this service sends and so also delivers, after checking consent on receipt
+    # (`shared.delivery`), in a consumer group of their own so a slow delivery never holds up
+    # the consent events that a delivery must see.
+    deliveries: Sequence[type[AddressedCopy]] = ()
     clock: Clock | None = None  # default: the system clock (or the tests' offset clock)
 
     def __post_init__(self) -> None:
@@ -86,35 +90,20 @@ class Service:
                 no_confirm=True,
             )
 
-        consumer = ReliableConsumer(
-            group=self.group,
-            pool=pool,
-            handlers=self.handlers,
-            publish=publish,
-            topic_prefix=settings.topic_prefix,
-            clock=self.clock,
-            source=self.source,
-            retry=RetryPolicy(
-                settings.max_attempts, settings.retry_base_delay_s, settings.retry_max_delay_s, settings.not_yet_known_wait_s
-            ),
+        retry = RetryPolicy(
+            settings.max_attempts, settings.retry_base_delay_s, settings.retry_max_delay_s, settings.not_yet_known_wait_s
         )
-
-        @broker.subscriber(
-            *consumer.topics,
-            group_id=self.group,
-            auto_offset_reset="earliest",  # a new group reads everything, never just what comes next
-            ack_policy=AckPolicy.NACK_ON_ERROR,  # commit after processing; on error rewind and redeliver
-            decoder=_raw_body,  # decoding is ours, so a poison message is dead-lettered, not retried forever
-        )
-        async def on_message(message: KafkaMessage) -> None:
-            try:
-                await consumer.process(message.raw_message)
-            except Exception:
-                # Only infrastructure failures get here (the dead-letter topic unreachable):
-                # pause, then let the message be redelivered rather than lost.
-                log.exception("event.redelivering_after_failure")
-                await asyncio.sleep(1)
-                raise
+        consumers = [
+            ReliableConsumer(group=group, pool=pool, handlers=handlers, publish=publish, topic_prefix=settings.topic_prefix,
+                             clock=self.clock, source=self.source, retry=retry)
+            for group, handlers in (
+                (self.group, self.handlers),
+                (f"{self.group}-delivery", delivery.handlers(*self.deliveries)),
+            )
+            if handlers
+        ]
+        for consumer in consumers:
+            _subscribe(broker, consumer)
 
         relay = OutboxRelay(
             pool, send, batch_size=settings.outbox_batch_size, poll_interval_s=settings.outbox_poll_interval_s
@@ -125,7 +114,7 @@ class Service:
             asyncio.create_task(_heartbeat(pool, broker, settings), name=f"{self.name}-heartbeat"),
             *(asyncio.create_task(self._every(pool, periodic), name=periodic.name) for periodic in self.periodic),
         ]
-        log.info("service.started", topics=consumer.topics, group=self.group)
+        log.info("service.started", consumers={consumer.group: consumer.topics for consumer in consumers})
         try:
             stop_task = asyncio.create_task(stop.wait())
             done, _ = await asyncio.wait({stop_task, relay_task}, return_when=asyncio.FIRST_COMPLETED)
@@ -148,6 +137,25 @@ class Service:
             except Exception as error:  # noqa: BLE001 - a failed run is retried at the next interval
                 log.warning("periodic.failed", job=periodic.name, error=type(error).__name__)
             await asyncio.sleep(periodic.interval_s)
+
+
+def _subscribe(broker: KafkaBroker, consumer: ReliableConsumer) -> None:
+    @broker.subscriber(
+        *consumer.topics,
+        group_id=consumer.group,
+        auto_offset_reset="earliest",  # a new group reads everything, never just what comes next
+        ack_policy=AckPolicy.NACK_ON_ERROR,  # commit after processing; on error rewind and redeliver
+        decoder=_raw_body,  # decoding is ours, so a poison message is dead-lettered, not retried forever
+    )
+    async def on_message(message: KafkaMessage) -> None:
+        try:
+            await consumer.process(message.raw_message)
+        except Exception:
+            # Only infrastructure failures get here (the dead-letter topic unreachable):
+            # pause, then let the message be redelivered rather than lost.
+            log.exception("event.redelivering_after_failure")
+            await asyncio.sleep(1)
+            raise
 
 
 async def _heartbeat(pool: asyncpg.Pool, broker: KafkaBroker, settings: ServiceSettings) -> None:

@@ -2,6 +2,7 @@
 
 from pathlib import Path
 
+from contracts import AssessmentShared, CarerInformationShared
 from services.assessment import handlers
 from services.assessment.settings import Settings
 from shared.clock import Clock
@@ -12,4 +13,11 @@ MIGRATIONS = Path(__file__).parent / "migrations"
 
 def create_service(settings: Settings | None = None, clock: Clock | None = None) -> Service:
     settings = settings or Settings()
-    return Service("assessment", settings, handlers.build(settings), MIGRATIONS, clock=clock)
+    return Service(
+        "assessment",
+        settings,
+        handlers.build(settings),
+        MIGRATIONS,
+        deliveries=(AssessmentShared, CarerInformationShared),
+        clock=clock,
+    )

@@ -16,6 +16,7 @@ from contracts import (
     AssessmentSections,
     AssessmentShared,
     AssessmentSubmitted,
+    CarerInformation,
     CarerInformationShared,
     InformationCategory,
     Pathway,
@@ -25,7 +26,7 @@ from contracts import (
     Trust,
 )
 from shared import consent
-from shared.audit import Disclosure
+from shared.audit import Copy, Disclosure
 from shared.errors import InvalidEvent
 
 Sections = dict[SectionName, dict[str, Any]]
@@ -164,19 +165,18 @@ def share(
     disclosed = frozenset(SECTION_CATEGORY[name] for name in permitted)
     if not permitted:
         return Disclosure(recipient, Purpose.DIRECT_CARE, decision, disclosed, None)
-    event = AssessmentShared(
-        recipient=recipient,
-        patient_id=patient_id,
-        episode_id=episode_id,
-        assessment_version=version,
-        reason=reason,
-        sections=AssessmentSections.model_validate({name.value: value for name, value in permitted.items()}),
-        withheld_sections=tuple(sorted(name for name in sections if name not in permitted)),
-        categories=tuple(sorted(decision.permitted)),
-        consent_version=decision.consent_version,
-        shared_at=now,
+    copy = Copy(
+        AssessmentShared,
+        AssessmentSections.model_validate({name.value: value for name, value in permitted.items()}),
+        {
+            "episode_id": episode_id,
+            "assessment_version": version,
+            "reason": reason,
+            "withheld_sections": tuple(sorted(name for name in sections if name not in permitted)),
+            "shared_at": now,
+        },
     )
-    return Disclosure(recipient, Purpose.DIRECT_CARE, decision, disclosed, event)
+    return Disclosure(recipient, Purpose.DIRECT_CARE, decision, disclosed, copy)
 
 
 def carer_information(
@@ -192,14 +192,7 @@ def carer_information(
     for carer in carers:
         recipient = f"carer:{carer['carer_id']}"
         decision = consent.decide(consent_state, recipient, Purpose.CARER_SUPPORT, {InformationCategory.CARER_GENERAL_INFORMATION}, now)
-        event = CarerInformationShared(
-            recipient=recipient,
-            patient_id=patient_id,
-            episode_id=episode_id,
-            signs_of_relapse=tuple(plan.get("warning_signs", ())),
-            how_to_help=plan["what_to_do"],
-            consent_version=decision.consent_version,
-            shared_at=now,
-        ) if decision.permitted else None
-        disclosures.append(Disclosure(recipient, Purpose.CARER_SUPPORT, decision, decision.permitted, event))
+        information = CarerInformation(signs_of_relapse=tuple(plan.get("warning_signs", ())), how_to_help=plan["what_to_do"])
+        copy = Copy(CarerInformationShared, information, {"episode_id": episode_id, "shared_at": now})
+        disclosures.append(Disclosure(recipient, Purpose.CARER_SUPPORT, decision, decision.permitted, copy if decision.permitted else None))
     return disclosures

@@ -6,6 +6,9 @@ from uuid import UUID
 
 from contracts import (
     CarerInformationShared,
+    ConsentChangeAudited,
+    ConsentRecorded,
+    ConsentWithdrawn,
     SectionName,
     BreakGlassAlerted,
     BreakGlassRequested,
@@ -95,6 +98,41 @@ async def on_break_glass_requested(ctx: HandlerContext, override: BreakGlassRequ
     )
 
 
+async def on_consent_recorded(ctx: HandlerContext, decision: ConsentRecorded) -> None:
+    destroyed = await consent_store.on_consent_recorded(ctx, decision)
+    await _consent_changed(ctx, decision.patient_id, decision.consent_id, "recorded", decision.recipient, destroyed)
+
+
+async def on_consent_withdrawn(ctx: HandlerContext, withdrawal: ConsentWithdrawn) -> None:
+    destroyed = await consent_store.on_consent_withdrawn(ctx, withdrawal)
+    recipient = await consent_store.recipient_of(ctx.conn, withdrawal.consent_id)
+    if recipient is not None:  # withdrawing a decision never recorded changes nothing
+        await _consent_changed(ctx, withdrawal.patient_id, withdrawal.consent_id, "withdrawn", recipient, destroyed)
+
+
+async def _consent_changed(ctx: HandlerContext, patient_id: UUID, consent_id: UUID, change: str, recipient: str, destroyed: int) -> None:
+    """Audits the change; a caring team whose copies just became unreadable is re-sent what it
+    may still see (its risk information must not vanish with a withdrawn clinical permit)."""
+    state = await consent_store.load(ctx.conn, patient_id)
+    [decision] = [d for d in state.decisions if d.consent_id == consent_id]
+    await ctx.emit(
+        ConsentChangeAudited(
+            patient_id=patient_id,
+            consent_id=consent_id,
+            change=change,
+            recipient=recipient,
+            permit=decision.permit,
+            categories=tuple(sorted(decision.categories)),
+            consent_version=state.version,
+            keys_destroyed=destroyed,
+            changed_at=ctx.clock.now(),
+        )
+    )
+    episode_id = await store.latest_episode(ctx.conn, patient_id)
+    if destroyed and episode_id and recipient in await store.caring_teams(ctx.conn, patient_id):
+        await _share_all(ctx, [recipient], patient_id, episode_id, reason="reissued")
+
+
 async def on_episode_closed(ctx: HandlerContext, closed: EpisodeClosed) -> None:
     await store.leave_care(ctx.conn, closed.episode_id, "htcr", closed.closed_at)
 
@@ -169,5 +207,7 @@ def build(_settings: Settings) -> Mapping[type[Event], Handler]:
         EpisodeClosed: on_episode_closed,
         EscalationRaised: on_escalation_raised,
         **consent_store.HANDLERS,
+        ConsentRecorded: on_consent_recorded,
+        ConsentWithdrawn: on_consent_withdrawn,
         BreakGlassRequested: on_break_glass_requested,
     }

@@ -2,6 +2,7 @@
 
 from pathlib import Path
 
+from contracts import DischargeSummaryIssued
 from services.discharge import handlers
 from services.discharge.settings import Settings
 from shared.clock import Clock
@@ -20,6 +21,7 @@ def create_service(settings: Settings | None = None, clock: Clock | None = None)
         settings,
         subscribed,
         MIGRATIONS,
+        deliveries=(DischargeSummaryIssued,),
         periodic=[
             Periodic("follow-up-checks", settings.follow_up_check_interval_s, check_follow_ups),
             Periodic("episode-reviews", settings.follow_up_check_interval_s, check_reviews),

@@ -29,7 +29,7 @@ from contracts import (
     SummaryHeadings,
 )
 from shared import consent
-from shared.audit import Disclosure
+from shared.audit import Copy, Disclosure
 from shared.errors import InvalidEvent, NotYetKnown
 
 FOLLOW_UP_WITHIN = timedelta(hours=72)
@@ -154,17 +154,12 @@ def summaries(
             continue
         if decision.allows(C.DISCHARGE_ARRANGEMENTS):
             headings["who_was_informed"] = tuple(everyone)
-        summary = DischargeSummaryIssued(
-            recipient=recipient,
-            patient_id=episode.patient_id,
-            episode_id=episode.episode_id,
-            headings=SummaryHeadings(**headings),
-            categories=tuple(sorted({HEADING_CATEGORY[name] for name in headings})),
-            consent_version=decision.consent_version,
-            issued_at=now,
-            due_by=now + (GP_SUMMARY_WITHIN if recipient == "gp" else CARE_PLAN_WITHIN),
+        summary = Copy(
+            DischargeSummaryIssued,
+            SummaryHeadings(**headings),
+            {"episode_id": episode.episode_id, "issued_at": now, "due_by": now + (GP_SUMMARY_WITHIN if recipient == "gp" else CARE_PLAN_WITHIN)},
         )
-        issued.append(Disclosure(recipient, purpose, decision, frozenset(summary.categories), summary))
+        issued.append(Disclosure(recipient, purpose, decision, frozenset(HEADING_CATEGORY[name] for name in headings), summary))
     return issued
 
 

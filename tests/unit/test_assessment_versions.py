@@ -100,10 +100,10 @@ def test_a_team_receives_only_the_sections_its_consent_decision_permits() -> Non
     )
     shared = disclosure.event
     assert shared is not None and InformationCategory.CLINICAL_DETAIL in disclosure.decision.denied
-    assert set(shared.sections.present()) == {SectionName.RISK, SectionName.MEDICATION}
-    assert shared.withheld_sections == (SectionName.MENTAL_HEALTH_HISTORY,)
-    assert InformationCategory.CLINICAL_DETAIL not in shared.categories
-    assert "One previous episode" not in shared.model_dump_json()
+    assert set(shared.content.present()) == {SectionName.RISK, SectionName.MEDICATION}
+    assert shared.fields["withheld_sections"] == (SectionName.MENTAL_HEALTH_HISTORY,)
+    assert InformationCategory.CLINICAL_DETAIL not in disclosure.disclosed
+    assert "One previous episode" not in shared.content.model_dump_json()
 
 
 def test_nothing_is_sent_when_a_team_may_see_none_of_the_changes_but_the_denial_is_kept() -> None:

@@ -9,7 +9,7 @@ from hypothesis import strategies as st
 
 from contracts import InformationCategory as C
 from contracts import Purpose
-from shared.consent import ConsentState, Recorded, decide
+from shared.consent import ConsentState, Recorded, check_receipt, decide
 
 ALL = frozenset(C)
 NOW = datetime(2026, 11, 26, 12, 0, tzinfo=UTC)
@@ -113,3 +113,24 @@ def test_break_glass_opens_a_staff_team_for_its_period_only_and_is_marked() -> N
     assert C.CLINICAL_DETAIL not in after.permitted and not after.override
     plain = decide(state, "ward:belfast", Purpose.DIRECT_CARE, {C.RISK}, NOW)
     assert not plain.override  # the override is only marked where it was what permitted something
+
+
+def test_a_copy_decided_on_current_consent_is_accepted_on_receipt() -> None:
+    state = ConsentState((Recorded("ward:belfast", frozenset({C.CLINICAL_DETAIL}), True, uuid4()),))
+    verdict = check_receipt(state, "ward:belfast", Purpose.DIRECT_CARE, {C.CLINICAL_DETAIL, C.RISK}, decided_version=1, now=NOW)
+    assert verdict.permitted == {C.CLINICAL_DETAIL, C.RISK} and not verdict.denied
+
+
+def test_a_copy_overtaken_in_flight_by_a_withdrawal_is_refused_whole_on_receipt() -> None:
+    permit = Recorded("ward:belfast", frozenset({C.CLINICAL_DETAIL}), True, uuid4())
+    state = ConsentState((permit,)).withdrawn(permit.consent_id)
+    verdict = check_receipt(state, "ward:belfast", Purpose.DIRECT_CARE, {C.CLINICAL_DETAIL, C.RISK}, decided_version=1, now=NOW)
+    assert verdict.permitted == frozenset() and verdict.denied == {C.CLINICAL_DETAIL, C.RISK}
+    assert verdict.consent_version == 2 and "in flight" in verdict.reason
+
+
+def test_an_older_copy_still_wholly_permitted_under_newer_consent_is_accepted() -> None:
+    other = Recorded("carer:sam", frozenset({C.CARER_GENERAL_INFORMATION}), False, uuid4())
+    state = ConsentState((other,))  # a change about someone else since the copy was decided
+    verdict = check_receipt(state, "ward:belfast", Purpose.DIRECT_CARE, {C.RISK}, decided_version=0, now=NOW)
+    assert verdict.permitted == {C.RISK} and verdict.consent_version == 1

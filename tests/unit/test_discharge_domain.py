@@ -70,9 +70,9 @@ def test_the_gp_and_cmht_get_the_clinical_minimum_and_a_carer_only_what_consent_
     assert set(issued) == {"patient", "gp", "cmht:belfast", "carer:c1"}  # c2 has no consent: nothing
     [refused] = [d for d in disclosures if d.recipient == "carer:c2"]
     assert refused.event is None and InformationCategory.DISCHARGE_ARRANGEMENTS in refused.decision.denied
-    assert issued["gp"].headings.assessment_and_risk and issued["gp"].headings.medication
-    assert issued["gp"].due_by == NOW + timedelta(days=3)
-    carer = issued["carer:c1"].headings
+    assert issued["gp"].content.assessment_and_risk and issued["gp"].content.medication
+    assert issued["gp"].fields["due_by"] == NOW + timedelta(days=3)
+    carer = issued["carer:c1"].content
     assert carer.plan_and_requested_actions and carer.crisis_contacts
     assert carer.reason_for_care is None and carer.assessment_and_risk is None and carer.medication is None
 
@@ -80,7 +80,7 @@ def test_the_gp_and_cmht_get_the_clinical_minimum_and_a_carer_only_what_consent_
 def test_the_patients_request_for_more_time_is_in_the_summary() -> None:
     ready = episode(patient_wants_more_time=True, patient_view="I am not ready.", **READY)
     [gp] = [d.event for d in domain.summaries(ready, ["gp"], ConsentState(), (), NOW)]
-    assert "asked for more time" in gp.headings.patient_view and "I am not ready." in gp.headings.patient_view
+    assert "asked for more time" in gp.content.patient_view and "I am not ready." in gp.content.patient_view
     assert "more time" in domain.patient_letter(ready, ())
 
 

@@ -1,9 +1,12 @@
 """What an operator sees in `carepath tail`: identifying and clinical fields masked at any depth."""
 
+import base64
 from datetime import UTC, datetime
 from uuid import uuid4
 
-from contracts import AssessmentSections, AssessmentShared, Envelope
+from cryptography.hazmat.primitives.ciphers.aead import AESGCM
+
+from contracts import AssessmentSections, AssessmentShared, AssessmentSubmitted, Envelope
 from shared.eventlog import LoggedEvent, one_line
 from tests.factories import referral
 
@@ -28,10 +31,23 @@ def test_clinical_text_nested_in_assessment_sections_is_masked_in_the_tail() -> 
                  "safeguarding_adults": False, "details": "Secret risk formulation", "risk_plan": "Secret plan"},
         "medication": {"items": [{"name": "Sertraline", "dose": "100 mg", "frequency": "daily"}]},
     })
+    submitted = AssessmentSubmitted(
+        assessment_id=uuid4(), patient_id=uuid4(), episode_id=uuid4(), outcome="home-treatment", outcome_reason="Secret reason",
+        assessed_by="staff-0042", assessed_at=datetime.now(UTC), sections=sections,
+    )
+    line = line_for(submitted)
+    assert "Secret risk formulation" not in line and "Secret plan" not in line and "Sertraline" not in line
+    assert "Secret reason" not in line and '"to_self":"high"' in line  # structured, non-identifying fields stay readable
+
+
+def test_a_copy_for_a_team_shows_only_who_it_is_for_and_ciphertext_in_the_tail() -> None:
+    key, patient_id = AESGCM.generate_key(bit_length=256), uuid4()
+    nonce = b"\x00" * 12
+    ciphertext = AESGCM(key).encrypt(nonce, b'{"risk": {"details": "Secret risk formulation"}}', None)
     shared = AssessmentShared(
-        recipient="ward:belfast", patient_id=uuid4(), episode_id=uuid4(), assessment_version=1, reason="joined",
-        sections=sections, withheld_sections=(), categories=(), consent_version=0, shared_at=datetime.now(UTC),
+        recipient="ward:belfast", patient_id=patient_id, purpose="direct-care", categories=("risk",), consent_version=0,
+        sealed={"key_id": uuid4(), "ciphertext": base64.b64encode(nonce + ciphertext).decode()},
+        episode_id=uuid4(), assessment_version=1, reason="joined", withheld_sections=(), shared_at=datetime.now(UTC),
     )
     line = line_for(shared)
-    assert "Secret risk formulation" not in line and "Secret plan" not in line and "Sertraline" not in line
-    assert '"to_self":"high"' in line  # structured, non-identifying fields stay readable
+    assert "Secret risk formulation" not in line and '"recipient":"ward:belfast"' in line and '"categories":["risk"]' in line

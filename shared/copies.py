@@ -1,0 +1,81 @@
+"""Sealed copies: a patient's information encrypted for one recipient (AES-GCM, `cryptography`).
+
+Each service that sends copies keeps one key per patient and recipient in its own database
+(`copy_keys`); the key never leaves it, so Kafka holds only ciphertext. The associated data
+binds a copy to its patient, recipient and event type: moved onto another event it does not
+open. Destroying a recipient's key (consent withdrawn or narrowed, shared copies erased) makes
+every copy already sent to it unreadable; a later copy gets a new key.
+"""
+
+import base64
+import os
+from datetime import datetime
+from uuid import UUID, uuid4
+
+import asyncpg
+from cryptography.exceptions import InvalidTag
+from cryptography.hazmat.primitives.ciphers.aead import AESGCM
+from pydantic import BaseModel
+
+from contracts import AddressedCopy, Sealed
+
+NONCE_BYTES = 12
+
+
+class Unreadable(Exception):
+    """The copy cannot be opened: its key was destroyed, is not held here, or does not fit."""
+
+
+def _associated(patient_id: UUID, recipient: str, event_type: type[AddressedCopy]) -> bytes:
+    return f"{patient_id}|{recipient}|{event_type.cloudevents_type()}".encode()
+
+
+async def seal(
+    conn: asyncpg.Connection, patient_id: UUID, recipient: str, event_type: type[AddressedCopy], content: BaseModel, now: datetime
+) -> Sealed:
+    key_id, key = await _live_key(conn, patient_id, recipient, now)
+    nonce = os.urandom(NONCE_BYTES)
+    ciphertext = AESGCM(key).encrypt(nonce, content.model_dump_json().encode(), _associated(patient_id, recipient, event_type))
+    return Sealed(key_id=key_id, ciphertext=base64.b64encode(nonce + ciphertext).decode())
+
+
+async def open_copy(conn: asyncpg.Connection, copy: AddressedCopy) -> BaseModel:
+    """The content of a copy this service sent, if its key still exists."""
+    key = await conn.fetchval("SELECT key FROM copy_keys WHERE key_id = $1", copy.sealed.key_id)
+    if key is None:
+        raise Unreadable("the key for this copy has been destroyed or is not held here")
+    raw = base64.b64decode(copy.sealed.ciphertext)
+    try:
+        plain = AESGCM(key).decrypt(raw[:NONCE_BYTES], raw[NONCE_BYTES:], _associated(copy.patient_id, copy.recipient, type(copy)))
+    except InvalidTag as error:
+        raise Unreadable("the copy does not open with its key (altered, or moved to another recipient)") from error
+    return type(copy).content_type.model_validate_json(plain)
+
+
+async def destroy_keys(conn: asyncpg.Connection, patient_id: UUID, recipient: str, now: datetime, because: str) -> int:
+    """Destroys the recipient's live key for this patient; returns how many keys were destroyed."""
+    result = await conn.execute(
+        "UPDATE copy_keys SET key = NULL, destroyed_at = $3, destroyed_because = $4 "
+        "WHERE patient_id = $1 AND recipient = $2 AND key IS NOT NULL",
+        patient_id,
+        recipient,
+        now,
+        because,
+    )
+    return int(result.split()[-1])
+
+
+async def _live_key(conn: asyncpg.Connection, patient_id: UUID, recipient: str, now: datetime) -> tuple[UUID, bytes]:
+    await conn.execute(
+        "INSERT INTO copy_keys (key_id, patient_id, recipient, key, created_at) VALUES ($1, $2, $3, $4, $5) "
+        "ON CONFLICT (patient_id, recipient) WHERE key IS NOT NULL DO NOTHING",
+        uuid4(),
+        patient_id,
+        recipient,
+        AESGCM.generate_key(bit_length=256),
+        now,
+    )
+    row = await conn.fetchrow(
+        "SELECT key_id, key FROM copy_keys WHERE patient_id = $1 AND recipient = $2 AND key IS NOT NULL", patient_id, recipient
+    )
+    return row["key_id"], row["key"]
