@@ -27,7 +27,8 @@ import asyncpg
 from datetime import UTC, datetime
 from pathlib import Path
 
-from contracts import AUDIT, DisclosureAudited, ServiceKind, Trust
+from contracts import AUDIT, ServiceKind, Trust
+from shared import audit_report
 from shared.directory import DIRECTORY_FILE, DirectoryError, load_directory
 from shared.eventlog import EventLog, one_line
 from shared.journey import Journey, Patient, trust_systems
@@ -199,21 +200,11 @@ async def _tail(bootstrap: str, prefix: str, *, from_beginning: bool, once: bool
 
 
 async def _audit(bootstrap: str, prefix: str, patient_id: UUID) -> None:
-    """Every disclosure and denial about one patient, oldest first, from the audit trail."""
+    """Every disclosure, denial, consent change and break-glass alert about one patient."""
     async with EventLog(bootstrap, prefix, topics=(AUDIT,)) as log:
         await log.caught_up()
-        entries = sorted(log.events(DisclosureAudited, lambda e: e.patient_id == patient_id), key=lambda e: e.decided_at)
-    print(f"who has seen the record of patient {patient_id}: {len(entries)} decision(s)")
-    for entry in entries:
-        outcome = "DISCLOSED" if entry.permitted else "DENIED"
-        sent = ", ".join(entry.disclosed) or "-"
-        withheld = ", ".join(entry.denied) or "-"
-        override = " BREAK-GLASS" if entry.override else ""
-        print(
-            f"  {entry.decided_at:%Y-%m-%d %H:%M:%S} {entry.recipient:<22} {outcome}{override}  sent: {sent}  "
-            f"withheld: {withheld}  purpose: {entry.purpose}  consent v{entry.consent_version}  "
-            f"via {entry.via} ({entry.reason})"
-        )
+        lines = audit_report.report(patient_id, (logged.event for logged in log.seen if logged.event is not None))
+    print("\n".join(lines))
 
 
 async def _demo(bootstrap: str, prefix: str) -> None:

@@ -8,18 +8,24 @@ import subprocess
 import sys
 import time
 from datetime import timedelta
-from collections.abc import Sequence
+from collections.abc import Iterator, Sequence
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
+from uuid import UUID
 
 import asyncpg
 from aiokafka import AIOKafkaConsumer, TopicPartition
 from aiokafka.admin import AIOKafkaAdminClient
 
+from pydantic import BaseModel
+
+from contracts import AddressedCopy
 from services.assessment.app import create_service as assessment
 from services.discharge.app import create_service as discharge
 from services.referral.app import create_service as referral
 from services.scheduling.app import create_service as scheduling
+from shared import copies
 from shared.eventlog import EventLog
 from shared.journey import Patient
 
@@ -100,9 +106,36 @@ class Deployment:
         """Every service's clock jumps forward (or back to normal with timedelta(0))."""
         self.clock_offset_file.write_text(str(by.total_seconds()))
 
-    def topics_of(self, service: str) -> list[str]:
-        handlers = SERVICE_FACTORIES[service]().handlers
-        return sorted({cls.topic.full_name(self.prefix) for cls in handlers})
+    @contextmanager
+    def deliveries_held(self) -> Iterator[None]:
+        """While inside, every copy stays in flight: received off the log but not yet checked
+        and delivered (the services wait at `failpoints.hold("delivery")`)."""
+        hold = self.clock_offset_file.parent / "hold-delivery"
+        hold.touch()
+        try:
+            yield
+        finally:
+            hold.unlink()
+
+    def groups_of(self, service: str) -> dict[str, list[str]]:
+        """Each consumer group of a service and the topics it reads."""
+        built = SERVICE_FACTORIES[service]()
+        groups = {built.group: built.handlers, f"{built.group}-delivery": built.deliveries}
+        return {group: sorted({cls.topic.full_name(self.prefix) for cls in types}) for group, types in groups.items() if types}
+
+    async def open_copy(self, copy: AddressedCopy) -> BaseModel:
+        """What the recipient reads: the copy opened with the key its sending service holds
+        (raises `Unreadable` once that key is destroyed)."""
+        [service] = [name for name, factory in SERVICE_FACTORIES.items() if type(copy) in factory().deliveries]
+        if service not in self.pools:
+            await self.query(service, "SELECT 1")
+        async with self.pools[service].acquire() as conn:
+            return await copies.open_copy(conn, copy)
+
+    async def delivered(self, service: str, patient_id: UUID, recipient: str) -> list[asyncpg.Record]:
+        return await self.query(
+            service, "SELECT * FROM deliveries WHERE patient_id = $1 AND recipient = $2 ORDER BY delivered_at", patient_id, recipient
+        )
 
     async def settled(self, timeout_s: float = 60) -> None:
         """Waits until every running service has consumed and committed everything on its topics
@@ -129,16 +162,12 @@ class Deployment:
         await admin.start()
         await consumer.start()
         try:
-            committed = await admin.list_consumer_group_offsets(f"carepath-{service}")
-            partitions = [
-                TopicPartition(topic, p)
-                for topic in self.topics_of(service)
-                for p in range(6)
-            ]
-            ends = await consumer.end_offsets(partitions)
-            return all(
-                end == 0 or (tp in committed and committed[tp].offset >= end) for tp, end in ends.items()
-            )
+            for group, topics in self.groups_of(service).items():
+                committed = await admin.list_consumer_group_offsets(group)
+                ends = await consumer.end_offsets([TopicPartition(topic, p) for topic in topics for p in range(6)])
+                if not all(end == 0 or (tp in committed and committed[tp].offset >= end) for tp, end in ends.items()):
+                    return False
+            return True
         finally:
             await consumer.stop()
             await admin.close()
@@ -180,5 +209,6 @@ def service_env(service: str, bootstrap: str, prefix: str, database_url: str, cl
         "CAREPATH_VISIT_CHECK_INTERVAL_S": "0.5",
         "CAREPATH_FOLLOW_UP_CHECK_INTERVAL_S": "0.5",
         "CAREPATH_HEARTBEAT_FILE": str(clock_offset_file.parent / f"{service}.heartbeat"),
+        "CAREPATH_HOLD_DELIVERY": str(clock_offset_file.parent / "hold-delivery"),
         "PYTHONUNBUFFERED": "1",
     }

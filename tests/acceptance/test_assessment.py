@@ -75,7 +75,7 @@ async def test_a_home_treatment_assessment_reaches_htcr_and_scheduling_and_stops
     htcr = await deployment.log.wait_for(
         AssessmentShared, lambda e: e.recipient == "htcr:belfast" and e.episode_id == accepted.episode_id
     )
-    assert htcr.assessment_version == 1 and SectionName.RISK in htcr.sections.present()
+    assert htcr.assessment_version == 1 and SectionName.RISK in (await deployment.open_copy(htcr)).present()
     await deployment.settled()
     rows = await deployment.query(
         "referral", "SELECT assessment_started_at FROM referrals WHERE referral_id = $1", accepted.referral_id
@@ -97,7 +97,7 @@ async def test_a_risk_update_is_version_2_carrying_only_risk_and_the_diff_names_
     update_to_htcr = await deployment.log.wait_for(
         AssessmentShared, lambda e: e.patient_id == accepted.patient_id and e.assessment_version == 2
     )
-    assert set(update_to_htcr.sections.present()) == {SectionName.RISK}  # only the changed section travels
+    assert set((await deployment.open_copy(update_to_htcr)).present()) == {SectionName.RISK}  # only the changed section travels
     rows = await deployment.query(
         "assessment", "SELECT sections FROM assessment_versions WHERE patient_id = $1 AND version = 2", accepted.patient_id
     )
@@ -123,7 +123,7 @@ async def test_a_ward_admission_sends_the_ward_the_latest_version_limited_to_wha
         AssessmentShared, lambda e: e.recipient == "ward:belfast" and e.episode_id == accepted.episode_id
     )
     assert joined.reason == "joined" and joined.assessment_version == 1
-    assert {SectionName.RISK, SectionName.MEDICATION, SectionName.CRISIS_PLAN} <= set(joined.sections.present())
+    assert {SectionName.RISK, SectionName.MEDICATION, SectionName.CRISIS_PLAN} <= set((await deployment.open_copy(joined)).present())
     assert {SectionName.MENTAL_HEALTH_HISTORY, SectionName.COLLATERAL_INFORMATION} <= set(joined.withheld_sections)
 
     await update(journey, accepted, {"mental_health_history": SECTIONS["mental_health_history"] | {"previous_admissions": 2}})
@@ -135,9 +135,10 @@ async def test_a_ward_admission_sends_the_ward_the_latest_version_limited_to_wha
     to_ward = shared_with(deployment, "ward:belfast", accepted.episode_id)
     assert [e.assessment_version for e in to_ward] == [1, 3]  # nothing for the history-only version 2
     for event in to_ward:
-        raw = event.model_dump_json()
+        content = await deployment.open_copy(event)
+        raw = event.model_dump_json() + content.model_dump_json()
         assert HISTORY_TEXT not in raw and COLLATERAL_TEXT not in raw
-        assert SectionName.MENTAL_HEALTH_HISTORY not in event.sections.present()
+        assert SectionName.MENTAL_HEALTH_HISTORY not in content.present()
 
 
 async def test_a_known_patients_second_episode_starts_from_the_previous_assessment(
@@ -159,7 +160,8 @@ async def test_a_known_patients_second_episode_starts_from_the_previous_assessme
         AssessmentShared, lambda e: e.recipient == "htcr:belfast" and e.episode_id == second.episode_id
     )
     assert handed_over.reason == "joined" and handed_over.assessment_version == 1
-    assert handed_over.sections.risk is not None and handed_over.sections.risk.details == RISK["details"]
+    risk = (await deployment.open_copy(handed_over)).risk
+    assert risk is not None and risk.details == RISK["details"]
 
 
 async def test_an_admission_without_in_person_gatekeeping_needs_a_reason_or_is_rejected(

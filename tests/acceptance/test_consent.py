@@ -1,16 +1,23 @@
 """Consent on the real broker and databases: a named-person deny and "do not tell" win, a
-withdrawal takes effect for every later disclosure, and every decision reaches the audit trail.
+withdrawal takes effect for every later disclosure and for copies already in flight, a
+withdrawn recipient's copies can no longer be opened, and every decision reaches the audit
+trail that `carepath audit PATIENT` prints.
 
-(The consent issue is still open: receipt-side version checks, per-recipient
-encryption and the stateful property test come next.)"""
+Each test notes the patients it used; the last test checks the audit report of every one."""
 
 import json
 import subprocess
 import sys
 from datetime import UTC, datetime, timedelta
-from uuid import uuid4
+from uuid import UUID, uuid4
+
+import pytest
 
 from contracts import (
+    AUDIT,
+
+    ConsentChangeAudited,
+    SectionName,
     Envelope,
     AssessmentShared,
     AssessmentUpdated,
@@ -26,11 +33,15 @@ from contracts import (
     InformationCategory,
     Pathway,
 )
+from contracts.topics import CONSENT_INBOUND
 from shared.codec import encode
+from shared.copies import Unreadable
 from shared.journey import Journey
 from tests.acceptance.deployment import ROOT, Deployment
 
 C = InformationCategory
+RISK = {"to_self": "low", "to_others": "none", "from_others": "none", "safeguarding_children": False,
+        "safeguarding_adults": False, "details": "Low risk.", "risk_plan": "Weekly review."}
 
 
 def consent(patient_id, recipient: str, categories, permit: bool, **fields) -> ConsentRecorded:
@@ -40,20 +51,71 @@ def consent(patient_id, recipient: str, categories, permit: bool, **fields) -> C
     )
 
 
+AUDITED: list[UUID] = []  # the patients of the tests so far, for the audit report test
+
+
 def addressed_to(deployment: Deployment, recipient: str, patient_id) -> list:
+    """Events sent to the recipient (not the audit trail or consent decisions about them)."""
     return [
         logged.event
         for logged in deployment.log.seen
         if getattr(logged.event, "recipient", None) == recipient
         and getattr(logged.event, "patient_id", None) == patient_id
-        and not isinstance(logged.event, (DisclosureAudited, ConsentRecorded, ConsentWithdrawn))
+        and type(logged.event).topic not in (AUDIT, CONSENT_INBOUND)
     ]
+
+
+def withdrawal(decision: ConsentRecorded) -> ConsentWithdrawn:
+    return ConsentWithdrawn(
+        consent_id=decision.consent_id, patient_id=decision.patient_id, recorded_by="staff-0042", withdrawn_at=datetime.now(UTC)
+    )
+
+
+def audit_report(deployment: Deployment, patient_id: UUID) -> list[str]:
+    return subprocess.run(
+        [sys.executable, "-m", "shared.cli", "--bootstrap", deployment.bootstrap, "--prefix", deployment.prefix,
+         "audit", str(patient_id)],
+        capture_output=True, text=True, cwd=ROOT, timeout=60, check=True,
+    ).stdout.splitlines()
+
+
+async def test_a_partner_permitted_general_information_only_gets_signs_of_relapse_and_how_to_help_and_nothing_clinical(
+    deployment: Deployment, journey: Journey
+) -> None:
+    accepted = await journey.refer()
+    AUDITED.append(accepted.patient_id)
+    await journey.clinician.publish(consent(accepted.patient_id, "carer:partner-3", [C.CARER_GENERAL_INFORMATION], True))
+    risk_words, history_words = f"Risk-{uuid4().hex[:6]}", f"History-{uuid4().hex[:6]}"
+    sections = {
+        "risk": {"to_self": "high", "to_others": "none", "from_others": "none", "safeguarding_children": False,
+                 "safeguarding_adults": False, "details": risk_words, "risk_plan": "Twice-daily visits."},
+        "mental_health_history": {"summary": history_words, "previous_admissions": 1, "previous_home_treatment_episodes": 0},
+        "family_and_carers": {"composition": "Lives with partner.", "carers": [
+            {"carer_id": "partner-3", "name": "Sam", "relationship": "partner", "contact": "07700 900123",
+             "strain": "high", "carers_assessment": "offered"}]},
+        "crisis_plan": {"warning_signs": ["stops eating", "not sleeping"], "what_to_do": "Call the duty line; stay with them.",
+                        "who_to_contact": ["HTCR duty line"]},
+    }
+    await journey.submit_assessment(accepted, sections=sections)
+    shared = await deployment.log.wait_for(
+        CarerInformationShared, lambda e: e.patient_id == accepted.patient_id and e.recipient == "carer:partner-3"
+    )
+    information = await deployment.open_copy(shared)
+    assert information.signs_of_relapse == ("stops eating", "not sleeping") and "duty line" in information.how_to_help
+    await journey.discharge(accepted)  # at once: the discharge service may not have seen the episode yet
+    await deployment.settled()
+    to_partner = addressed_to(deployment, "carer:partner-3", accepted.patient_id)
+    assert [type(e) for e in to_partner] == [CarerInformationShared]  # no discharge summary: not consented
+    for event in to_partner:
+        raw = event.model_dump_json() + (await deployment.open_copy(event)).model_dump_json()
+        assert risk_words not in raw and history_words not in raw and "Sertraline" not in raw
 
 
 async def test_a_named_person_deny_wins_over_a_permit_and_that_carer_is_not_told_the_patient_is_known(
     deployment: Deployment, journey: Journey
 ) -> None:
     accepted = await journey.refer()
+    AUDITED.append(accepted.patient_id)
     await journey.assess(accepted)
     for decision in (
         consent(accepted.patient_id, "carer:uncle-1", [C.CARER_GENERAL_INFORMATION, C.DISCHARGE_ARRANGEMENTS], True),
@@ -76,6 +138,7 @@ async def test_a_withdrawal_takes_effect_for_every_later_disclosure(deployment: 
     """The partner was permitted the discharge arrangements, then the patient withdrew it: the
     discharge summary is not sent to them, and the audit records the denial at the newer version."""
     accepted = await journey.refer()
+    AUDITED.append(accepted.patient_id)
     await journey.assess(accepted)
     permit = consent(accepted.patient_id, "carer:partner-2", [C.CARER_GENERAL_INFORMATION, C.DISCHARGE_ARRANGEMENTS], True)
     await journey.clinician.publish(permit)
@@ -92,40 +155,66 @@ async def test_a_withdrawal_takes_effect_for_every_later_disclosure(deployment: 
     )
     [audit] = deployment.log.events(
         DisclosureAudited,
-        lambda e: e.patient_id == accepted.patient_id and e.recipient == "carer:partner-2" and e.via.endswith("summary-issued.v1"),
+        lambda e: e.patient_id == accepted.patient_id and e.recipient == "carer:partner-2" and e.via == DischargeSummaryIssued.cloudevents_type(),
     )
     assert not audit.permitted and audit.consent_version == 2 and C.DISCHARGE_ARRANGEMENTS in audit.denied
 
 
-async def test_carepath_audit_lists_every_disclosure_and_denial_for_a_patient(
+async def test_consent_withdrawn_for_the_ward_while_an_update_is_in_flight_means_the_ward_never_receives_it(
     deployment: Deployment, journey: Journey
 ) -> None:
+    """The ward was permitted the clinical history. An update is decided and sent under that
+    permit; while it is in flight the patient withdraws it. On receipt the update is refused
+    (the ward never receives it), the refusal and the withdrawal are audited, the ward's earlier
+    copies no longer open, and the ward is re-sent what it may still see: risk, not history."""
     accepted = await journey.refer()
-    sections = {
-        "risk": {"to_self": "low", "to_others": "none", "from_others": "none", "safeguarding_children": False,
-                 "safeguarding_adults": False, "details": "Low risk.", "risk_plan": "Weekly review."},
-        "mental_health_history": {"summary": "None before.", "previous_admissions": 0, "previous_home_treatment_episodes": 0},
-    }
-    await journey.submit_assessment(accepted, sections=sections, outcome=Pathway.INPATIENT_ADMISSION)
+    AUDITED.append(accepted.patient_id)
+    permit = consent(accepted.patient_id, "ward:belfast", [C.CLINICAL_DETAIL], True, purpose="direct-care")
+    await journey.clinician.publish(permit)
     await deployment.settled()
-    expected = deployment.log.events(DisclosureAudited, lambda e: e.patient_id == accepted.patient_id)
-    assert {e.recipient for e in expected} >= {"htcr:belfast", "ward:belfast"}
+    history = {"summary": f"History-{uuid4().hex[:6]}.", "previous_admissions": 1, "previous_home_treatment_episodes": 0}
+    await journey.submit_assessment(accepted, outcome=Pathway.INPATIENT_ADMISSION, sections={"risk": RISK, "mental_health_history": history})
+    joined = await deployment.log.wait_for(AssessmentShared, lambda e: e.patient_id == accepted.patient_id and e.recipient == "ward:belfast")
+    await deployment.settled()
+    assert (await deployment.open_copy(joined)).mental_health_history is not None  # permitted, delivered
 
-    report = subprocess.run(
-        [sys.executable, "-m", "shared.cli", "--bootstrap", deployment.bootstrap, "--prefix", deployment.prefix,
-         "audit", str(accepted.patient_id)],
-        capture_output=True, text=True, cwd=ROOT, timeout=60, check=True,
-    ).stdout.splitlines()
-    assert report[0].endswith(f"{len(expected)} decision(s)")
-    ward = [line for line in report[1:] if "ward:belfast" in line]
-    assert ward and "DISCLOSED" in ward[0] and "sent: risk" in ward[0] and "withheld: clinical-detail" in ward[0]
-    assert len(report) - 1 == len(expected)
+    with deployment.deliveries_held():
+        await journey.clinician.publish(
+            AssessmentUpdated(update_id=uuid4(), patient_id=accepted.patient_id, episode_id=accepted.episode_id,
+                              sections={"mental_health_history": history | {"previous_admissions": 2}},
+                              updated_by="staff-0042", updated_at=datetime.now(UTC))
+        )
+        in_flight = await deployment.log.wait_for(
+            AssessmentShared, lambda e: e.patient_id == accepted.patient_id and e.recipient == "ward:belfast" and e.assessment_version == 2
+        )
+        assert in_flight.consent_version == 1 and C.CLINICAL_DETAIL in in_flight.categories  # decided before the withdrawal
+        await journey.clinician.publish(withdrawal(permit))
+        await deployment.log.wait_for(ConsentChangeAudited, lambda e: e.consent_id == permit.consent_id and e.change == "withdrawn")
+    await deployment.settled()
+
+    delivered = {row["event_id"] for row in await deployment.delivered("assessment", accepted.patient_id, "ward:belfast")}
+    [in_flight_id] = [l.envelope.id for l in deployment.log.seen if l.event == in_flight]
+    assert in_flight_id not in delivered  # the ward never received the update
+    [refusal] = deployment.log.events(DisclosureAudited, lambda e: e.disclosure_event_id == in_flight_id and e.via.startswith("receipt of"))
+    assert not refusal.permitted and refusal.consent_version == 2 and "in flight" in refusal.reason
+    [withdrawn] = deployment.log.events(ConsentChangeAudited, lambda e: e.consent_id == permit.consent_id and e.change == "withdrawn")
+    assert withdrawn.recipient == "ward:belfast" and withdrawn.keys_destroyed == 1
+    for copy in (joined, in_flight):
+        with pytest.raises(Unreadable):
+            await deployment.open_copy(copy)
+    [reissued] = deployment.log.events(AssessmentShared, lambda e: e.patient_id == accepted.patient_id and e.reason == "reissued")
+    content = await deployment.open_copy(reissued)
+    assert reissued.recipient == "ward:belfast" and content.risk is not None and content.mental_health_history is None
+
+    report = "\n".join(audit_report(deployment, accepted.patient_id))
+    assert "CONSENT WITHDRAWN" in report and "in flight" in report
 
 
 async def test_break_glass_without_a_reason_is_refused_and_with_one_is_allowed_time_limited_audited_and_alerted(
     deployment: Deployment, journey: Journey
 ) -> None:
     accepted = await journey.refer()
+    AUDITED.append(accepted.patient_id)
     history = {"summary": f"History-{uuid4().hex[:6]}.", "previous_admissions": 3, "previous_home_treatment_episodes": 1}
     await journey.submit_assessment(
         accepted, outcome=Pathway.INPATIENT_ADMISSION,
@@ -152,7 +241,7 @@ async def test_break_glass_without_a_reason_is_refused_and_with_one_is_allowed_t
     )
     await deployment.log.wait_until(lambda: len(deployment.log.dead_letters()) > before)
     assert any("reason" in d.headers["dlq_reason"] for d in deployment.log.dead_letters()[before:])
-    assert shared.sections.mental_health_history is not None  # clinical detail, opened by the override
+    assert (await deployment.open_copy(shared)).mental_health_history is not None  # clinical detail, opened by the override
     assert alert.staff_id == "staff-0099" and alert.expires_at == glass.requested_at + timedelta(minutes=60)
     await deployment.settled()
     [audit] = deployment.log.events(DisclosureAudited, lambda e: e.disclosure_event_id is not None and e.patient_id == accepted.patient_id and e.override)
@@ -180,31 +269,60 @@ async def test_break_glass_without_a_reason_is_refused_and_with_one_is_allowed_t
     )
 
 
-async def test_a_partner_permitted_general_information_only_gets_signs_of_relapse_and_how_to_help_and_nothing_clinical(
+async def test_after_a_withdrawal_that_recipients_earlier_copies_cannot_be_decrypted_while_others_still_can(
     deployment: Deployment, journey: Journey
 ) -> None:
     accepted = await journey.refer()
-    await journey.clinician.publish(consent(accepted.patient_id, "carer:partner-3", [C.CARER_GENERAL_INFORMATION], True))
-    risk_words, history_words = f"Risk-{uuid4().hex[:6]}", f"History-{uuid4().hex[:6]}"
-    sections = {
-        "risk": {"to_self": "high", "to_others": "none", "from_others": "none", "safeguarding_children": False,
-                 "safeguarding_adults": False, "details": risk_words, "risk_plan": "Twice-daily visits."},
-        "mental_health_history": {"summary": history_words, "previous_admissions": 1, "previous_home_treatment_episodes": 0},
-        "family_and_carers": {"composition": "Lives with partner.", "carers": [
-            {"carer_id": "partner-3", "name": "Sam", "relationship": "partner", "contact": "07700 900123",
-             "strain": "high", "carers_assessment": "offered"}]},
-        "crisis_plan": {"warning_signs": ["stops eating", "not sleeping"], "what_to_do": "Call the duty line; stay with them.",
-                        "who_to_contact": ["HTCR duty line"]},
+    AUDITED.append(accepted.patient_id)
+    partner = consent(accepted.patient_id, "carer:partner-5", [C.CARER_GENERAL_INFORMATION], True)
+    await journey.clinician.publish(partner)
+    await journey.clinician.publish(consent(accepted.patient_id, "carer:friend-5", [C.CARER_GENERAL_INFORMATION], True))
+    carers = [{"carer_id": who, "name": "Alex", "relationship": "friend", "contact": "07700 900456", "strain": "low",
+               "carers_assessment": "offered"} for who in ("partner-5", "friend-5")]
+    await journey.submit_assessment(accepted, sections={
+        "family_and_carers": {"composition": "Two carers.", "carers": carers},
+        "crisis_plan": {"warning_signs": ["withdrawn"], "what_to_do": "Call the duty line.", "who_to_contact": ["HTCR"]},
+    })
+    copies = {
+        who: await deployment.log.wait_for(CarerInformationShared, lambda e, who=who: e.patient_id == accepted.patient_id and e.recipient == who)
+        for who in ("carer:partner-5", "carer:friend-5")
     }
-    await journey.submit_assessment(accepted, sections=sections)
-    shared = await deployment.log.wait_for(
-        CarerInformationShared, lambda e: e.patient_id == accepted.patient_id and e.recipient == "carer:partner-3"
-    )
-    assert shared.signs_of_relapse == ("stops eating", "not sleeping") and "duty line" in shared.how_to_help
-    await journey.discharge(accepted)  # at once: the discharge service may not have seen the episode yet
     await deployment.settled()
-    to_partner = addressed_to(deployment, "carer:partner-3", accepted.patient_id)
-    assert [type(e) for e in to_partner] == [CarerInformationShared]  # no discharge summary: not consented
-    for event in to_partner:
-        raw = event.model_dump_json()
-        assert risk_words not in raw and history_words not in raw and "Sertraline" not in raw
+    for copy in copies.values():
+        assert (await deployment.open_copy(copy)).signs_of_relapse == ("withdrawn",)
+        assert "duty line" not in copy.model_dump_json()  # on the log the content is ciphertext only
+
+    await journey.clinician.publish(withdrawal(partner))
+    await deployment.log.wait_for(ConsentChangeAudited, lambda e: e.consent_id == partner.consent_id and e.change == "withdrawn")
+    await deployment.settled()
+
+    with pytest.raises(Unreadable):
+        await deployment.open_copy(copies["carer:partner-5"])
+    assert (await deployment.open_copy(copies["carer:friend-5"])).how_to_help == "Call the duty line."
+    [key] = await deployment.query(
+        "assessment", "SELECT key, destroyed_because FROM copy_keys WHERE key_id = $1", copies["carer:partner-5"].sealed.key_id
+    )
+    assert key["key"] is None and key["destroyed_because"] == "consent withdrawn"
+
+
+async def test_carepath_audit_lists_every_disclosure_and_denial_made_in_the_tests_above(
+    deployment: Deployment, journey: Journey
+) -> None:
+    accepted = await journey.refer()
+    AUDITED.append(accepted.patient_id)
+    await journey.submit_assessment(accepted, sections={"risk": RISK, "mental_health_history": {
+        "summary": "None before.", "previous_admissions": 0, "previous_home_treatment_episodes": 0}}, outcome=Pathway.INPATIENT_ADMISSION)
+    await deployment.settled()
+
+    for patient_id in AUDITED:
+        decisions = deployment.log.events(DisclosureAudited, lambda e, p=patient_id: e.patient_id == p)
+        changes = deployment.log.events(ConsentChangeAudited, lambda e, p=patient_id: e.patient_id == p)
+        alerts = deployment.log.events(BreakGlassAlerted, lambda e, p=patient_id: e.patient_id == p)
+        assert decisions, f"no audited decision for {patient_id}"
+        report = audit_report(deployment, patient_id)
+        assert report[0].endswith(f"{len(decisions)} decision(s), {len(changes)} consent change(s), {len(alerts)} break-glass alert(s)")
+        assert len(report) - 1 == len(decisions) + len(changes) + len(alerts)
+        assert sum(" DISCLOSED" in line for line in report) == sum(d.permitted for d in decisions)
+        assert sum(" DENIED" in line for line in report) == sum(not d.permitted for d in decisions)
+    ward = [line for line in audit_report(deployment, accepted.patient_id) if "ward:belfast" in line]
+    assert ward and "DISCLOSED" in ward[0] and "sent: risk" in ward[0] and "withheld: clinical-detail" in ward[0]

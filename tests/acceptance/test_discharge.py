@@ -6,6 +6,7 @@ from datetime import UTC, datetime, timedelta
 from uuid import uuid4
 
 from contracts import (
+    AddressedCopy,
     ConsentRecorded,
     CrisisContactsGiven,
     DischargeProposed,
@@ -70,18 +71,21 @@ async def test_a_complete_discharge_tells_patient_gp_and_cmht_and_a_consented_ca
 
     issued = {s.recipient: s for s in deployment.log.events(DischargeSummaryIssued, lambda e: e.episode_id == accepted.episode_id)}
     assert {"patient", "gp", "cmht:belfast", "carer:partner-1"} <= set(issued)
-    gp = issued["gp"].headings
+    gp = await deployment.open_copy(issued["gp"])
     assert gp.assessment_and_risk and gp.medication and gp.plan_and_requested_actions and gp.crisis_contacts
     assert set(gp.who_was_informed) >= {"patient", "gp", "cmht:belfast", "carer:partner-1"}
     letters = deployment.log.events(NotificationSent, lambda e: e.episode_id == accepted.episode_id and e.kind == "discharged")
     assert [n.recipient for n in letters] == ["patient"] and "Lifeline" in letters[0].text
 
     carer = issued["carer:partner-1"]
-    assert carer.headings.plan_and_requested_actions and carer.headings.crisis_contacts
+    carer_copy = await deployment.open_copy(carer)
+    assert carer_copy.plan_and_requested_actions and carer_copy.crisis_contacts
     assert set(carer.categories) == {InformationCategory.DISCHARGE_ARRANGEMENTS}
     to_carer = [e for e in deployment.log.seen if getattr(e.event, "recipient", None) == "carer:partner-1"]
     for logged in to_carer:
         raw = logged.event.model_dump_json()
+        if isinstance(logged.event, AddressedCopy):
+            raw += (await deployment.open_copy(logged.event)).model_dump_json()
         assert "Risk to self now low" not in raw and "Sertraline" not in raw and "Acute depressive crisis" not in raw
 
 
@@ -108,7 +112,8 @@ async def test_the_patients_request_for_more_time_is_kept_in_the_record_and_the_
     )
     assert (rows[0]["patient_view"], rows[0]["patient_wants_more_time"]) == (words, True)
     [gp] = deployment.log.events(DischargeSummaryIssued, lambda e: e.episode_id == accepted.episode_id and e.recipient == "gp")
-    assert "asked for more time" in gp.headings.patient_view and words in gp.headings.patient_view
+    view = (await deployment.open_copy(gp)).patient_view
+    assert "asked for more time" in view and words in view
 
 
 async def test_no_follow_up_72_hours_after_discharge_is_one_breach_and_a_cmht_alert(

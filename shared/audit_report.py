@@ -1,0 +1,49 @@
+"""The "who has seen my record" report for one patient, from the audit trail: every disclosure
+and denial, every consent change, every break-glass alert, oldest first. Pure: events in, lines out."""
+
+from collections.abc import Iterable
+from datetime import datetime
+from uuid import UUID
+
+from contracts import BreakGlassAlerted, ConsentChangeAudited, DisclosureAudited, Event
+
+Audited = DisclosureAudited | ConsentChangeAudited | BreakGlassAlerted
+
+
+def report(patient_id: UUID, events: Iterable[Event]) -> list[str]:
+    entries = sorted((e for e in events if isinstance(e, Audited) and e.patient_id == patient_id), key=_when)
+    counts = [
+        f"{sum(isinstance(e, DisclosureAudited) for e in entries)} decision(s)",
+        f"{sum(isinstance(e, ConsentChangeAudited) for e in entries)} consent change(s)",
+        f"{sum(isinstance(e, BreakGlassAlerted) for e in entries)} break-glass alert(s)",
+    ]
+    return [f"who has seen the record of patient {patient_id}: {', '.join(counts)}", *(_line(e) for e in entries)]
+
+
+def _when(entry: Audited) -> datetime:
+    if isinstance(entry, DisclosureAudited):
+        return entry.decided_at
+    if isinstance(entry, ConsentChangeAudited):
+        return entry.changed_at
+    return entry.alerted_at
+
+
+def _line(entry: Audited) -> str:
+    at = f"  {_when(entry):%Y-%m-%d %H:%M:%S} {entry.recipient:<22}"
+    if isinstance(entry, DisclosureAudited):
+        outcome = "DISCLOSED" if entry.permitted else "DENIED"
+        override = " BREAK-GLASS" if entry.override else ""
+        return (
+            f"{at} {outcome}{override}  sent: {', '.join(entry.disclosed) or '-'}  withheld: {', '.join(entry.denied) or '-'}  "
+            f"purpose: {entry.purpose}  consent v{entry.consent_version}  via {entry.via} ({entry.reason})"
+        )
+    if isinstance(entry, ConsentChangeAudited):
+        decision = "permit" if entry.permit else "deny"
+        return (
+            f"{at} CONSENT {entry.change.upper()}  {decision}: {', '.join(entry.categories)}  now consent v{entry.consent_version}  "
+            f"copy keys destroyed: {entry.keys_destroyed}"
+        )
+    return (
+        f"{at} BREAK-GLASS ALERT  by {entry.staff_id}  opened: {', '.join(entry.categories)}  "
+        f"until {entry.expires_at:%Y-%m-%d %H:%M:%S}"
+    )
