@@ -4,6 +4,7 @@ explicitly, and readiness checks. Built here once so every service and the CLI a
 import asyncio
 import time
 
+from aiokafka import AIOKafkaConsumer, TopicPartition
 from aiokafka.admin import AIOKafkaAdminClient, NewTopic
 from aiokafka.errors import KafkaError, TopicAlreadyExistsError
 from faststream.kafka import KafkaBroker
@@ -64,3 +65,28 @@ async def wait_for_kafka(bootstrap: str, timeout_s: float) -> None:
         finally:
             await admin.close()
         await asyncio.sleep(1)
+
+
+class GroupProgress:
+    """Whether a consumer group has committed everything already on some topics: the delivery
+    side asks it of the service's main group and the consent topic before it delivers a copy,
+    so every consent event published before that moment has been applied."""
+
+    def __init__(self, bootstrap: str, group: str, topics: list[str], partitions: int) -> None:
+        self._group = group
+        self._partitions = [TopicPartition(topic, p) for topic in topics for p in range(partitions)]
+        self._admin = AIOKafkaAdminClient(bootstrap_servers=bootstrap, client_id=f"{group}-progress")
+        self._ends = AIOKafkaConsumer(bootstrap_servers=bootstrap, group_id=None, enable_auto_commit=False)
+
+    async def start(self) -> None:
+        await self._admin.start()
+        await self._ends.start()
+
+    async def stop(self) -> None:
+        await self._ends.stop()
+        await self._admin.close()
+
+    async def caught_up(self) -> bool:
+        ends = await self._ends.end_offsets(self._partitions)
+        committed = await self._admin.list_consumer_group_offsets(self._group, partitions=self._partitions)
+        return all(end == 0 or (tp in committed and committed[tp].offset >= end) for tp, end in ends.items())

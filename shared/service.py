@@ -17,10 +17,11 @@ from faststream.message import StreamMessage
 from faststream.middlewares import AckPolicy
 
 from contracts import AddressedCopy, Event
+from contracts.topics import CONSENT_INBOUND
 from shared import db, delivery
 from shared.clock import Clock, clock_for
 from shared.consumer import Handler, HandlerContext, ReliableConsumer, RetryPolicy
-from shared.kafka import make_broker
+from shared.kafka import GroupProgress, make_broker
 from shared.logs import configure_logging
 from shared.outbox import OutboxRelay, PendingEvent
 from shared.settings import ServiceSettings
@@ -90,17 +91,19 @@ class Service:
                 no_confirm=True,
             )
 
+        consent_progress = GroupProgress(
+            settings.kafka_bootstrap, self.group, [CONSENT_INBOUND.full_name(settings.topic_prefix)], CONSENT_INBOUND.partitions
+        )
         retry = RetryPolicy(
             settings.max_attempts, settings.retry_base_delay_s, settings.retry_max_delay_s, settings.not_yet_known_wait_s
         )
+        groups = {self.group: self.handlers}
+        if self.deliveries:
+            groups[f"{self.group}-delivery"] = delivery.handlers(consent_progress.caught_up, *self.deliveries)
         consumers = [
             ReliableConsumer(group=group, pool=pool, handlers=handlers, publish=publish, topic_prefix=settings.topic_prefix,
                              clock=self.clock, source=self.source, retry=retry)
-            for group, handlers in (
-                (self.group, self.handlers),
-                (f"{self.group}-delivery", delivery.handlers(*self.deliveries)),
-            )
-            if handlers
+            for group, handlers in groups.items()
         ]
         for consumer in consumers:
             _subscribe(broker, consumer)
@@ -108,6 +111,7 @@ class Service:
         relay = OutboxRelay(
             pool, send, batch_size=settings.outbox_batch_size, poll_interval_s=settings.outbox_poll_interval_s
         )
+        await consent_progress.start()
         await broker.start()
         relay_task = asyncio.create_task(relay.run(), name=f"{self.name}-outbox-relay")
         background = [
@@ -126,6 +130,7 @@ class Service:
                 task.cancel()
             await asyncio.gather(relay_task, *background, return_exceptions=True)
             await broker.stop()
+            await consent_progress.stop()
             await pool.close()
             log.info("service.stopped")
 
