@@ -6,7 +6,7 @@ VENV   := .venv
 BIN    := $(VENV)/bin
 STAMP  := $(VENV)/.installed-$(shell cat pyproject.toml | cksum | cut -d' ' -f1)
 
-.PHONY: setup infra infra-down run test test-unit bench schemas clean
+.PHONY: setup infra infra-down run test test-unit property bench schemas clean
 
 setup: $(STAMP)
 
@@ -31,6 +31,10 @@ test: infra  ## the whole suite: unit tests, then acceptance tests on the real b
 
 test-unit: setup  ## only the tests that need no broker and no database
 	$(BIN)/pytest tests/unit
+
+JOURNEYS ?= 5000
+property: infra  ## the consent property test over more journeys: make property JOURNEYS=5000
+	CAREPATH_PROPERTY_JOURNEYS=$(JOURNEYS) $(BIN)/pytest -s tests/acceptance/test_consent_property.py
 
 bench: setup  ## print how long re-planning a team's week takes (30 staff, 60 patients)
 	$(BIN)/python -m services.scheduling.bench

@@ -32,7 +32,7 @@ def handlers(consent_caught_up: CaughtUp, *copy_types: type[AddressedCopy]) -> M
             return
         await hold("delivery")
         moment = ctx.clock.now()  # before asking: everything on the consent topic by now counts
-        if not await consent_caught_up():
+        if not await consent_caught_up():  # waits; a service this far behind is retried, then dead-lettered
             raise NotYetKnown("consent events already published are not applied here yet")
         state = await consent_store.load(ctx.conn, copy.patient_id)
         verdict = consent.check_receipt(state, copy.recipient, copy.purpose, frozenset(copy.categories), copy.consent_version, moment)

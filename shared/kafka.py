@@ -86,7 +86,16 @@ class GroupProgress:
         await self._ends.stop()
         await self._admin.close()
 
-    async def caught_up(self) -> bool:
+    async def caught_up(self, within_s: float = 2.0) -> bool:
+        """True once the group has committed everything that was on the topics when asked (the
+        end offsets are taken once, so a steady stream of newer events cannot keep it waiting);
+        False if that takes longer than `within_s`."""
         ends = await self._ends.end_offsets(self._partitions)
-        committed = await self._admin.list_consumer_group_offsets(self._group, partitions=self._partitions)
-        return all(end == 0 or (tp in committed and committed[tp].offset >= end) for tp, end in ends.items())
+        deadline = time.monotonic() + within_s
+        while True:
+            committed = await self._admin.list_consumer_group_offsets(self._group, partitions=self._partitions)
+            if all(end == 0 or (tp in committed and committed[tp].offset >= end) for tp, end in ends.items()):
+                return True
+            if time.monotonic() > deadline:
+                return False
+            await asyncio.sleep(0.05)

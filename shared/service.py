@@ -2,6 +2,7 @@
 outbox, and stop cleanly. A service supplies only its name, handlers and migrations."""
 
 import asyncio
+import functools
 import logging
 import signal
 from collections.abc import Awaitable, Callable, Mapping, Sequence
@@ -99,14 +100,17 @@ class Service:
         )
         groups = {self.group: self.handlers}
         if self.deliveries:
-            groups[f"{self.group}-delivery"] = delivery.handlers(consent_progress.caught_up, *self.deliveries)
+            groups[f"{self.group}-delivery"] = delivery.handlers(
+                functools.partial(consent_progress.caught_up, within_s=settings.delivery_consent_wait_s), *self.deliveries
+            )
         consumers = [
             ReliableConsumer(group=group, pool=pool, handlers=handlers, publish=publish, topic_prefix=settings.topic_prefix,
                              clock=self.clock, source=self.source, retry=retry)
             for group, handlers in groups.items()
         ]
         for consumer in consumers:
-            _subscribe(broker, consumer)
+            for topic in consumer.topics:
+                _subscribe(broker, consumer, topic)
 
         relay = OutboxRelay(
             pool, send, batch_size=settings.outbox_batch_size, poll_interval_s=settings.outbox_poll_interval_s
@@ -144,9 +148,12 @@ class Service:
             await asyncio.sleep(periodic.interval_s)
 
 
-def _subscribe(broker: KafkaBroker, consumer: ReliableConsumer) -> None:
+def _subscribe(broker: KafkaBroker, consumer: ReliableConsumer, topic: str) -> None:
+    """One Kafka consumer per topic (all in the consumer's group): an event waiting for another
+    to arrive (`NotYetKnown`) holds up only its own topic, never the topic that brings what it waits for."""
+
     @broker.subscriber(
-        *consumer.topics,
+        topic,
         group_id=consumer.group,
         auto_offset_reset="earliest",  # a new group reads everything, never just what comes next
         ack_policy=AckPolicy.NACK_ON_ERROR,  # commit after processing; on error rewind and redeliver

@@ -33,6 +33,9 @@ class ServiceSettings(KafkaSettings):
     # How long an event naming something not heard of yet (e.g. an episode announced on another
     # topic) waits for it before it is dead-lettered.
     not_yet_known_wait_s: float = Field(default=30.0, ge=0)
+    # How long a copy waits, before delivery, for this service to apply the consent events already
+    # published (its own progress, not bad input: a long wait means the service is far behind).
+    delivery_consent_wait_s: float = Field(default=300.0, gt=0)
     outbox_batch_size: int = Field(default=200, ge=1)
     outbox_poll_interval_s: float = Field(default=1.0, gt=0)
     log_format: str = Field(default="auto", pattern="^(auto|json|console)$")
