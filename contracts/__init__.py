@@ -17,7 +17,7 @@ from contracts.assessment import (
     Pathway,
 )
 from contracts.assessment_sections import SECTION_CATEGORY, AssessmentSections, SectionName
-from contracts.consent import BreakGlassRequested, ConsentRecorded, ConsentWithdrawn, DecisionMaker, InformationCategory, Purpose
+from contracts.consent import BreakGlassRequested, ConsentRecorded, ConsentWithdrawn, SharedCopiesErased, DecisionMaker, InformationCategory, Purpose
 from contracts.audit import BreakGlassAlerted, ConsentChangeAudited, DisclosureAudited
 from contracts.base import Event, Trust
 from contracts.discharge import (
@@ -87,6 +87,7 @@ from contracts.scheduling import (
 from contracts.topics import AUDIT, DEAD_LETTER, TOPICS, Topic
 
 __all__ = [
+    "SharedCopiesErased",
     "AddressedCopy",
     "CarerInformation",
     "Sealed",

@@ -53,8 +53,12 @@ class ConsentChangeAudited(Event):
 
     patient_id: UUID = patient_id_field()
     consent_id: UUID = Field(description="The decision recorded or withdrawn.", examples=["6c5b4a39-2817-4f6e-9d5c-4b3a29180716"])
-    change: str = Field(pattern=r"^(recorded|withdrawn)$", description="`recorded` or `withdrawn`.", examples=["withdrawn"])
-    recipient: str = Field(pattern=RECIPIENT_PATTERN, description="Who the decision is about.", examples=["ward:belfast"])
+    change: str = Field(
+        pattern=r"^(recorded|withdrawn|copies-erased)$",
+        description="`recorded`, `withdrawn`, or `copies-erased` (then `consent_id` is the erasure's id and nothing was decided).",
+        examples=["withdrawn"],
+    )
+    recipient: str = Field(pattern=RECIPIENT_PATTERN + "|^everyone$", description="Who the decision is about.", examples=["ward:belfast"])
     permit: bool = Field(description="The decision permitted (false: it denied).", examples=[True])
     categories: tuple[InformationCategory, ...] = Field(description="The categories decided.", examples=[["clinical-detail"]])
     consent_version: int = Field(ge=0, description="The patient's consent version after the change.", examples=[3])

@@ -124,3 +124,20 @@ class BreakGlassRequested(Event):
         if not self.reason.strip():
             raise ValueError("break glass needs a reason")
         return self
+
+
+class SharedCopiesErased(Event):
+    """The patient asks that copies of their information already sent to a recipient (or to
+    everyone) are erased: every service destroys the keys of those copies, so what is on the log
+    can no longer be opened. Later copies, if consent allows them, get new keys."""
+
+    type_name = "consent.copies-erased"
+    topic = CONSENT_INBOUND
+
+    erasure_id: UUID = Field(description="Id of this request.", examples=["1d2c3b4a-5968-4776-8584-93a2b1c0d9e8"])
+    patient_id: UUID = patient_id_field()
+    recipient: str | None = Field(
+        default=None, pattern=RECIPIENT_PATTERN, description="Whose copies; none means every recipient's.", examples=["carer:carer-1"]
+    )
+    recorded_by: str = Field(min_length=1, max_length=64, description="Staff id who recorded it.", examples=["staff-0042"])
+    erased_at: AwareDatetime = at_field("the erasure was asked for")

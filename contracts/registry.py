@@ -12,7 +12,7 @@ from contracts.assessment import (
 )
 from contracts.audit import BreakGlassAlerted, ConsentChangeAudited, DisclosureAudited
 from contracts.base import Event
-from contracts.consent import BreakGlassRequested, ConsentRecorded, ConsentWithdrawn
+from contracts.consent import BreakGlassRequested, ConsentRecorded, ConsentWithdrawn, SharedCopiesErased
 from contracts.discharge import (
     CrisisContactsGiven,
     DischargeConversationRecorded,
@@ -72,6 +72,7 @@ EVENT_TYPES: dict[str, type[Event]] = {
         ConsentWithdrawn,
         DisclosureAudited,
         ConsentChangeAudited,
+        SharedCopiesErased,
         BreakGlassRequested,
         BreakGlassAlerted,
         AssessmentSubmitted,

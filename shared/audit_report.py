@@ -37,6 +37,8 @@ def _line(entry: Audited) -> str:
             f"{at} {outcome}{override}  sent: {', '.join(entry.disclosed) or '-'}  withheld: {', '.join(entry.denied) or '-'}  "
             f"purpose: {entry.purpose}  consent v{entry.consent_version}  via {entry.via} ({entry.reason})"
         )
+    if isinstance(entry, ConsentChangeAudited) and entry.change == "copies-erased":
+        return f"{at} COPIES ERASED  copy keys destroyed: {entry.keys_destroyed}"
     if isinstance(entry, ConsentChangeAudited):
         decision = "permit" if entry.permit else "deny"
         return (

@@ -28,7 +28,8 @@ from datetime import UTC, datetime
 from pathlib import Path
 
 from contracts import AUDIT, ServiceKind, Trust
-from shared import audit_report
+from contracts.registry import EVENT_TYPES
+from shared import audit_report, copies
 from shared.directory import DIRECTORY_FILE, DirectoryError, load_directory
 from shared.eventlog import EventLog, one_line
 from shared.journey import Journey, Patient, trust_systems
@@ -57,6 +58,11 @@ def main(argv: list[str] | None = None) -> None:
     commands.add_parser("demo", help="feed one demo patient journey in")
     audit = commands.add_parser("audit", help='"who has seen my record": every disclosure and denial for one patient')
     audit.add_argument("patient_id", type=UUID, help="pseudonymous patient id")
+    copies_ = commands.add_parser("copies", help="what a recipient was delivered about a patient, opened as the recipient reads it")
+    copies_.add_argument("patient_id", type=UUID, help="pseudonymous patient id")
+    copies_.add_argument("recipient", help="e.g. ward:belfast, gp, carer:partner-1")
+    copies_.add_argument("--assessment-database-url", default=None, help="default: the assessment service's setting")
+    copies_.add_argument("--discharge-database-url", default=None, help="default: the discharge service's setting")
     directory = commands.add_parser("directory", help="show the service directory used for signposting")
     directory.add_argument("--trust", choices=[trust.value for trust in Trust], help="only this Trust's entries")
     directory.add_argument("--file", type=Path, default=DIRECTORY_FILE, help="directory file to check and show")
@@ -90,6 +96,38 @@ def main(argv: list[str] | None = None) -> None:
         asyncio.run(_run(args))
     except KeyboardInterrupt:
         pass
+
+
+async def _copies(patient_id: UUID, recipient: str, assessment_url: str | None, discharge_url: str | None) -> None:
+    """Each copy delivered to the recipient, oldest first, opened with the key its sending
+    service holds; a copy whose key was destroyed says so instead."""
+    from services.assessment.settings import Settings as AssessmentSettings
+    from services.discharge.settings import Settings as DischargeSettings
+
+    urls = {
+        "assessment": assessment_url or AssessmentSettings().database_url,
+        "discharge": discharge_url or DischargeSettings().database_url,
+    }
+    lines = []
+    for url in urls.values():
+        conn = await asyncpg.connect(url)
+        try:
+            rows = await conn.fetch(
+                "SELECT * FROM deliveries WHERE patient_id = $1 AND recipient = $2 ORDER BY delivered_at", patient_id, recipient
+            )
+            for row in rows:
+                copy = EVENT_TYPES[row["event_type"]].model_validate_json(row["copy"])
+                try:
+                    content = (await copies.open_copy(conn, copy)).model_dump_json(exclude_none=True)
+                except copies.Unreadable as error:
+                    content = f"UNREADABLE: {error}"
+                lines.append((row["delivered_at"], f"  {row['delivered_at']:%Y-%m-%d %H:%M:%S} {row['event_type']} "
+                              f"({', '.join(copy.categories)}; consent v{row['consent_version']}): {content}"))
+        finally:
+            await conn.close()
+    print(f"copies delivered to {recipient} about patient {patient_id}: {len(lines)}")
+    for _, line in sorted(lines):
+        print(line)
 
 
 async def _assessment_diff(patient_id: UUID, old: int | None, new: int | None, database_url: str | None) -> None:
@@ -172,6 +210,8 @@ async def _run(args: argparse.Namespace) -> None:
         await _tail(args.bootstrap, args.prefix, from_beginning=not args.latest, once=args.once)
     elif args.command == "audit":
         await _audit(args.bootstrap, args.prefix, args.patient_id)
+    elif args.command == "copies":
+        await _copies(args.patient_id, args.recipient, args.assessment_database_url, args.discharge_database_url)
     elif args.command == "demo":
         await _demo(args.bootstrap, args.prefix)
     elif args.command == "up":

@@ -5,7 +5,7 @@ from uuid import UUID
 
 import asyncpg
 
-from contracts import BreakGlassRequested, ConsentRecorded, ConsentWithdrawn, InformationCategory, Purpose
+from contracts import BreakGlassRequested, ConsentRecorded, ConsentWithdrawn, InformationCategory, Purpose, SharedCopiesErased
 from shared import copies
 from shared.consent import ConsentState, Recorded
 from shared.consumer import HandlerContext
@@ -65,10 +65,15 @@ async def on_break_glass_requested(ctx: HandlerContext, override: BreakGlassRequ
     )
 
 
+async def on_shared_copies_erased(ctx: HandlerContext, erasure: SharedCopiesErased) -> int:
+    return await copies.destroy_keys(ctx.conn, erasure.patient_id, erasure.recipient, ctx.clock.now(), "copies erased")
+
+
 HANDLERS = {
     ConsentRecorded: on_consent_recorded,
     ConsentWithdrawn: on_consent_withdrawn,
     BreakGlassRequested: on_break_glass_requested,
+    SharedCopiesErased: on_shared_copies_erased,
 }
 
 

@@ -52,11 +52,12 @@ async def open_copy(conn: asyncpg.Connection, copy: AddressedCopy) -> BaseModel:
     return type(copy).content_type.model_validate_json(plain)
 
 
-async def destroy_keys(conn: asyncpg.Connection, patient_id: UUID, recipient: str, now: datetime, because: str) -> int:
-    """Destroys the recipient's live key for this patient; returns how many keys were destroyed."""
+async def destroy_keys(conn: asyncpg.Connection, patient_id: UUID, recipient: str | None, now: datetime, because: str) -> int:
+    """Destroys the recipient's live key for this patient (every recipient's, with None);
+    returns how many keys were destroyed."""
     result = await conn.execute(
         "UPDATE copy_keys SET key = NULL, destroyed_at = $3, destroyed_because = $4 "
-        "WHERE patient_id = $1 AND recipient = $2 AND key IS NOT NULL",
+        "WHERE patient_id = $1 AND ($2::text IS NULL OR recipient = $2) AND key IS NOT NULL",
         patient_id,
         recipient,
         now,

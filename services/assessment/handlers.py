@@ -10,6 +10,7 @@ from contracts import (
     ConsentRecorded,
     ConsentWithdrawn,
     SectionName,
+    SharedCopiesErased,
     BreakGlassAlerted,
     BreakGlassRequested,
     AssessmentShared,
@@ -108,6 +109,24 @@ async def on_consent_withdrawn(ctx: HandlerContext, withdrawal: ConsentWithdrawn
     recipient = await consent_store.recipient_of(ctx.conn, withdrawal.consent_id)
     if recipient is not None:  # withdrawing a decision never recorded changes nothing
         await _consent_changed(ctx, withdrawal.patient_id, withdrawal.consent_id, "withdrawn", recipient, destroyed)
+
+
+async def on_shared_copies_erased(ctx: HandlerContext, erasure: SharedCopiesErased) -> None:
+    """Audited; nothing is re-sent: the patient asked that those copies be gone."""
+    destroyed = await consent_store.on_shared_copies_erased(ctx, erasure)
+    await ctx.emit(
+        ConsentChangeAudited(
+            patient_id=erasure.patient_id,
+            consent_id=erasure.erasure_id,
+            change="copies-erased",
+            recipient=erasure.recipient or "everyone",
+            permit=False,
+            categories=(),
+            consent_version=(await consent_store.load(ctx.conn, erasure.patient_id)).version,
+            keys_destroyed=destroyed,
+            changed_at=ctx.clock.now(),
+        )
+    )
 
 
 async def _consent_changed(ctx: HandlerContext, patient_id: UUID, consent_id: UUID, change: str, recipient: str, destroyed: int) -> None:
@@ -209,5 +228,6 @@ def build(_settings: Settings) -> Mapping[type[Event], Handler]:
         **consent_store.HANDLERS,
         ConsentRecorded: on_consent_recorded,
         ConsentWithdrawn: on_consent_withdrawn,
+        SharedCopiesErased: on_shared_copies_erased,
         BreakGlassRequested: on_break_glass_requested,
     }

@@ -17,7 +17,7 @@ from contracts import (
     AUDIT,
 
     ConsentChangeAudited,
-    SectionName,
+    SharedCopiesErased,
     Envelope,
     AssessmentShared,
     AssessmentUpdated,
@@ -69,6 +69,15 @@ def withdrawal(decision: ConsentRecorded) -> ConsentWithdrawn:
     return ConsentWithdrawn(
         consent_id=decision.consent_id, patient_id=decision.patient_id, recorded_by="staff-0042", withdrawn_at=datetime.now(UTC)
     )
+
+
+def copies_of(deployment: Deployment, patient_id: UUID, recipient: str) -> list[str]:
+    """`carepath copies`: what the recipient was delivered, opened as it would read it."""
+    return subprocess.run(
+        [sys.executable, "-m", "shared.cli", "copies", str(patient_id), recipient,
+         "--assessment-database-url", deployment.databases["assessment"], "--discharge-database-url", deployment.databases["discharge"]],
+        capture_output=True, text=True, cwd=ROOT, timeout=60, check=True,
+    ).stdout.splitlines()
 
 
 def audit_report(deployment: Deployment, patient_id: UUID) -> list[str]:
@@ -303,6 +312,18 @@ async def test_after_a_withdrawal_that_recipients_earlier_copies_cannot_be_decry
         "assessment", "SELECT key, destroyed_because FROM copy_keys WHERE key_id = $1", copies["carer:partner-5"].sealed.key_id
     )
     assert key["key"] is None and key["destroyed_because"] == "consent withdrawn"
+    partner_reads, friend_reads = (copies_of(deployment, accepted.patient_id, who) for who in ("carer:partner-5", "carer:friend-5"))
+    assert "UNREADABLE" in partner_reads[1] and "duty line" not in partner_reads[1]
+    assert "duty line" in friend_reads[1]
+
+    # The patient asks that the copies already sent to the friend are erased too.
+    erasure = SharedCopiesErased(erasure_id=uuid4(), patient_id=accepted.patient_id, recipient="carer:friend-5",
+                                 recorded_by="staff-0042", erased_at=datetime.now(UTC))
+    await journey.clinician.publish(erasure)
+    audited = await deployment.log.wait_for(ConsentChangeAudited, lambda e: e.consent_id == erasure.erasure_id)
+    assert audited.change == "copies-erased" and audited.keys_destroyed == 1
+    with pytest.raises(Unreadable):
+        await deployment.open_copy(copies["carer:friend-5"])
 
 
 async def test_carepath_audit_lists_every_disclosure_and_denial_made_in_the_tests_above(
