@@ -23,7 +23,7 @@ class DisclosureAudited(Event):
     consent_version: int = Field(ge=0, description="Consent state version the decision used.", examples=[2])
     reason: str = Field(max_length=200, description="The decision's reason (never patient data).", examples=["recorded consent"])
     override: bool = Field(default=False, description="A break-glass override was used.", examples=[False])
-    via: str = Field(max_length=100, description="The kind of event that carried it.", examples=["carepath.assessment.shared.v1"])
+    via: str = Field(max_length=100, description="The kind of event that carried it.", examples=["carepath.assessment.shared.v2"])
     disclosure_event_id: UUID | None = Field(default=None, description="The event that carried it, if sent.", examples=[None])
     decided_at: AwareDatetime = at_field("the decision was made")
 

@@ -48,7 +48,9 @@ async def disclose(ctx: HandlerContext, patient_id: UUID, disclosure: Disclosure
             purpose=disclosure.purpose,
             categories=tuple(sorted(disclosure.disclosed)),
             consent_version=disclosure.decision.consent_version,
-            sealed=await copies.seal(ctx.conn, patient_id, disclosure.recipient, event.event_type, event.content, ctx.clock.now()),
+            sealed=await copies.seal(
+                ctx.conn, patient_id, disclosure.recipient, event.event_type, event.content, disclosure.disclosed, ctx.clock.now()
+            ),
             **event.fields,
         )
     sent = await ctx.emit(event) if event is not None else []

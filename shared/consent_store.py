@@ -31,20 +31,22 @@ async def on_consent_recorded(ctx: HandlerContext, consent: ConsentRecorded) -> 
     )
     if consent.permit:
         return 0
-    return await copies.destroy_keys(ctx.conn, consent.patient_id, consent.recipient, ctx.clock.now(), "consent denied")
+    concerning = None if consent.do_not_tell else consent.categories  # not even told: every copy goes
+    return await copies.destroy_keys(ctx.conn, consent.patient_id, consent.recipient, ctx.clock.now(), "consent denied", concerning)
 
 
 async def on_consent_withdrawn(ctx: HandlerContext, withdrawal: ConsentWithdrawn) -> int:
-    recipient = await ctx.conn.fetchval(
+    withdrawn = await ctx.conn.fetchrow(
         "UPDATE consent_decisions SET withdrawn_at = $3 WHERE patient_id = $1 AND consent_id = $2 AND withdrawn_at IS NULL "
-        "RETURNING recipient",
+        "RETURNING recipient, categories, permit",
         withdrawal.patient_id,
         withdrawal.consent_id,
         withdrawal.withdrawn_at,
     )
-    if recipient is None:
-        return 0
-    return await copies.destroy_keys(ctx.conn, withdrawal.patient_id, recipient, ctx.clock.now(), "consent withdrawn")
+    if withdrawn is None or not withdrawn["permit"]:
+        return 0  # unknown, already withdrawn, or a deny lifted: nothing to make unreadable
+    concerning = [InformationCategory(c) for c in withdrawn["categories"]]
+    return await copies.destroy_keys(ctx.conn, withdrawal.patient_id, withdrawn["recipient"], ctx.clock.now(), "consent withdrawn", concerning)
 
 
 async def recipient_of(conn: asyncpg.Connection, consent_id: UUID) -> str | None:

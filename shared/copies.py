@@ -9,6 +9,7 @@ every copy already sent to it unreadable; a later copy gets a new key.
 
 import base64
 import os
+from collections.abc import Iterable
 from datetime import datetime
 from uuid import UUID, uuid4
 
@@ -17,7 +18,7 @@ from cryptography.exceptions import InvalidTag
 from cryptography.hazmat.primitives.ciphers.aead import AESGCM
 from pydantic import BaseModel
 
-from contracts import AddressedCopy, Sealed
+from contracts import AddressedCopy, InformationCategory, Sealed
 
 NONCE_BYTES = 12
 
@@ -31,9 +32,20 @@ def _associated(patient_id: UUID, recipient: str, event_type: type[AddressedCopy
 
 
 async def seal(
-    conn: asyncpg.Connection, patient_id: UUID, recipient: str, event_type: type[AddressedCopy], content: BaseModel, now: datetime
+    conn: asyncpg.Connection,
+    patient_id: UUID,
+    recipient: str,
+    event_type: type[AddressedCopy],
+    content: BaseModel,
+    categories: Iterable[InformationCategory],
+    now: datetime,
 ) -> Sealed:
     key_id, key = await _live_key(conn, patient_id, recipient, now)
+    await conn.execute(
+        "UPDATE copy_keys SET categories = ARRAY(SELECT DISTINCT unnest(categories || $2::text[]) ORDER BY 1) WHERE key_id = $1",
+        key_id,
+        [category.value for category in categories],
+    )
     nonce = os.urandom(NONCE_BYTES)
     ciphertext = AESGCM(key).encrypt(nonce, content.model_dump_json().encode(), _associated(patient_id, recipient, event_type))
     return Sealed(key_id=key_id, ciphertext=base64.b64encode(nonce + ciphertext).decode())
@@ -52,16 +64,29 @@ async def open_copy(conn: asyncpg.Connection, copy: AddressedCopy) -> BaseModel:
     return type(copy).content_type.model_validate_json(plain)
 
 
-async def destroy_keys(conn: asyncpg.Connection, patient_id: UUID, recipient: str | None, now: datetime, because: str) -> int:
-    """Destroys the recipient's live key for this patient (every recipient's, with None);
-    returns how many keys were destroyed."""
+async def key_alive(conn: asyncpg.Connection, key_id: UUID) -> bool:
+    return bool(await conn.fetchval("SELECT key IS NOT NULL FROM copy_keys WHERE key_id = $1", key_id))
+
+
+async def destroy_keys(
+    conn: asyncpg.Connection,
+    patient_id: UUID,
+    recipient: str | None,
+    now: datetime,
+    because: str,
+    concerning: Iterable[InformationCategory] | None = None,
+) -> int:
+    """Destroys the recipient's live key for this patient (every recipient's, with None), or
+    only a key that has sealed one of the `concerning` categories; returns how many it destroyed."""
     result = await conn.execute(
         "UPDATE copy_keys SET key = NULL, destroyed_at = $3, destroyed_because = $4 "
-        "WHERE patient_id = $1 AND ($2::text IS NULL OR recipient = $2) AND key IS NOT NULL",
+        "WHERE patient_id = $1 AND ($2::text IS NULL OR recipient = $2) AND key IS NOT NULL "
+        "AND ($5::text[] IS NULL OR categories && $5::text[])",
         patient_id,
         recipient,
         now,
         because,
+        None if concerning is None else [category.value for category in concerning],
     )
     return int(result.split()[-1])
 

@@ -6,7 +6,9 @@ given to the recipient, who opens them through the service that holds the key). 
    consumer group has committed the consent topic to its end), so nothing published before
    this moment is missed;
 2. it checks the copy against that consent state (`consent.check_receipt`): a copy decided on
-   older consent and no longer wholly permitted is refused whole, and the refusal is audited.
+   older consent and no longer wholly permitted is refused whole, and the refusal is audited;
+   so is a copy whose key was destroyed while it was in flight (the recipient could not open
+   it; a caring team is re-sent what it may still see).
 A withdrawal that lands while a copy is in flight therefore wins; the key it destroyed keeps
 the copy on the log unreadable too.
 """
@@ -14,7 +16,7 @@ the copy on the log unreadable too.
 from collections.abc import Awaitable, Callable, Mapping
 
 from contracts import AddressedCopy
-from shared import consent, consent_store
+from shared import consent, consent_store, copies
 from shared.audit import audit
 from shared.consumer import Handler, HandlerContext
 from shared.errors import NotYetKnown
@@ -36,6 +38,10 @@ def handlers(consent_caught_up: CaughtUp, *copy_types: type[AddressedCopy]) -> M
             raise NotYetKnown("consent events already published are not applied here yet")
         state = await consent_store.load(ctx.conn, copy.patient_id)
         verdict = consent.check_receipt(state, copy.recipient, copy.purpose, frozenset(copy.categories), copy.consent_version, moment)
+        if verdict.permitted and not await copies.key_alive(ctx.conn, copy.sealed.key_id):
+            verdict = consent.Decision(
+                frozenset(), verdict.permitted, "its key was destroyed in flight (consent changed or copies erased)", state.version
+            )
         if not verdict.permitted:
             await audit(ctx, copy.patient_id, copy.recipient, copy.purpose, verdict, frozenset(), RECEIPT + ctx.envelope.type, ctx.envelope.id)
             return
