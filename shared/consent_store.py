@@ -13,7 +13,8 @@ from shared.consumer import HandlerContext
 
 async def on_consent_recorded(ctx: HandlerContext, consent: ConsentRecorded) -> int:
     """The handlers every service that discloses information subscribes to. Each returns how
-    many copy keys it destroyed: a deny or a withdrawal makes the recipient's copies unreadable."""
+    many copy keys it destroyed: a deny of a category a key has sealed (do-not-tell: any), a
+    withdrawn permit, or an erasure makes the recipient's copies unreadable."""
     await ctx.conn.execute(
         "INSERT INTO consent_decisions (patient_id, consent_id, recipient, categories, permit, recorded_at, purpose, "
         "valid_from, valid_until, do_not_tell) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10) "
