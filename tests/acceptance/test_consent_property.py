@@ -197,9 +197,11 @@ async def refer_patients(deployment: Deployment, journey: Journey, n: int) -> li
     for patient in patients:
         journey.patient = patient
         await journey.gp.publish(journey.referral(), correlation_id=patient.correlation_id)
-    wanted = {patient.referral_id for patient in patients}
+    wanted, by_referral, seen = {patient.referral_id for patient in patients}, {}, 0
     async with asyncio.timeout(60 + n / 10):
-        while len(by_referral := {e.referral_id: e for e in deployment.log.events(ReferralAccepted, lambda e: e.referral_id in wanted)}) < n:
+        while len(by_referral) < n:  # reads only what the log added since the last look
+            new, seen = deployment.log.seen[seen:], len(deployment.log.seen)
+            by_referral |= {e.referral_id: e for e in (l.event for l in new) if isinstance(e, ReferralAccepted) and e.referral_id in wanted}
             await asyncio.sleep(0.2)
     return [by_referral[patient.referral_id] for patient in patients]
 
@@ -212,8 +214,9 @@ async def test_no_copy_ever_reaches_a_recipient_the_decision_function_would_deny
     gp, clinician, staff_app = trust_systems(deployment.bootstrap, deployment.prefix)
     async with gp, clinician, staff_app:
         journey = Journey(deployment.log, gp, clinician, staff_app, Patient(), timeout_s=60)
-        accepted = await refer_patients(deployment, journey, JOURNEYS)
-        world = World(deployment, journey, lambda coro: asyncio.run_coroutine_threadsafe(coro, loop).result(timeout=60), accepted)
+        # Hypothesis runs somewhat more machines than `max_examples` (about a fifth more here).
+        accepted = await refer_patients(deployment, journey, JOURNEYS + JOURNEYS // 3 + 10)
+        world = World(deployment, journey, lambda coro: asyncio.run_coroutine_threadsafe(coro, loop).result(timeout=300), accepted)
         ConsentJourney.world = world
         await asyncio.to_thread(
             run_state_machine_as_test,
