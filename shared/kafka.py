@@ -90,12 +90,16 @@ class GroupProgress:
         """True once the group has committed everything that was on the topics when asked (the
         end offsets are taken once, so a steady stream of newer events cannot keep it waiting);
         False if that takes longer than `within_s`."""
-        ends = await self._ends.end_offsets(self._partitions)
+        # Asked together: commits read no later than the ends can only understate progress.
+        ends, committed = await asyncio.gather(
+            self._ends.end_offsets(self._partitions),
+            self._admin.list_consumer_group_offsets(self._group, partitions=self._partitions),
+        )
         deadline = time.monotonic() + within_s
         while True:
-            committed = await self._admin.list_consumer_group_offsets(self._group, partitions=self._partitions)
             if all(end == 0 or (tp in committed and committed[tp].offset >= end) for tp, end in ends.items()):
                 return True
             if time.monotonic() > deadline:
                 return False
             await asyncio.sleep(0.05)
+            committed = await self._admin.list_consumer_group_offsets(self._group, partitions=self._partitions)
