@@ -50,10 +50,6 @@ async def on_consent_withdrawn(ctx: HandlerContext, withdrawal: ConsentWithdrawn
     return await copies.destroy_keys(ctx.conn, withdrawal.patient_id, withdrawn["recipient"], ctx.clock.now(), "consent withdrawn", concerning)
 
 
-async def recipient_of(conn: asyncpg.Connection, consent_id: UUID) -> str | None:
-    return await conn.fetchval("SELECT recipient FROM consent_decisions WHERE consent_id = $1", consent_id)
-
-
 async def on_break_glass_requested(ctx: HandlerContext, override: BreakGlassRequested) -> None:
     await ctx.conn.execute(
         "INSERT INTO consent_decisions (patient_id, consent_id, recipient, categories, permit, recorded_at, "

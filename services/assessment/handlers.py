@@ -101,14 +101,12 @@ async def on_break_glass_requested(ctx: HandlerContext, override: BreakGlassRequ
 
 async def on_consent_recorded(ctx: HandlerContext, decision: ConsentRecorded) -> None:
     destroyed = await consent_store.on_consent_recorded(ctx, decision)
-    await _consent_changed(ctx, decision.patient_id, decision.consent_id, "recorded", decision.recipient, destroyed)
+    await _consent_changed(ctx, decision.patient_id, decision.consent_id, "recorded", destroyed)
 
 
 async def on_consent_withdrawn(ctx: HandlerContext, withdrawal: ConsentWithdrawn) -> None:
     destroyed = await consent_store.on_consent_withdrawn(ctx, withdrawal)
-    recipient = await consent_store.recipient_of(ctx.conn, withdrawal.consent_id)
-    if recipient is not None:  # withdrawing a decision never recorded changes nothing
-        await _consent_changed(ctx, withdrawal.patient_id, withdrawal.consent_id, "withdrawn", recipient, destroyed)
+    await _consent_changed(ctx, withdrawal.patient_id, withdrawal.consent_id, "withdrawn", destroyed)
 
 
 async def on_shared_copies_erased(ctx: HandlerContext, erasure: SharedCopiesErased) -> None:
@@ -129,11 +127,14 @@ async def on_shared_copies_erased(ctx: HandlerContext, erasure: SharedCopiesEras
     )
 
 
-async def _consent_changed(ctx: HandlerContext, patient_id: UUID, consent_id: UUID, change: str, recipient: str, destroyed: int) -> None:
+async def _consent_changed(ctx: HandlerContext, patient_id: UUID, consent_id: UUID, change: str, destroyed: int) -> None:
     """Audits the change; a caring team whose copies just became unreadable is re-sent what it
     may still see (its risk information must not vanish with a withdrawn clinical permit)."""
     state = await consent_store.load(ctx.conn, patient_id)
-    [decision] = [d for d in state.decisions if d.consent_id == consent_id]
+    decision = next((d for d in state.decisions if d.consent_id == consent_id), None)
+    if decision is None:
+        return  # withdrawing a decision never recorded changes nothing
+    recipient = decision.recipient
     await ctx.emit(
         ConsentChangeAudited(
             patient_id=patient_id,
