@@ -8,6 +8,15 @@ keyed by the pseudonymous patient id, so one patient's events stay in order.
 
 from dataclasses import dataclass
 
+# One size limit, set by the project on every topic (`max.message.bytes`) and on the producer, so
+# what a service may queue, what the broker accepts and what the producer sends all agree.
+MAX_MESSAGE_BYTES = 1_048_576
+# What a service queues at most: the limit less room for Kafka's batch framing.
+MAX_EVENT_BYTES = MAX_MESSAGE_BYTES - 4_096
+# A dead letter is the record as it arrived plus the dlq_ headers, so its topic takes a little more.
+DEAD_LETTER_MAX_MESSAGE_BYTES = MAX_MESSAGE_BYTES + 65_536
+PRODUCER_MAX_REQUEST_BYTES = DEAD_LETTER_MAX_MESSAGE_BYTES + 4_096
+
 
 @dataclass(frozen=True)
 class Topic:
@@ -23,6 +32,11 @@ class Topic:
 
     def full_name(self, prefix: str) -> str:
         return f"{prefix}.{self.name}"
+
+    @property
+    def settings(self) -> dict[str, str]:
+        """Every setting the project gives the topic: its own, and the size limit."""
+        return {"max.message.bytes": str(MAX_MESSAGE_BYTES)} | dict(self.config)
 
 
 REFERRAL_INBOUND = Topic("referral.inbound", "Referrals published by Trust systems (GP, ED, CMHT, wards).", inbound=True)
@@ -56,6 +70,7 @@ AUDIT = Topic(
 DEAD_LETTER = Topic(
     "deadletter",
     "Messages a service could not decode, validate or process, with the reason and origin in headers.",
+    config=(("max.message.bytes", str(DEAD_LETTER_MAX_MESSAGE_BYTES)),),
 )
 
 TOPICS: tuple[Topic, ...] = (

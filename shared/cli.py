@@ -9,12 +9,13 @@
   carepath scheduling report [--episode E]   visits per team per week; continuity of an episode
   carepath topics create   create carepath's topics (make infra does this)
   carepath wait-kafka      wait until the broker answers an admin call
-  carepath health          exit 0 while a service's heartbeat is fresh
+  carepath health          exit 0 while a service's heartbeat is fresh and no partition has stalled
 """
 
 import argparse
 import asyncio
 import contextlib
+import json
 import logging
 import os
 import signal
@@ -78,7 +79,9 @@ def main(argv: list[str] | None = None) -> None:
     scheduling.add_argument("--database-url", default=None, help="default: the scheduling service's setting")
     topics = commands.add_parser("topics", help="manage topics")
     topics.add_argument("action", choices=["create"])
-    health = commands.add_parser("health", help="exit 0 if a service's heartbeat is fresh (Docker health check)")
+    health = commands.add_parser(
+        "health", help="exit 0 if a service's heartbeat is fresh and no partition has stalled (Docker health check)"
+    )
     health.add_argument("--file", default="/tmp/carepath.heartbeat")
     health.add_argument("--max-age", type=float, default=30, help="seconds")
     wait = commands.add_parser("wait-kafka", help="wait until Kafka answers")
@@ -89,7 +92,7 @@ def main(argv: list[str] | None = None) -> None:
     logging.basicConfig(level=logging.ERROR)
     logging.getLogger("aiokafka").setLevel(logging.CRITICAL)
     if args.command == "health":
-        sys.exit(0 if _heartbeat_age(Path(args.file)) <= args.max_age else 1)
+        sys.exit(_health(Path(args.file), args.max_age))
     if args.command == "directory":
         sys.exit(_show_directory(args.file, Trust(args.trust) if args.trust else None))
     try:
@@ -198,11 +201,29 @@ def _show_directory(path: Path, trust: Trust | None) -> int:
     return 0
 
 
-def _heartbeat_age(path: Path) -> float:
+def _health(path: Path, max_age_s: float) -> int:
+    """Prints what is wrong, if anything: no fresh heartbeat, a partition with lag that has not
+    moved (the topic and partition named), events set aside unpublished or parked too long."""
     try:
-        return time.time() - path.stat().st_mtime
-    except FileNotFoundError:
-        return float("inf")
+        age = time.time() - path.stat().st_mtime
+        status = json.loads(path.read_text() or "{}")
+    except (FileNotFoundError, json.JSONDecodeError):
+        print(f"unhealthy: no heartbeat at {path}")
+        return 1
+    if age > max_age_s:
+        print(f"unhealthy: last heartbeat {age:.0f}s ago (database or broker not answering?)")
+        return 1
+    for stall in status.get("stalled", []):
+        print(f"unhealthy: {stall['consumer']} has not advanced on {stall['topic']} partition {stall['partition']} "
+              f"for {stall['stalled_s']}s with {stall['lag']} record(s) waiting")
+    if status.get("set_aside"):
+        print(f"warning: {status['set_aside']} event(s) could not be published and were set aside (see the outbox)")
+    if status.get("parked_too_long"):
+        print(f"warning: {status['parked_too_long']} event(s) parked for over a day, still waiting for what they need")
+    if status.get("stalled"):
+        return 1
+    print(f"healthy: {status.get('service', 'service')}, {status.get('parked', 0)} event(s) parked")
+    return 0
 
 
 async def _run(args: argparse.Namespace) -> None:

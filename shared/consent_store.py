@@ -15,9 +15,11 @@ async def on_consent_recorded(ctx: HandlerContext, consent: ConsentRecorded) -> 
     """The handlers every service that discloses information subscribes to. Each returns how
     many copy keys it destroyed: a deny of a category a key has sealed (do-not-tell: any), a
     withdrawn permit, or an erasure makes the recipient's copies unreadable."""
+    # A withdrawal that came first (another order on the wire) applies at once: the permit never stands.
     await ctx.conn.execute(
         "INSERT INTO consent_decisions (patient_id, consent_id, recipient, categories, permit, recorded_at, purpose, "
-        "valid_from, valid_until, do_not_tell) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10) "
+        "valid_from, valid_until, do_not_tell, withdrawn_at) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, "
+        "(SELECT withdrawn_at FROM consent_withdrawn_first WHERE consent_id = $2)) "
         "ON CONFLICT (consent_id) DO NOTHING",
         consent.patient_id,
         consent.consent_id,
@@ -31,7 +33,7 @@ async def on_consent_recorded(ctx: HandlerContext, consent: ConsentRecorded) -> 
         consent.do_not_tell,
     )
     if consent.permit:
-        return 0
+        return 0  # nothing was sealed under it yet, so nothing to make unreadable
     concerning = None if consent.do_not_tell else consent.categories  # not even told: every copy goes
     return await copies.destroy_keys(ctx.conn, consent.patient_id, consent.recipient, ctx.clock.now(), "consent denied", concerning)
 
@@ -44,10 +46,25 @@ async def on_consent_withdrawn(ctx: HandlerContext, withdrawal: ConsentWithdrawn
         withdrawal.consent_id,
         withdrawal.withdrawn_at,
     )
-    if withdrawn is None or not withdrawn["permit"]:
-        return 0  # unknown, already withdrawn, or a deny lifted: nothing to make unreadable
+    if withdrawn is None:
+        # Not recorded here yet, perhaps still on its way: kept, so the decision is withdrawn on arrival.
+        await ctx.conn.execute(
+            "INSERT INTO consent_withdrawn_first (consent_id, patient_id, withdrawn_at) SELECT $1, $2, $3 "
+            "WHERE NOT EXISTS (SELECT 1 FROM consent_decisions WHERE consent_id = $1) ON CONFLICT DO NOTHING",
+            withdrawal.consent_id,
+            withdrawal.patient_id,
+            withdrawal.withdrawn_at,
+        )
+        return 0
+    if not withdrawn["permit"]:
+        return 0  # a deny lifted: nothing to make unreadable
     concerning = [InformationCategory(c) for c in withdrawn["categories"]]
     return await copies.destroy_keys(ctx.conn, withdrawal.patient_id, withdrawn["recipient"], ctx.clock.now(), "consent withdrawn", concerning)
+
+
+async def was_withdrawn_first(conn: asyncpg.Connection, consent_id: UUID) -> bool:
+    """True when this decision's withdrawal arrived before the decision did."""
+    return bool(await conn.fetchval("SELECT true FROM consent_withdrawn_first WHERE consent_id = $1", consent_id))
 
 
 async def on_break_glass_requested(ctx: HandlerContext, override: BreakGlassRequested) -> None:

@@ -1,31 +1,43 @@
-"""How every service consumes: decode, dedupe, handle in one transaction, retry, dead-letter.
+"""How every service consumes: in batches, each partition at once, nothing waiting in line.
 
-For each Kafka record, in order:
-1. decode the CloudEvents envelope and validate the event; a record that cannot be decoded
-   goes to the dead-letter topic at once (an unknown event type only on a topic Trust systems
-   publish to: on carepath's own topics it is a newer event this reader may skip);
-2. in one PostgreSQL transaction, claim the event id in the inbox (a duplicate is skipped),
-   then run the handler, which changes state and queues events in the outbox;
-3. on failure retry with exponential backoff, a bounded number of times, then dead-letter;
-4. only then is the offset committed (FastStream's ack after the handler returns), so a crash
-   anywhere before the commit means redelivery, and the inbox makes redelivery harmless.
+For each batch the consumer fetches, the records are grouped by partition number (a patient's
+events share the number on every topic, so one patient's events are handled one at a time)
+and each group is handled concurrently, in one PostgreSQL transaction of its own:
+1. a record that cannot be decoded or validated (any error at all, any header) is dead-lettered
+   through the outbox with a reason; an event this service does not handle is skipped unread;
+2. each event gets a savepoint: claim its id in the inbox (a duplicate is skipped), run the
+   handler, which changes state and queues events in the outbox;
+3. an event whose prerequisite has not arrived (`NotYetKnown`) is parked in the database, with
+   its inbox claim, and replayed when another event of the same patient has been handled (or
+   by the sweep): it never holds up the partition, and is never dead-lettered for lateness;
+   a later event of that patient on the same topic waits behind it, so a topic's order holds;
+4. an event the handler rejects (`InvalidEvent`) is dead-lettered; any other failure is retried
+   with backoff, counted in the database so the bound holds across restarts, then dead-lettered;
+5. only after the transaction commits are the batch's offsets committed, once per batch. A
+   crash anywhere before that means redelivery, and the inbox makes redelivery harmless. If the
+   transaction itself fails (the database is down), the partitions are rewound and retried.
 """
 
 import asyncio
-from collections.abc import Awaitable, Callable, Mapping
-from dataclasses import dataclass
-from datetime import UTC, datetime
+import time
+from collections import defaultdict
+from collections.abc import Awaitable, Callable, Iterable, Mapping
+from dataclasses import dataclass, field
+from datetime import UTC, datetime, timedelta
+from enum import Enum
 from typing import Any
 from uuid import UUID, uuid4
 
 import asyncpg
 import structlog
-from aiokafka import ConsumerRecord
+from aiokafka import AIOKafkaConsumer, ConsumerRecord, TopicPartition
+from aiokafka.coordinator.assignors.range import RangePartitionAssignor
+from aiokafka.errors import CommitFailedError, KafkaError
 
-from contracts import DEAD_LETTER, Envelope, Event
-from shared import inbox, outbox
+from contracts import Envelope, Event, event_class
+from shared import inbox, outbox, parking
 from shared.clock import Clock
-from shared.codec import Undecodable, UnknownEventType, decode, headers_to_dict
+from shared.codec import Undecodable, decode_record, event_type_of, headers_to_dict
 from shared.errors import InvalidEvent, NotYetKnown
 from shared.failpoints import failpoint
 
@@ -41,6 +53,7 @@ class HandlerContext:
     clock: Clock
     source: str
     envelope: Envelope | None = None  # the event being handled; None in a periodic job
+    received_at: float = field(default_factory=time.monotonic)  # when its batch was fetched
 
     async def emit(
         self, *events: Event, correlation_id: UUID | None = None, causation_id: UUID | None = None
@@ -66,11 +79,6 @@ class HandlerContext:
 
 
 Handler = Callable[[HandlerContext, Any], Awaitable[None]]
-# Publishes (topic, key, value, headers) and returns once Kafka has acknowledged it.
-Publish = Callable[[str, bytes | None, bytes | None, dict[str, str]], Awaitable[None]]
-
-
-NOT_YET_KNOWN_POLL_S = 0.5
 
 
 @dataclass(frozen=True)
@@ -78,20 +86,47 @@ class RetryPolicy:
     max_attempts: int = 4
     base_delay_s: float = 0.2
     max_delay_s: float = 5.0
-    not_yet_known_wait_s: float = 30.0
 
     def delay(self, attempt: int) -> float:
         return min(self.base_delay_s * 2 ** (attempt - 1), self.max_delay_s)
 
 
+class Outcome(Enum):
+    HANDLED = "handled"
+    DUPLICATE = "duplicate"
+    PARKED = "parked"
+    DEAD_LETTERED = "dead-lettered"
+
+
+@dataclass(frozen=True)
+class Incoming:
+    """A record after a first look: to handle (envelope, event, handler), or to dead-letter (reason)."""
+
+    record: ConsumerRecord
+    envelope: Envelope | None = None
+    event: Event | None = None
+    handler: Handler | None = None
+    reason: str | None = None
+
+    @property
+    def key(self) -> str:
+        return self.envelope.subject if self.envelope else ""
+
+
+# Errors that mean the database connection is gone: the whole batch is retried, not the record.
+_CONNECTION_LOST = (asyncpg.exceptions.ConnectionDoesNotExistError, asyncpg.exceptions.InterfaceError,
+                    asyncpg.exceptions.PostgresConnectionError, asyncpg.exceptions.CannotConnectNowError, OSError)
+
+
 class ReliableConsumer:
+    """One consumer group of a service: its handlers and the delivery rules above."""
+
     def __init__(
         self,
         *,
         group: str,
         pool: asyncpg.Pool,
         handlers: Mapping[type[Event], Handler],
-        publish: Publish,
         topic_prefix: str,
         clock: Clock,
         source: str,
@@ -100,9 +135,8 @@ class ReliableConsumer:
         self.group = group
         self._pool = pool
         self._handlers = handlers
-        self._publish = publish
-        self._topic_prefix = topic_prefix
-        self._dead_letter_topic = DEAD_LETTER.full_name(topic_prefix)
+        self._types = {cls.cloudevents_type(): cls for cls in handlers}
+        self._prefix = topic_prefix
         self._inbound_topics = {cls.topic.full_name(topic_prefix) for cls in handlers if cls.topic.inbound}
         self._clock = clock
         self._source = source
@@ -110,83 +144,290 @@ class ReliableConsumer:
 
     @property
     def topics(self) -> list[str]:
-        return sorted({cls.topic.full_name(self._topic_prefix) for cls in self._handlers})
+        return sorted({cls.topic.full_name(self._prefix) for cls in self._handlers})
 
-    async def process(self, record: ConsumerRecord) -> None:
-        origin = {"topic": record.topic, "partition": record.partition, "offset": record.offset}
+    def triage(self, record: ConsumerRecord) -> Incoming | None:
+        """None for an event this consumer does not handle (read from its header alone); else the
+        decoded event, or the reason it goes to the dead-letter topic."""
+        type_name = event_type_of(record.headers)
+        if type_name not in self._types and record.topic not in self._inbound_topics:
+            return None  # another service's event, or a newer one, on carepath's own topics
         try:
-            envelope, event = decode(headers_to_dict(record.headers), record.value)
-        except UnknownEventType as error:
-            if record.topic in self._inbound_topics:
-                await self._dead_letter(record, error.reason)
-            else:
-                log.warning("event.unknown_type_skipped", **origin)
-            return
+            envelope, event = decode_record(record.headers, record.key, record.value)
         except Undecodable as error:
-            await self._dead_letter(record, error.reason)
-            return
+            return Incoming(record, reason=error.reason)
+        expected = event.topic.full_name(self._prefix)
+        if record.topic != expected:
+            return Incoming(record, reason=f"{envelope.type} belongs on {event.topic.name}, not on this topic")
         handler = self._handlers.get(type(event))
-        if handler is None:
-            return  # another service's event on a topic we read: not ours to handle
-        with structlog.contextvars.bound_contextvars(
-            event_id=str(envelope.id), correlation_id=str(envelope.correlationid), event_type=envelope.type, **origin
-        ):
-            await self._handle_with_retries(record, envelope, event, handler)
+        return Incoming(record, envelope, event, handler) if handler else None
 
-    async def _handle_with_retries(self, record: ConsumerRecord, envelope: Envelope, event: Event, handler: Handler) -> None:
-        attempt, waited = 1, 0.0
-        while True:
-            try:
-                handled = await self._handle_once(record, envelope, event, handler)
-            except InvalidEvent as error:
-                await self._dead_letter(record, f"rejected: {error.reason}")
-                return
-            except NotYetKnown as error:
-                if waited >= self._retry.not_yet_known_wait_s:
-                    await self._dead_letter(record, f"rejected after waiting {waited:.0f}s: {error.reason}")
-                    return
-                log.info("event.waiting_for_prerequisite", waited_s=round(waited, 1))
-                await asyncio.sleep(NOT_YET_KNOWN_POLL_S)
-                waited += NOT_YET_KNOWN_POLL_S
-                continue
-            except Exception as error:  # noqa: BLE001 - any failure is retried, then dead-lettered
-                reason = f"handler failed: {type(error).__name__}"
-                if attempt == self._retry.max_attempts:
-                    await self._dead_letter(record, f"{reason} after {attempt} attempts")
-                    return
-                log.warning("event.retrying", attempt=attempt, error=type(error).__name__)
-                await asyncio.sleep(self._retry.delay(attempt))
-                attempt += 1
-                continue
-            log.info("event.processed" if handled else "event.duplicate_skipped")
-            return
-
-    async def _handle_once(self, record: ConsumerRecord, envelope: Envelope, event: Event, handler: Handler) -> bool:
+    async def handle_batch(self, records: Iterable[ConsumerRecord], received_at: float) -> dict[Outcome, int]:
+        """Handles one partition's share of a batch in one transaction; returns what became of it."""
+        items = [item for item in map(self.triage, records) if item is not None]
+        tally: dict[Outcome, int] = defaultdict(int)
+        if not items:
+            return tally
         async with self._pool.acquire() as conn, conn.transaction():
-            if not await inbox.claim(conn, self.group, envelope, record.topic, record.partition, record.offset):
-                return False
-            await handler(HandlerContext(conn, self._clock, self._source, envelope), event)
+            waiting = await parking.waiting(conn, self.group, sorted({item.key for item in items if item.handler}))
+            handled: set[str] = set()
+            for item in items:
+                if item.reason is not None:
+                    outcome = await self._dead_letter(conn, item.record, item.reason)
+                elif (item.record.topic, item.key) in waiting:
+                    outcome = await self._park(conn, item, "behind an earlier event of this patient that is waiting")
+                else:
+                    outcome = await self._handle(conn, item, received_at)
+                tally[outcome] += 1
+                if outcome is Outcome.PARKED:
+                    waiting.add((item.record.topic, item.key))
+                elif outcome is Outcome.HANDLED:
+                    handled.add(item.key)
+            if handled:
+                await self._replay(conn, sorted(handled), received_at)
         failpoint("after-inbox-commit")
-        return True
+        return tally
 
-    async def _dead_letter(self, record: ConsumerRecord, reason: str) -> None:
-        headers = headers_to_dict(record.headers)
-        headers.update(
-            {
-                "dlq_reason": reason,
-                "dlq_consumer": self.group,
-                "dlq_original_topic": record.topic,
-                "dlq_original_partition": str(record.partition),
-                "dlq_original_offset": str(record.offset),
-                "dlq_failed_at": datetime.now(UTC).isoformat(),
-            }
+    async def _handle(self, conn: asyncpg.Connection, item: Incoming, received_at: float) -> Outcome:
+        with structlog.contextvars.bound_contextvars(
+            event_id=str(item.envelope.id), correlation_id=str(item.envelope.correlationid), event_type=item.envelope.type
+        ):
+            attempt = 1
+            while True:
+                try:
+                    async with conn.transaction():  # a savepoint: a failure undoes this event alone
+                        if not await inbox.claim(conn, self.group, item.envelope, item.record.topic, item.record.partition, item.record.offset):
+                            log.debug("event.duplicate_skipped")
+                            return Outcome.DUPLICATE
+                        await item.handler(HandlerContext(conn, self._clock, self._source, item.envelope, received_at), item.event)
+                        if attempt > 1:
+                            await parking.forget_failures(conn, self.group, item.record)
+                    log.debug("event.processed")
+                    return Outcome.HANDLED
+                except NotYetKnown as error:
+                    return await self._park(conn, item, error.reason)
+                except InvalidEvent as error:
+                    return await self._dead_letter(conn, item.record, f"rejected: {error.reason}")
+                except _CONNECTION_LOST:
+                    raise
+                except Exception as error:  # noqa: BLE001 - any other failure is retried, then dead-lettered
+                    failures = await self._count_failure(item.record, error)
+                    if failures >= self._retry.max_attempts:
+                        return await self._dead_letter(conn, item.record, f"handler failed: {type(error).__name__} after {failures} attempts")
+                    log.warning("event.retrying", attempt=failures, error=type(error).__name__)
+                    await asyncio.sleep(self._retry.delay(failures))
+                    attempt += 1
+
+    async def _count_failure(self, record: ConsumerRecord, error: Exception) -> int:
+        """Counted on a connection of its own: the batch's transaction may yet be rolled back."""
+        async with self._pool.acquire() as conn:
+            return await parking.failed(conn, self.group, record, type(error).__name__)
+
+    async def _park(self, conn: asyncpg.Connection, item: Incoming, reason: str) -> Outcome:
+        record = item.record
+        if not await inbox.claim(conn, self.group, item.envelope, record.topic, record.partition, record.offset):
+            return Outcome.DUPLICATE
+        await parking.park(conn, self.group, record, headers_to_dict(record.headers), reason, self._clock.now())
+        log.info("event.parked", reason=reason, topic=record.topic, partition=record.partition, offset=record.offset,
+                 event_type=item.envelope.type)
+        return Outcome.PARKED
+
+    async def _replay(self, conn: asyncpg.Connection, keys: list[str], received_at: float) -> int:
+        """Handles the parked events of these patients that can now go ahead, oldest first, until
+        none can; returns how many were released."""
+        pending = await parking.take(conn, self.group, keys)
+        released = 0
+        progress = True
+        while pending and progress:
+            progress, blocked, still = False, set(), []
+            for parked in pending:
+                if (parked.topic, parked.key) in blocked:
+                    still.append(parked)
+                    continue
+                if await self._replay_one(conn, parked, received_at):
+                    released += 1
+                    progress = True
+                else:
+                    blocked.add((parked.topic, parked.key))
+                    still.append(parked)
+            pending = still
+        return released
+
+    async def _replay_one(self, conn: asyncpg.Connection, parked: parking.Parked, received_at: float) -> bool:
+        """True when the parked event is settled (handled, or dead-lettered); False while it waits."""
+        record = ConsumerRecord(parked.topic, parked.partition, parked.offset, 0, 0, parked.key.encode(), parked.value,
+                                None, 0, 0, parked.kafka_headers)
+        item = self.triage(record)
+        failed = False
+        try:
+            if item is None or item.reason is not None:  # no longer handled here, or no longer valid
+                if item is not None:
+                    await self._dead_letter(conn, record, item.reason)
+                await parking.release(conn, parked.seq)
+                return True
+            async with conn.transaction():
+                await item.handler(HandlerContext(conn, self._clock, self._source, item.envelope, received_at), item.event)
+                await parking.release(conn, parked.seq)
+            log.info("event.unparked", event_id=str(item.envelope.id), event_type=item.envelope.type, waited=parked.reason)
+            return True
+        except NotYetKnown as error:
+            reason = error.reason
+        except InvalidEvent as error:
+            await self._dead_letter(conn, record, f"rejected: {error.reason}")
+            await parking.release(conn, parked.seq)
+            return True
+        except _CONNECTION_LOST:
+            raise
+        except Exception as error:  # noqa: BLE001 - counted on the parked row, then dead-lettered
+            if parked.attempts + 1 >= self._retry.max_attempts:
+                await self._dead_letter(conn, record, f"handler failed: {type(error).__name__} after {parked.attempts + 1} attempts")
+                await parking.release(conn, parked.seq)
+                return True
+            reason, failed = parked.reason, True
+        await parking.still_waiting(conn, parked.seq, reason, failed)
+        return False
+
+    async def replay_parked(self, partitions: list[tuple[str, int]], chunk: int = 200) -> int:
+        """The sweep: tries again every parked event on these partitions (those this instance
+        owns), for prerequisites that arrived another way (another group, another instance)."""
+        async with self._pool.acquire() as conn:
+            keys = await parking.keys_parked(conn, self.group, partitions)
+        released = 0
+        for start in range(0, len(keys), chunk):
+            async with self._pool.acquire() as conn, conn.transaction():
+                released += await self._replay(conn, keys[start : start + chunk], time.monotonic())
+        return released
+
+    async def report_overdue(self, after: timedelta) -> int:
+        """Logs, once each, the parked events still waiting after `after` (default a day)."""
+        now = self._clock.now()
+        async with self._pool.acquire() as conn:
+            rows = await parking.overdue(conn, self.group, now - after, now)
+        for row in rows:
+            log.error("event.parked_too_long", consumer=self.group, topic=row["topic"], partition=row["partition"],
+                      offset=row["offset"], reason=row["reason"], parked_at=row["parked_at"].isoformat())
+        return len(rows)
+
+    async def _dead_letter(self, conn: asyncpg.Connection, record: ConsumerRecord, reason: str) -> Outcome:
+        if not await inbox.claim_position(conn, self.group, record.topic, record.partition, record.offset):
+            return Outcome.DUPLICATE  # dead-lettered already, before a crash
+        headers = headers_to_dict(record.headers) | {
+            "dlq_reason": reason,
+            "dlq_consumer": self.group,
+            "dlq_original_topic": record.topic,
+            "dlq_original_partition": str(record.partition),
+            "dlq_original_offset": str(record.offset),
+            "dlq_failed_at": datetime.now(UTC).isoformat(),
+        }
+        await outbox.add_dead_letter(conn, uuid4(), record.key, record.value, headers)
+        log.error("event.dead_lettered", reason=reason, topic=record.topic, partition=record.partition, offset=record.offset)
+        return Outcome.DEAD_LETTERED
+
+
+@dataclass
+class PartitionProgress:
+    """What the health check needs: the committed offset of each partition and when it last moved."""
+
+    committed: dict[TopicPartition, int] = field(default_factory=dict)
+    moved_at: dict[TopicPartition, float] = field(default_factory=dict)
+
+    def advanced(self, offsets: Mapping[TopicPartition, int]) -> None:
+        now = time.monotonic()
+        for tp, offset in offsets.items():
+            if self.committed.get(tp) != offset:
+                self.committed[tp] = offset
+                self.moved_at[tp] = now
+
+    async def stalled(self, kafka: AIOKafkaConsumer, after_s: float) -> list[dict[str, Any]]:
+        """Partitions with lag whose committed offset has not moved for `after_s` seconds."""
+        now, stuck = time.monotonic(), []
+        for tp in kafka.assignment():
+            end = kafka.highwater(tp)
+            if tp not in self.committed:  # nothing committed by us yet: start from the group's commit
+                self.committed[tp] = await kafka.committed(tp) or 0
+                self.moved_at[tp] = now
+            if end is not None and end > self.committed[tp] and now - self.moved_at[tp] > after_s:
+                stuck.append({"topic": tp.topic, "partition": tp.partition, "lag": end - self.committed[tp],
+                              "stalled_s": round(now - self.moved_at[tp])})
+        return stuck
+
+
+class KafkaLoop:
+    """Feeds one `ReliableConsumer` from Kafka: fetch a batch, handle each partition number at
+    once, commit the batch's offsets, repeat; and the sweep of parked events on the side."""
+
+    def __init__(self, consumer: ReliableConsumer, bootstrap: str, *, batch_size: int, failure_pause_s: float = 1.0) -> None:
+        self.consumer = consumer
+        self.progress = PartitionProgress()
+        self._batch_size = batch_size
+        self._failure_pause_s = failure_pause_s
+        self.kafka = AIOKafkaConsumer(
+            bootstrap_servers=bootstrap,
+            group_id=consumer.group,
+            client_id=consumer.group,
+            enable_auto_commit=False,  # committed after processing, once per batch
+            auto_offset_reset="earliest",  # a new group reads everything, never just what comes next
+            max_poll_records=batch_size,
+            # The same partition numbers of every topic to the same instance: a patient's events
+            # meet in one place, whichever topic brings them.
+            partition_assignment_strategy=(RangePartitionAssignor,),
         )
-        await self._publish(self._dead_letter_topic, record.key, record.value, headers)
-        log.error(
-            "event.dead_lettered",
-            reason=reason,
-            topic=record.topic,
-            partition=record.partition,
-            offset=record.offset,
-            dead_letter_topic=self._dead_letter_topic,
+
+    async def start(self) -> None:
+        self.kafka.subscribe(self.consumer.topics)
+        await self.kafka.start()
+
+    async def stop(self) -> None:
+        await self.kafka.stop()
+
+    async def run(self) -> None:
+        while True:
+            batches = await self.kafka.getmany(timeout_ms=200, max_records=self._batch_size)
+            if batches:
+                await self._process(batches)
+
+    async def _process(self, batches: Mapping[TopicPartition, list[ConsumerRecord]]) -> None:
+        received_at = time.monotonic()
+        by_number: dict[int, list[ConsumerRecord]] = defaultdict(list)
+        for tp, records in batches.items():
+            by_number[tp.partition].extend(records)
+        results = await asyncio.gather(
+            *(self.consumer.handle_batch(records, received_at) for records in by_number.values()), return_exceptions=True
         )
+        offsets: dict[TopicPartition, int] = {}
+        failed = False
+        tally: dict[str, int] = defaultdict(int)
+        for records, result in zip(by_number.values(), results):
+            firsts: dict[TopicPartition, int] = {}
+            lasts: dict[TopicPartition, int] = {}
+            for record in records:
+                tp = TopicPartition(record.topic, record.partition)
+                firsts.setdefault(tp, record.offset)
+                lasts[tp] = record.offset + 1
+            if isinstance(result, BaseException):
+                failed = True
+                log.warning("batch.failed_retrying", error=type(result).__name__, partitions=len(firsts))
+                for tp, first in firsts.items():
+                    self.kafka.seek(tp, first)  # rewind: the batch is fetched and handled again
+            else:
+                offsets.update(lasts)
+                for outcome, count in result.items():
+                    tally[outcome.value] += count
+        if offsets:
+            await self._commit(offsets)
+        log.info("batch.processed", consumer=self.consumer.group, records=sum(map(len, batches.values())), **tally)
+        if failed:
+            await asyncio.sleep(self._failure_pause_s)
+
+    async def _commit(self, offsets: dict[TopicPartition, int]) -> None:
+        try:
+            await self.kafka.commit(offsets)
+        except (CommitFailedError, KafkaError) as error:
+            # A rebalance took the partitions away: their new owner is redelivered the batch and
+            # its inbox recognises what was done here.
+            log.warning("batch.commit_failed", error=type(error).__name__)
+            return
+        self.progress.advanced(offsets)
+
+    def owned(self) -> list[tuple[str, int]]:
+        return [(tp.topic, tp.partition) for tp in self.kafka.assignment()]

@@ -24,7 +24,8 @@ from shared.failpoints import hold
 
 RECEIPT = "receipt of "
 
-CaughtUp = Callable[[], Awaitable[bool]]
+# Whether the service has applied every consent event on the log at a moment (time.monotonic()).
+CaughtUp = Callable[[float], Awaitable[bool]]
 
 
 def handlers(consent_caught_up: CaughtUp, *copy_types: type[AddressedCopy]) -> Mapping[type[AddressedCopy], Handler]:
@@ -34,7 +35,7 @@ def handlers(consent_caught_up: CaughtUp, *copy_types: type[AddressedCopy]) -> M
             return
         await hold("delivery")
         moment = ctx.clock.now()  # before asking: everything on the consent topic by now counts
-        if not await consent_caught_up():  # waits; a service this far behind is retried, then dead-lettered
+        if not await consent_caught_up(ctx.received_at):  # waits; a service this far behind parks the copy
             raise NotYetKnown("consent events already published are not applied here yet")
         state = await consent_store.load(ctx.conn, copy.patient_id)
         verdict = consent.check_receipt(state, copy.recipient, copy.purpose, frozenset(copy.categories), copy.consent_version, moment)

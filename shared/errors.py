@@ -14,7 +14,8 @@ class InvalidEvent(Exception):
 class NotYetKnown(Exception):
     """The event refers to something this service has not heard of yet, perhaps because the
     event announcing it is still on another topic (topics are not ordered with each other).
-    It is retried for a while (`CAREPATH_NOT_YET_KNOWN_WAIT_S`), then dead-lettered."""
+    It is parked in the service's database and handled when what it needs has arrived; it is
+    never dead-lettered for lateness alone (see `shared.consumer`)."""
 
     def __init__(self, reason: str) -> None:
         super().__init__(reason)

@@ -7,15 +7,26 @@ from contracts import Envelope
 
 
 async def claim(conn: asyncpg.Connection, consumer: str, envelope: Envelope, topic: str, partition: int, offset: int) -> bool:
-    """True the first time `consumer` sees this event; False for a duplicate."""
-    inserted = await conn.fetchval(
-        'INSERT INTO inbox (consumer, source, event_id, topic, partition, "offset") '
-        "VALUES ($1, $2, $3, $4, $5, $6) ON CONFLICT DO NOTHING RETURNING true",
+    """True the first time `consumer` sees this event; False for a duplicate (and counted, so an
+    operator or the soak test can see that redelivery happened and was harmless)."""
+    return await claim_id(conn, consumer, envelope.source, str(envelope.id), topic, partition, offset)
+
+
+async def claim_position(conn: asyncpg.Connection, consumer: str, topic: str, partition: int, offset: int) -> bool:
+    """Claims a record by where it sits on the log: for records without a usable event id (a
+    dead letter), so a redelivery of the same record is not dead-lettered twice."""
+    return await claim_id(conn, consumer, f"kafka:{topic}", f"{partition}:{offset}", topic, partition, offset)
+
+
+async def claim_id(conn: asyncpg.Connection, consumer: str, source: str, event_id: str, topic: str, partition: int, offset: int) -> bool:
+    return await conn.fetchval(
+        'INSERT INTO inbox (consumer, source, event_id, topic, partition, "offset") VALUES ($1, $2, $3, $4, $5, $6) '
+        "ON CONFLICT (consumer, source, event_id) DO UPDATE SET redelivered = inbox.redelivered + 1 "
+        "RETURNING xmax = 0",  # true when inserted, false when the row was already there
         consumer,
-        envelope.source,
-        str(envelope.id),
+        source,
+        event_id,
         topic,
         partition,
         offset,
     )
-    return bool(inserted)

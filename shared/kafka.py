@@ -6,10 +6,12 @@ import time
 
 from aiokafka import AIOKafkaConsumer, TopicPartition
 from aiokafka.admin import AIOKafkaAdminClient, NewTopic
+from aiokafka.admin.config_resource import ConfigResource, ConfigResourceType
 from aiokafka.errors import KafkaError, TopicAlreadyExistsError
 from faststream.kafka import KafkaBroker
 
 from contracts import TOPICS
+from contracts.topics import PRODUCER_MAX_REQUEST_BYTES
 
 
 def make_broker(bootstrap: str, client_id: str, **options: object) -> KafkaBroker:
@@ -18,12 +20,15 @@ def make_broker(bootstrap: str, client_id: str, **options: object) -> KafkaBroke
         client_id=client_id,
         enable_idempotence=True,
         acks="all",
+        max_request_size=PRODUCER_MAX_REQUEST_BYTES,
+        linger_ms=2,  # a few ms to fill a batch: the relay queues many events at once
         **options,
     )
 
 
 async def create_topics(bootstrap: str, prefix: str) -> list[str]:
-    """Creates every carepath topic that does not exist yet; returns the ones it created."""
+    """Creates every carepath topic that does not exist yet, and gives those that do the
+    project's settings (the size limit, retention); returns the ones it created."""
     admin = AIOKafkaAdminClient(bootstrap_servers=bootstrap, client_id="carepath-admin")
     await admin.start()
     try:
@@ -38,13 +43,18 @@ async def create_topics(bootstrap: str, prefix: str) -> list[str]:
                             topic.full_name(prefix),
                             num_partitions=topic.partitions,
                             replication_factor=1,
-                            topic_configs=dict(topic.config),
+                            topic_configs=topic.settings,
                         )
                     ]
                 )
                 created.append(topic.full_name(prefix))
             except TopicAlreadyExistsError:
                 pass
+        older = [topic for topic in TOPICS if topic.full_name(prefix) in existing]
+        if older:
+            await admin.alter_configs(
+                [ConfigResource(ConfigResourceType.TOPIC, topic.full_name(prefix), topic.settings) for topic in older]
+            )
         return created
     finally:
         await admin.close()
@@ -77,6 +87,8 @@ class GroupProgress:
         self._partitions = [TopicPartition(topic, p) for topic in topics for p in range(partitions)]
         self._admin = AIOKafkaAdminClient(bootstrap_servers=bootstrap, client_id=f"{group}-progress")
         self._ends = AIOKafkaConsumer(bootstrap_servers=bootstrap, group_id=None, enable_auto_commit=False)
+        self._covered_until = float("-inf")
+        self._asking = asyncio.Lock()
 
     async def start(self) -> None:
         await self._admin.start()
@@ -86,10 +98,24 @@ class GroupProgress:
         await self._ends.stop()
         await self._admin.close()
 
-    async def caught_up(self, within_s: float = 2.0) -> bool:
-        """True once the group has committed everything that was on the topics when asked (the
-        end offsets are taken once, so a steady stream of newer events cannot keep it waiting);
-        False if that takes longer than `within_s`."""
+    async def caught_up(self, since: float, within_s: float = 2.0) -> bool:
+        """True once the group has committed everything that was on the topics at `since` (a
+        `time.monotonic()` reading): the end offsets are taken once, so a steady stream of newer
+        events cannot keep it waiting; False if that takes longer than `within_s`.
+
+        One answer serves a whole batch: a check that began after `since` and succeeded covers it."""
+        if self._covered_until >= since:
+            return True
+        async with self._asking:
+            if self._covered_until >= since:
+                return True
+            asked_at = time.monotonic()
+            if await self._ask(within_s):
+                self._covered_until = asked_at
+                return True
+            return False
+
+    async def _ask(self, within_s: float) -> bool:
         # Asked together: commits read no later than the ends can only understate progress.
         ends, committed = await asyncio.gather(
             self._ends.end_offsets(self._partitions),

@@ -2,7 +2,12 @@
 one PostgreSQL transaction; a relay publishes them afterwards, in order, at least once.
 
 A crash after publishing but before marking a row published republishes it on restart;
-consumers' inboxes drop the duplicate by event id, so the effect happens once.
+consumers' inboxes drop the duplicate by event id, so the effect happens once. Dead letters go
+the same way, so a record dead-lettered is never lost between the decision and the topic.
+
+Size is checked twice: an event over the topics' limit is refused when queued (the handler's
+input is dead-lettered instead, saying so), and an event Kafka still refuses for good is set
+aside with an alert: it never holds up the events queued behind it.
 """
 
 import asyncio
@@ -12,36 +17,66 @@ from dataclasses import dataclass
 
 import asyncpg
 import structlog
+from aiokafka.errors import (
+    CorruptRecordException,
+    InvalidMessageError,
+    InvalidTimestampError,
+    InvalidTopicError,
+    MessageSizeTooLargeError,
+    RecordListTooLargeError,
+    RecordTooLargeError,
+)
 
-from contracts import Envelope, Event
+from contracts import DEAD_LETTER, Envelope, Event
+from contracts.topics import MAX_EVENT_BYTES
 from shared.codec import encode
+from shared.errors import InvalidEvent
 from shared.failpoints import failpoint
 
 log = structlog.get_logger(__name__)
 
 NOTIFY_CHANNEL = "carepath_outbox"
 _RELAY_LOCK = 0x6F7574626F78  # one relay publishes at a time, so per-patient order holds
+# Errors that no retry will mend: the event is set aside rather than retried for ever.
+_PERMANENT = (
+    MessageSizeTooLargeError,
+    RecordTooLargeError,
+    RecordListTooLargeError,
+    InvalidTopicError,
+    CorruptRecordException,
+    InvalidMessageError,
+    InvalidTimestampError,
+)
+_INSERT = (
+    "WITH queued AS (INSERT INTO outbox (event_id, topic, key, value, headers) VALUES ($1, $2, $3, $4, $5::jsonb)) "
+    f"SELECT pg_notify('{NOTIFY_CHANNEL}', '')"
+)
+
+
+class EventTooLarge(InvalidEvent):
+    """A handler would emit an event over the topics' size limit: its input is dead-lettered."""
 
 
 async def add(conn: asyncpg.Connection, event: Event, envelope: Envelope) -> None:
     """Queues an event for publication, inside the caller's transaction."""
     record = encode(event, envelope)
-    await conn.execute(
-        "INSERT INTO outbox (event_id, topic, key, value, headers) VALUES ($1, $2, $3, $4, $5::jsonb)",
-        envelope.id,
-        event.topic.name,
-        record.key,
-        record.value,
-        json.dumps(record.headers),
-    )
-    await conn.execute(f"NOTIFY {NOTIFY_CHANNEL}")
+    if record.size > MAX_EVENT_BYTES:
+        raise EventTooLarge(
+            f"handling it would emit {envelope.type} of {record.size} bytes, over the {MAX_EVENT_BYTES}-byte limit"
+        )
+    await conn.execute(_INSERT, envelope.id, event.topic.name, record.key, record.value, json.dumps(record.headers))
+
+
+async def add_dead_letter(conn: asyncpg.Connection, event_id: object, key: bytes | None, value: bytes | None, headers: dict[str, str]) -> None:
+    """Queues a record for the dead-letter topic exactly as it arrived, inside the caller's transaction."""
+    await conn.execute(_INSERT, event_id, DEAD_LETTER.name, key, value or b"", json.dumps(headers))
 
 
 @dataclass(frozen=True)
 class PendingEvent:
     seq: int
     topic: str
-    key: bytes
+    key: bytes | None
     value: bytes
     headers: dict[str, str]
 
@@ -51,7 +86,7 @@ Send = Callable[[PendingEvent], Awaitable[Awaitable[object]]]
 
 
 class OutboxRelay:
-    def __init__(self, pool: asyncpg.Pool, send: Send, *, batch_size: int = 200, poll_interval_s: float = 1.0):
+    def __init__(self, pool: asyncpg.Pool, send: Send, *, batch_size: int = 500, poll_interval_s: float = 1.0):
         self._pool = pool
         self._send = send
         self._batch_size = batch_size
@@ -84,25 +119,52 @@ class OutboxRelay:
             return 0
 
     async def publish_batch(self) -> int:
-        """Publishes the oldest unpublished events; returns how many."""
+        """Publishes the oldest unpublished events; returns how many it settled (published or set aside)."""
         async with self._pool.acquire() as conn, conn.transaction():
             if not await conn.fetchval("SELECT pg_try_advisory_xact_lock($1)", _RELAY_LOCK):
                 return 0
             rows = await conn.fetch(
-                "SELECT seq, topic, key, value, headers FROM outbox WHERE published_at IS NULL "
+                "SELECT seq, topic, key, value, headers FROM outbox WHERE published_at IS NULL AND set_aside_at IS NULL "
                 "ORDER BY seq LIMIT $1",
                 self._batch_size,
             )
             if not rows:
                 return 0
             pending = [
-                PendingEvent(row["seq"], row["topic"], row["key"], row["value"], json.loads(row["headers"]))
-                for row in rows
+                PendingEvent(row["seq"], row["topic"], row["key"], row["value"], json.loads(row["headers"])) for row in rows
             ]
             # Queue all, then wait for all: the idempotent producer keeps them in order per partition.
-            acknowledgements = [await self._send(event) for event in pending]
-            await asyncio.gather(*acknowledgements)
+            outcomes = await asyncio.gather(*[await self._queue(event) for event in pending], return_exceptions=True)
             failpoint("relay-after-publish")
-            await conn.execute("UPDATE outbox SET published_at = now() WHERE seq = ANY($1::bigint[])", [e.seq for e in pending])
-        log.debug("outbox.published", count=len(pending))
-        return len(pending)
+            published = [event.seq for event, outcome in zip(pending, outcomes) if not isinstance(outcome, BaseException)]
+            set_aside = [(event, outcome) for event, outcome in zip(pending, outcomes) if isinstance(outcome, _PERMANENT)]
+            await conn.execute("UPDATE outbox SET published_at = now() WHERE seq = ANY($1::bigint[])", published)
+            for event, error in set_aside:
+                await conn.execute(
+                    "UPDATE outbox SET set_aside_at = now(), failure = $2 WHERE seq = $1", event.seq, type(error).__name__
+                )
+                log.error(
+                    "outbox.event_set_aside",
+                    seq=event.seq,
+                    topic=event.topic,
+                    event_type=event.headers.get("ce_type"),
+                    event_id=event.headers.get("ce_id"),
+                    error=type(error).__name__,
+                    bytes=len(event.value),
+                )
+        settled = len(published) + len(set_aside)
+        if settled < len(pending):
+            retried = next(o for o in outcomes if isinstance(o, BaseException) and not isinstance(o, _PERMANENT))
+            raise retried  # the rest are retried after a pause
+        log.debug("outbox.published", count=len(published))
+        return settled
+
+    async def _queue(self, event: PendingEvent) -> Awaitable[object]:
+        """The acknowledgement to wait for; an error raised while queueing (too large, say) is
+        returned as a finished future, so one bad event never stops the others being queued."""
+        try:
+            return await self._send(event)
+        except Exception as error:  # noqa: BLE001 - judged with the other outcomes
+            failed: asyncio.Future[object] = asyncio.get_running_loop().create_future()
+            failed.set_exception(error)
+            return failed

@@ -2,26 +2,24 @@
 outbox, and stop cleanly. A service supplies only its name, handlers and migrations."""
 
 import asyncio
-import functools
+import json
 import logging
 import signal
+import time
 from collections.abc import Awaitable, Callable, Mapping, Sequence
 from dataclasses import dataclass
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
-from typing import Any
 
 import asyncpg
 import structlog
 from faststream.kafka import KafkaBroker
-from faststream.kafka.annotations import KafkaMessage
-from faststream.message import StreamMessage
-from faststream.middlewares import AckPolicy
 
 from contracts import AddressedCopy, Event
 from contracts.topics import CONSENT_INBOUND
-from shared import db, delivery
+from shared import db, delivery, parking
 from shared.clock import Clock, clock_for
-from shared.consumer import Handler, HandlerContext, ReliableConsumer, RetryPolicy
+from shared.consumer import Handler, HandlerContext, KafkaLoop, ReliableConsumer, RetryPolicy
 from shared.kafka import GroupProgress, make_broker
 from shared.logs import configure_logging
 from shared.outbox import OutboxRelay, PendingEvent
@@ -51,8 +49,8 @@ class Service:
     periodic: Sequence[Periodic] = ()
     on_start: Job | None = None  # run once, in a transaction, before consuming
     # The copies this service sends and so also delivers, after checking consent on receipt
-    # (`shared.delivery`), in a consumer group of their own so a slow delivery never holds up
-    # the consent events that a delivery must see.
+    # (`shared.delivery`), in a consumer group of their own: a delivery waits for the main
+    # group's progress on the consent topic, so it cannot be that group.
     deliveries: Sequence[type[AddressedCopy]] = ()
     clock: Clock | None = None  # default: the system clock (or the tests' offset clock)
 
@@ -65,12 +63,17 @@ class Service:
 
     @property
     def group(self) -> str:
-        return f"carepath-{self.name}"
+        """The deployment's prefix is part of it: two deployments on one broker never share a group."""
+        return f"{self.settings.topic_prefix}-{self.name}"
+
+    @property
+    def delivery_group(self) -> str:
+        return f"{self.group}-delivery"
 
     async def run(self, stop: asyncio.Event | None = None) -> None:
         stop = stop or _stop_on_signals()
         settings = self.settings
-        pool = await db.create_pool(settings.database_url)
+        pool = await db.create_pool(settings.database_url, max_size=settings.database_pool_size)
         applied = await db.migrate(pool, [db.SHARED_MIGRATIONS, self.migrations])
         if applied:
             log.info("service.migrated", migrations=applied)
@@ -78,65 +81,51 @@ class Service:
             async with pool.acquire() as conn, conn.transaction():
                 await self.on_start(HandlerContext(conn, self.clock, self.source))
         broker = make_broker(settings.kafka_bootstrap, self.group, logger=logging.getLogger("carepath.broker"))
-
-        async def publish(topic: str, key: bytes | None, value: bytes | None, headers: dict[str, str]) -> None:
-            await broker.publish(value or b"", topic, key=key, headers=headers)
-
-        async def send(event: PendingEvent) -> asyncio.Future:
-            return await broker.publish(
-                event.value,
-                f"{settings.topic_prefix}.{event.topic}",
-                key=event.key,
-                headers=event.headers,
-                correlation_id=event.headers.get("ce_correlationid"),
-                no_confirm=True,
-            )
-
         consent_progress = GroupProgress(
             settings.kafka_bootstrap, self.group, [CONSENT_INBOUND.full_name(settings.topic_prefix)], CONSENT_INBOUND.partitions
         )
-        retry = RetryPolicy(
-            settings.max_attempts, settings.retry_base_delay_s, settings.retry_max_delay_s, settings.not_yet_known_wait_s
-        )
-        groups = {self.group: self.handlers}
+        loops = [self._loop(pool, self.group, self.handlers)]
         if self.deliveries:
-            groups[f"{self.group}-delivery"] = delivery.handlers(
-                functools.partial(consent_progress.caught_up, within_s=settings.delivery_consent_wait_s), *self.deliveries
-            )
-        consumers = [
-            ReliableConsumer(group=group, pool=pool, handlers=handlers, publish=publish, topic_prefix=settings.topic_prefix,
-                             clock=self.clock, source=self.source, retry=retry)
-            for group, handlers in groups.items()
-        ]
-        for consumer in consumers:
-            for topic in consumer.topics:
-                _subscribe(broker, consumer, topic)
+            caught_up = lambda since: consent_progress.caught_up(since, within_s=settings.delivery_consent_wait_s)  # noqa: E731
+            loops.append(self._loop(pool, self.delivery_group, delivery.handlers(caught_up, *self.deliveries)))
 
-        relay = OutboxRelay(
-            pool, send, batch_size=settings.outbox_batch_size, poll_interval_s=settings.outbox_poll_interval_s
-        )
-        await consent_progress.start()
+        relay = OutboxRelay(pool, _sender(broker, settings.topic_prefix), batch_size=settings.outbox_batch_size,
+                            poll_interval_s=settings.outbox_poll_interval_s)
         await broker.start()
         relay_task = asyncio.create_task(relay.run(), name=f"{self.name}-outbox-relay")
+        await consent_progress.start()
+        for loop in loops:
+            await loop.start()
+        essential = [relay_task, *(asyncio.create_task(loop.run(), name=loop.consumer.group) for loop in loops)]
         background = [
-            asyncio.create_task(_heartbeat(pool, broker, settings), name=f"{self.name}-heartbeat"),
+            asyncio.create_task(_heartbeat(pool, broker, loops, settings, self.name), name=f"{self.name}-heartbeat"),
+            *(asyncio.create_task(_sweep(loop, settings), name=f"{loop.consumer.group}-sweep") for loop in loops),
             *(asyncio.create_task(self._every(pool, periodic), name=periodic.name) for periodic in self.periodic),
         ]
-        log.info("service.started", consumers={consumer.group: consumer.topics for consumer in consumers})
+        log.info("service.started", consumers={loop.consumer.group: loop.consumer.topics for loop in loops})
         try:
             stop_task = asyncio.create_task(stop.wait())
-            done, _ = await asyncio.wait({stop_task, relay_task}, return_when=asyncio.FIRST_COMPLETED)
-            if relay_task in done:
-                relay_task.result()  # the relay never returns on its own: surface why it stopped
+            done, _ = await asyncio.wait({stop_task, *essential}, return_when=asyncio.FIRST_COMPLETED)
+            for task in done - {stop_task}:
+                task.result()  # they never return on their own: surface why one stopped
         finally:
             log.info("service.stopping")
-            for task in (relay_task, *background):
+            for task in (*essential, *background):
                 task.cancel()
-            await asyncio.gather(relay_task, *background, return_exceptions=True)
+            await asyncio.gather(*essential, *background, return_exceptions=True)
+            for loop in loops:
+                await loop.stop()
             await broker.stop()
             await consent_progress.stop()
             await pool.close()
             log.info("service.stopped")
+
+    def _loop(self, pool: asyncpg.Pool, group: str, handlers: Mapping[type[Event], Handler]) -> KafkaLoop:
+        settings = self.settings
+        retry = RetryPolicy(settings.max_attempts, settings.retry_base_delay_s, settings.retry_max_delay_s)
+        consumer = ReliableConsumer(group=group, pool=pool, handlers=handlers, topic_prefix=settings.topic_prefix,
+                                    clock=self.clock, source=self.source, retry=retry)
+        return KafkaLoop(consumer, settings.kafka_bootstrap, batch_size=settings.consumer_batch_size)
 
     async def _every(self, pool: asyncpg.Pool, periodic: Periodic) -> None:
         while True:
@@ -148,42 +137,53 @@ class Service:
             await asyncio.sleep(periodic.interval_s)
 
 
-def _subscribe(broker: KafkaBroker, consumer: ReliableConsumer, topic: str) -> None:
-    """One Kafka consumer per topic (all in the consumer's group): an event waiting for another
-    to arrive (`NotYetKnown`) holds up only its own topic, never the topic that brings what it waits for."""
+def _sender(broker: KafkaBroker, prefix: str) -> Callable[[PendingEvent], Awaitable[asyncio.Future]]:
+    async def send(event: PendingEvent) -> asyncio.Future:
+        return await broker.publish(
+            event.value,
+            f"{prefix}.{event.topic}",
+            key=event.key,
+            headers=event.headers,
+            correlation_id=event.headers.get("ce_correlationid"),
+            no_confirm=True,
+        )
 
-    @broker.subscriber(
-        topic,
-        group_id=consumer.group,
-        auto_offset_reset="earliest",  # a new group reads everything, never just what comes next
-        ack_policy=AckPolicy.NACK_ON_ERROR,  # commit after processing; on error rewind and redeliver
-        decoder=_raw_body,  # decoding is ours, so a poison message is dead-lettered, not retried forever
-    )
-    async def on_message(message: KafkaMessage) -> None:
+    return send
+
+
+async def _sweep(loop: KafkaLoop, settings: ServiceSettings) -> None:
+    """Parked events whose prerequisite came some other way are tried again every few seconds;
+    any still waiting after `parked_report_after_s` is reported, once."""
+    while True:
+        await asyncio.sleep(settings.parked_retry_interval_s)
         try:
-            await consumer.process(message.raw_message)
-        except Exception:
-            # Only infrastructure failures get here (the dead-letter topic unreachable):
-            # pause, then let the message be redelivered rather than lost.
-            log.exception("event.redelivering_after_failure")
-            await asyncio.sleep(1)
-            raise
+            await loop.consumer.replay_parked(loop.owned())
+            await loop.consumer.report_overdue(timedelta(seconds=settings.parked_report_after_s))
+        except Exception as error:  # noqa: BLE001 - tried again at the next interval
+            log.warning("parked.sweep_failed", consumer=loop.consumer.group, error=type(error).__name__)
 
 
-async def _heartbeat(pool: asyncpg.Pool, broker: KafkaBroker, settings: ServiceSettings) -> None:
+async def _heartbeat(pool: asyncpg.Pool, broker: KafkaBroker, loops: list[KafkaLoop], settings: ServiceSettings, name: str) -> None:
+    """Writes the health file while the database and the broker answer: which partitions have
+    stalled (lag, and no progress for `stall_after_s`), how many events are parked or set aside."""
     beat = Path(settings.heartbeat_file)
     while True:
         try:
-            await pool.fetchval("SELECT 1")
+            async with pool.acquire() as conn:
+                counts = await parking.counts(conn)
             if await broker.ping(timeout=settings.heartbeat_interval_s):
-                beat.touch()
+                stalled = [
+                    {"consumer": loop.consumer.group, **partition}
+                    for loop in loops
+                    for partition in await loop.progress.stalled(loop.kafka, settings.stall_after_s)
+                ]
+                status = {"service": name, "at": datetime.now(UTC).isoformat(), "stalled": stalled, **counts}
+                partial = beat.with_name(beat.name + ".partial")
+                partial.write_text(json.dumps(status))
+                partial.replace(beat)
         except Exception as error:  # noqa: BLE001 - an unhealthy dependency just skips the beat
             log.warning("service.unhealthy", error=type(error).__name__)
         await asyncio.sleep(settings.heartbeat_interval_s)
-
-
-async def _raw_body(message: StreamMessage[Any]) -> bytes:
-    return message.body
 
 
 def _stop_on_signals() -> asyncio.Event:

@@ -30,16 +30,25 @@ class ServiceSettings(KafkaSettings):
     max_attempts: int = Field(default=4, ge=1, le=20)
     retry_base_delay_s: float = Field(default=0.2, gt=0)
     retry_max_delay_s: float = Field(default=5.0, gt=0)
-    # How long an event naming something not heard of yet (e.g. an episode announced on another
-    # topic) waits for it before it is dead-lettered.
-    not_yet_known_wait_s: float = Field(default=30.0, ge=0)
+    # Records fetched and handled at once (one transaction and one offset commit per batch).
+    consumer_batch_size: int = Field(default=500, ge=1, le=10_000)
+    database_pool_size: int = Field(default=16, ge=4)
+    # An event naming something not heard of yet (e.g. an episode announced on another topic) is
+    # parked until it arrives; the sweep tries parked events again this often, and reports any
+    # still waiting after a day (they are never dead-lettered for lateness alone).
+    parked_retry_interval_s: float = Field(default=2.0, gt=0)
+    parked_report_after_s: float = Field(default=86_400.0, gt=0)
+    # A partition with lag whose committed offset has not moved for this long makes
+    # `carepath health` fail, naming the topic and partition.
+    stall_after_s: float = Field(default=60.0, gt=0)
     # How long a copy waits, before delivery, for this service to apply the consent events already
     # published (its own progress, not bad input: a long wait means the service is far behind).
     delivery_consent_wait_s: float = Field(default=300.0, gt=0)
-    outbox_batch_size: int = Field(default=200, ge=1)
+    outbox_batch_size: int = Field(default=500, ge=1)
     outbox_poll_interval_s: float = Field(default=1.0, gt=0)
     log_format: str = Field(default="auto", pattern="^(auto|json|console)$")
-    # Touched while the database and the broker answer; `carepath health` reads it (Docker health checks).
+    # Written while the database and the broker answer, with stalled partitions and parked and
+    # set-aside counts; `carepath health` reads it (Docker health checks).
     heartbeat_file: str = "/tmp/carepath.heartbeat"
     heartbeat_interval_s: float = Field(default=5.0, gt=0)
     # Tests only: a file holding seconds to add to the clock (see shared/clock.py OffsetClock).

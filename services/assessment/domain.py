@@ -27,7 +27,7 @@ from contracts import (
 )
 from shared import consent
 from shared.audit import Copy, Disclosure
-from shared.errors import InvalidEvent
+from shared.errors import InvalidEvent, NotYetKnown
 
 Sections = dict[SectionName, dict[str, Any]]
 
@@ -96,10 +96,19 @@ def diff(before: Sections, after: Sections) -> list[FieldChange]:
     ]
 
 
-def check_submission(submitted: AssessmentSubmitted, episode: KnownEpisode | None) -> None:
-    """Refuses another patient's episode, and an admission without gatekeeping or its reason."""
-    if episode is not None and episode.patient_id != submitted.patient_id:
+def check_episode(episode: KnownEpisode | None, patient_id: UUID) -> KnownEpisode:
+    """The episode an event names, once its acceptance has arrived (it comes on another topic,
+    which Kafka does not order with this one: until then the event waits); another patient's
+    episode is refused."""
+    if episode is None:
+        raise NotYetKnown("the referral accepting this episode has not arrived yet")
+    if episode.patient_id != patient_id:
         raise InvalidEvent("the episode belongs to a different patient")
+    return episode
+
+
+def check_submission(submitted: AssessmentSubmitted, episode: KnownEpisode) -> None:
+    """Refuses an admission without gatekeeping or its reason."""
     if (
         submitted.outcome is Pathway.INPATIENT_ADMISSION
         and not submitted.htcr_assessed_in_person

@@ -41,11 +41,12 @@ async def on_referral_accepted(ctx: HandlerContext, accepted: ReferralAccepted) 
 
 
 async def on_assessment_start_reported(ctx: HandlerContext, started: AssessmentStartReported) -> None:
+    domain.check_episode(await store.find_episode(ctx.conn, started.episode_id), started.patient_id)
     await _start(ctx, started.patient_id, started.episode_id, started.started_at)
 
 
 async def on_assessment_submitted(ctx: HandlerContext, submitted: AssessmentSubmitted) -> None:
-    episode = await store.find_episode(ctx.conn, submitted.episode_id)
+    episode = domain.check_episode(await store.find_episode(ctx.conn, submitted.episode_id), submitted.patient_id)
     domain.check_submission(submitted, episode)
     if not await store.add_assessment(ctx.conn, submitted, ctx.clock.now()):
         return  # resubmitted under a new event id
@@ -102,6 +103,9 @@ async def on_break_glass_requested(ctx: HandlerContext, override: BreakGlassRequ
 async def on_consent_recorded(ctx: HandlerContext, decision: ConsentRecorded) -> None:
     destroyed = await consent_store.on_consent_recorded(ctx, decision)
     await _consent_changed(ctx, decision.patient_id, decision.consent_id, "recorded", destroyed)
+    if await consent_store.was_withdrawn_first(ctx.conn, decision.consent_id):
+        # Its withdrawal came first (another order on the wire): audited as if it came after.
+        await _consent_changed(ctx, decision.patient_id, decision.consent_id, "withdrawn", 0)
 
 
 async def on_consent_withdrawn(ctx: HandlerContext, withdrawal: ConsentWithdrawn) -> None:
@@ -154,6 +158,7 @@ async def _consent_changed(ctx: HandlerContext, patient_id: UUID, consent_id: UU
 
 
 async def on_episode_closed(ctx: HandlerContext, closed: EpisodeClosed) -> None:
+    domain.check_episode(await store.find_episode(ctx.conn, closed.episode_id), closed.patient_id)
     await store.leave_care(ctx.conn, closed.episode_id, "htcr", closed.closed_at)
 
 

@@ -50,6 +50,7 @@ def build(_settings: Settings, directory: Directory) -> tuple[Mapping[type[Event
                 await ctx.emit(linked)
 
     async def on_visit_completed(ctx: HandlerContext, visit: VisitCompleted) -> None:
+        domain.known(await store.find_episode(ctx.conn, visit.episode_id), visit.patient_id)  # else it waits for it
         await store.count_visit(ctx.conn, visit)
 
     async def on_discharge_proposed(ctx: HandlerContext, proposal: DischargeProposed) -> None:

@@ -10,7 +10,7 @@ import time
 from datetime import timedelta
 from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 from uuid import UUID
 
@@ -120,7 +120,8 @@ class Deployment:
     def groups_of(self, service: str) -> dict[str, list[str]]:
         """Each consumer group of a service and the topics it reads."""
         built = SERVICE_FACTORIES[service]()
-        groups = {built.group: built.handlers, f"{built.group}-delivery": built.deliveries}
+        built = replace(built, settings=built.settings.model_copy(update={"topic_prefix": self.prefix}))
+        groups = {built.group: built.handlers, built.delivery_group: built.deliveries}
         return {group: sorted({cls.topic.full_name(self.prefix) for cls in types}) for group, types in groups.items() if types}
 
     async def open_copy(self, copy: AddressedCopy) -> BaseModel:
@@ -202,7 +203,7 @@ def service_env(service: str, bootstrap: str, prefix: str, database_url: str, cl
         "CAREPATH_DATABASE_URL": database_url,
         "CAREPATH_LOG_FORMAT": "json",
         "CAREPATH_RETRY_BASE_DELAY_S": "0.05",
-        "CAREPATH_NOT_YET_KNOWN_WAIT_S": "10",
+        "CAREPATH_PARKED_RETRY_INTERVAL_S": "0.5",
         "CAREPATH_OUTBOX_POLL_INTERVAL_S": "0.5",
         "CAREPATH_CLOCK_OFFSET_FILE": str(clock_offset_file),
         "CAREPATH_DEADLINE_CHECK_INTERVAL_S": "0.5",

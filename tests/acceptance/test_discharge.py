@@ -183,17 +183,37 @@ async def test_a_patient_re_referred_10_days_after_discharge_gets_a_new_episode_
     assert rows[0]["previous_episode_id"] == first.episode_id
 
 
-async def test_a_discharge_event_naming_an_unknown_episode_is_dead_lettered_with_the_reason(
+async def test_a_discharge_event_naming_an_unknown_episode_waits_parked_and_is_reported_after_a_day(
     deployment: Deployment, journey: Journey
 ) -> None:
+    """Not dead-lettered for lateness: parked with its reason, changing nothing; reported once a day has passed."""
     accepted = await in_home_treatment(deployment, journey)
     before = len(deployment.log.dead_letters())
     ghost = accepted.model_copy(update={"episode_id": uuid4()})
     await journey.decide_discharge(ghost)
-    await deployment.log.wait_until(lambda: len(deployment.log.dead_letters()) > before)
-    [dead] = deployment.log.dead_letters()[before:]
-    assert "unknown episode" in dead.headers["dlq_reason"]
-    assert dead.headers["dlq_consumer"] == "carepath-discharge"
+    parked = await wait_for_rows(
+        deployment, "discharge", "SELECT reason, reported_at FROM parked WHERE topic = $1 AND key = $2",
+        f"{deployment.prefix}.discharge.inbound", str(ghost.patient_id),
+    )
+    assert "unknown episode" in parked[0]["reason"] and parked[0]["reported_at"] is None
     await deployment.settled()
+    assert len(deployment.log.dead_letters()) == before
     rows = await deployment.query("discharge", "SELECT count(*) AS n FROM episodes WHERE episode_id = $1", ghost.episode_id)
     assert rows[0]["n"] == 0
+
+    deployment.move_clock(timedelta(hours=25))
+    try:
+        await wait_for_rows(
+            deployment, "discharge", "SELECT 1 FROM parked WHERE topic = $1 AND key = $2 AND reported_at IS NOT NULL",
+            f"{deployment.prefix}.discharge.inbound", str(ghost.patient_id),
+        )
+    finally:
+        deployment.move_clock(timedelta(0))
+    assert '"event.parked_too_long"' in deployment.services["discharge"].log_path.read_text()
+
+
+async def wait_for_rows(deployment: Deployment, service: str, sql: str, *args: object, timeout_s: float = 30) -> list:
+    async with asyncio.timeout(timeout_s):
+        while not (rows := await deployment.query(service, sql, *args)):
+            await asyncio.sleep(0.2)
+    return rows

@@ -16,7 +16,7 @@ from contracts import (
 from services.assessment import domain as assessment
 from services.discharge import domain as discharge
 from services.scheduling import domain as scheduling
-from shared.errors import InvalidEvent
+from shared.errors import InvalidEvent, NotYetKnown
 from tests.factories import NOW
 
 PATIENT, EPISODE = uuid4(), uuid4()
@@ -50,7 +50,13 @@ def test_a_completed_assessment_carries_the_pathway_but_not_the_clinical_reason(
 def test_an_assessment_for_another_patients_episode_is_refused() -> None:
     """An episode id that belongs to someone else is never attached to this patient."""
     with pytest.raises(InvalidEvent):
-        assessment.check_submission(submitted(patient=uuid4()), assessment.KnownEpisode(EPISODE, PATIENT, None))
+        assessment.check_episode(assessment.KnownEpisode(EPISODE, PATIENT, None), uuid4())
+
+
+def test_an_assessment_for_an_episode_not_yet_accepted_waits_for_the_acceptance() -> None:
+    """The acceptance comes on another topic: until it is here, the assessment is not yet known, not invalid."""
+    with pytest.raises(NotYetKnown):
+        assessment.check_episode(None, PATIENT)
 
 
 def outcome_for(visit: scheduling.Visit, status: VisitStatus = VisitStatus.COMPLETED) -> VisitOutcomeRecorded:
