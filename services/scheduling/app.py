@@ -1,4 +1,4 @@
-"""Wiring of the scheduling service: settings, handlers, the visit checks and migrations."""
+"""Wiring of the scheduling service: settings, handlers, the periodic checks and migrations."""
 
 from pathlib import Path
 
@@ -12,7 +12,7 @@ MIGRATIONS = Path(__file__).parent / "migrations"
 
 def create_service(settings: Settings | None = None, clock: Clock | None = None) -> Service:
     settings = settings or Settings()
-    subscribed, (check_visits, check_weeks) = handlers.build(settings)
+    subscribed, (check_visits, check_weeks, name_key_workers) = handlers.build(settings)
     return Service(
         "scheduling",
         settings,
@@ -21,6 +21,7 @@ def create_service(settings: Settings | None = None, clock: Clock | None = None)
         periodic=[
             Periodic("visit-checks", settings.visit_check_interval_s, check_visits),
             Periodic("weekly-contacts", settings.visit_check_interval_s, check_weeks),
+            Periodic("key-worker-names", settings.visit_check_interval_s, name_key_workers),
         ],
         clock=clock,
     )

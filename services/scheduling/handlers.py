@@ -11,7 +11,6 @@ from contracts import (
     EpisodeClosed,
     Event,
     ShiftsRostered,
-    Skill,
     StaffMemberRecorded,
     VisitOutcomeRecorded,
     VisitRequested,
@@ -21,7 +20,7 @@ from contracts import (
 from services.scheduling import domain, store
 from services.scheduling.settings import Settings
 from shared.consumer import Handler, HandlerContext
-from shared.errors import InvalidEvent, NotYetKnown
+from shared.errors import InvalidEvent
 from shared.notifications import notify
 
 PLANNING_HORIZON = timedelta(days=9)
@@ -32,22 +31,43 @@ def build(settings: Settings) -> Mapping[type[Event], Handler]:
 
     async def on_staff_member_recorded(ctx: HandlerContext, member: StaffMemberRecorded) -> None:
         await store.save_staff(ctx.conn, member)
+        await _revise_plans(ctx, member.team)
 
     async def on_shifts_rostered(ctx: HandlerContext, rostered: ShiftsRostered) -> None:
-        if await store.staff_team(ctx.conn, rostered.staff_id) is None:
+        team = await store.staff_team(ctx.conn, rostered.staff_id)
+        if team is None:
             raise InvalidEvent("shifts for a member of staff the rota has not recorded")
         await store.replace_shifts(ctx.conn, rostered)
+        await _revise_plans(ctx, team)
+
+    async def _revise_plans(ctx: HandlerContext, team: str) -> None:
+        """The team's open plans catch up with its rota, whichever was read first."""
+        now = ctx.clock.now()
+        await store.lock_team(ctx.conn, team)
+        plans = await store.plans_to_revise(ctx.conn, team, now)
+        if not plans:
+            return
+        roster = await _roster(ctx, team, now, since=domain.roster_from(plans, tz, now))
+        visits = await store.visits_ahead(ctx.conn, [plan.episode_id for plan in plans], now)
+        revisions = domain.revise_plans(plans, visits, roster, tz, now)
+        await store.save_revisions(ctx.conn, revisions, now)
+        for revision in revisions:
+            await ctx.emit(*revision.events)
+            await _alert_unassigned(ctx, team, revision.visits, tz)
 
     async def on_assessment_completed(ctx: HandlerContext, assessment: AssessmentCompleted) -> None:
         team = f"htcr:{assessment.trust.value}" if assessment.trust else None
-        if not await store.add_episode(ctx.conn, assessment, team):
+        episode = await store.add_episode(ctx.conn, assessment, team)
+        if episode is None:
             return
         now = ctx.clock.now()
         roster = await _roster(ctx, team, now)
-        plan = domain.plan_home_treatment(assessment, roster, tz, now)
+        plan = domain.plan_home_treatment(assessment, roster, tz, now, closed_at=episode.closed_at)
         if plan is None:
             return
-        await store.save_plan(ctx.conn, plan.agreed, plan.visits[0].window_start.astimezone(tz).date())
+        await store.save_plan(
+            ctx.conn, plan.agreed, plan.visits[0].window_start.astimezone(tz).date(), named=plan.names_key_worker
+        )
         for visit in plan.visits:
             await store.add_visit(ctx.conn, visit)
         await ctx.emit(plan.agreed, *plan.visits)
@@ -58,31 +78,32 @@ def build(settings: Settings) -> Mapping[type[Event], Handler]:
         await store.set_required_skills(ctx.conn, recorded.episode_id, recorded.required_skills)
 
     async def on_visit_requested(ctx: HandlerContext, request: VisitRequested) -> None:
-        episode = await store.episode(ctx.conn, request.episode_id)
-        if episode is None:
-            raise NotYetKnown("no home-treatment episode with this id is known to the scheduling service")
-        if episode["patient_id"] != request.patient_id:
-            raise InvalidEvent("the episode belongs to a different patient")
+        episode = await _episode_locked(ctx, request.episode_id)
         now = ctx.clock.now()
-        if request.day < now.astimezone(tz).date() or not domain.slots_on(request.day, tz, now):
-            raise InvalidEvent("the requested day has no visit window left")
-        await _schedule_one(ctx, episode, request.day, now)
+        day = domain.visit_request_day(episode, request, tz, now)
+        await _schedule_one(ctx, episode, day, now)
 
     async def on_visit_started(ctx: HandlerContext, started: VisitStarted) -> None:
+        visit = await store.find_visit(ctx.conn, started.visit_id)
+        domain.accept_start(visit, await store.episode(ctx.conn, started.episode_id), started)
         await store.visit_started(ctx.conn, started.visit_id, started.started_at)
 
     async def on_visit_outcome_recorded(ctx: HandlerContext, outcome: VisitOutcomeRecorded) -> None:
-        completed = domain.record_outcome(await store.find_visit(ctx.conn, outcome.visit_id), outcome)
-        await store.record_outcome(ctx.conn, outcome)
-        escalation = domain.escalation(outcome, ctx.clock.now())
-        await ctx.emit(*completed, *([escalation] if escalation else []))
-        if escalation is not None:  # more visits: one more today if a window is left, else tomorrow
-            episode = await store.episode(ctx.conn, outcome.episode_id)
-            now = ctx.clock.now()
+        visit = await store.find_visit(ctx.conn, outcome.visit_id)
+        episode = await _episode_locked(ctx, outcome.episode_id)
+        now = ctx.clock.now()
+        decision = domain.decide_outcome(visit, episode, outcome, now)
+        if decision.record:
+            await store.record_outcome(ctx.conn, outcome)
+        await ctx.emit(*decision.events)
+        if decision.team_lead_text is not None:
+            await _tell_team_lead(ctx, episode.team, outcome.patient_id, outcome.episode_id, "escalation", decision.team_lead_text)
+        if decision.book_visit:
             await _schedule_one(ctx, episode, domain.next_visit_day(tz, now), now)
 
     async def on_episode_closed(ctx: HandlerContext, closed: EpisodeClosed) -> None:
-        await store.close_episode(ctx.conn, closed.episode_id, closed.closed_at)
+        await _episode_locked(ctx, closed.episode_id)
+        await store.close_episode(ctx.conn, closed)
 
     async def check_weeks(ctx: HandlerContext) -> None:
         """At the end of each week of the plan: fewer contacts than promised alerts the team lead."""
@@ -103,11 +124,18 @@ def build(settings: Settings) -> Mapping[type[Event], Handler]:
 
     async def check_visits(ctx: HandlerContext) -> None:
         """Late visits tell the patient; missed ones alert the team lead, tell the patient and
-        offer a new visit. Each happens once per visit."""
+        offer a new visit. Each happens once per visit. A visit of a closed episode is cancelled."""
         now = ctx.clock.now()
         grace = timedelta(minutes=settings.missed_grace_minutes)
-        for visit in await store.due_for_checks(ctx.conn, now):
-            if (miss := domain.missed(visit, now, grace)) is not None:
+        due = await store.due_for_checks(ctx.conn, now)
+        episode_ids = list({visit.episode_id for visit in due})
+        await store.lock_teams(ctx.conn, await store.teams_of(ctx.conn, episode_ids))
+        closed = await store.closed_among(ctx.conn, episode_ids)  # read under the teams' locks, as closures take them
+        for visit in due:
+            check = domain.check_visit(visit, visit.episode_id in closed, now, grace)
+            if check.cancel:
+                await store.cancel_visit(ctx.conn, visit.visit_id)
+            elif (miss := check.missed) is not None:
                 await store.mark_missed(ctx.conn, visit.visit_id, now)
                 await ctx.emit(miss)
                 episode = await store.episode(ctx.conn, visit.episode_id)
@@ -118,11 +146,11 @@ def build(settings: Settings) -> Mapping[type[Event], Handler]:
                     f"We have booked a new visit on {when:%A %d %B} between {when:%H:%M} and "
                     f"{(when + domain.WINDOW):%H:%M}. If you need us before then, call the team."
                 ))
-                await _tell_team_lead(ctx, episode["team"], visit.patient_id, visit.episode_id, "visit-missed", (
+                await _tell_team_lead(ctx, episode.team, visit.patient_id, visit.episode_id, "visit-missed", (
                     f"Missed visit (window closed {visit.window_end.astimezone(tz):%H:%M %d %b}, staff "
                     f"{visit.staff_id or 'unassigned'}). Replacement booked for {when:%H:%M %d %b}."
                 ))
-            elif (late := domain.running_late(visit, now)) is not None:
+            elif (late := check.late) is not None:
                 await store.mark_late(ctx.conn, visit.visit_id, now)
                 await ctx.emit(late)
                 await _tell_patient(ctx, visit.patient_id, visit.episode_id, "visit-late", (
@@ -131,15 +159,36 @@ def build(settings: Settings) -> Mapping[type[Event], Handler]:
                     "or will call you to rearrange."
                 ))
 
-    async def _schedule_one(ctx: HandlerContext, episode, day, now: datetime, replaces: UUID | None = None) -> VisitScheduled:
-        roster = await _roster(ctx, episode["team"], now)
-        needs = tuple(Skill(skill) for skill in episode["required_skills"])
+    async def name_key_workers(ctx: HandlerContext) -> None:
+        """A key worker chosen after the plan's message (the rota read late) is told to the
+        patient once the choice has settled."""
+        now = ctx.clock.now()
+        teams = await store.teams_awaiting_names(ctx.conn)
+        await store.lock_teams(ctx.conn, teams)
+        for plan, display_name in await store.plans_awaiting_names(ctx.conn, teams):
+            if domain.name_due(plan, now):
+                await _tell_patient(ctx, plan.patient_id, plan.episode_id, "key-worker",
+                                    domain.named_worker_text(display_name, len(plan.core_team)))
+                await store.key_worker_named(ctx.conn, plan.episode_id, now)
+
+    async def _episode_locked(ctx: HandlerContext, episode_id: UUID) -> domain.Episode | None:
+        """The episode as it stands once its team's planning lock is held. A closure takes the
+        same lock, so a visit is either booked before it (and cancelled by it) or sees it."""
+        team = await store.episode_team(ctx.conn, episode_id)
+        if team is not None:
+            await store.lock_team(ctx.conn, team)
+        return await store.episode(ctx.conn, episode_id)
+
+    async def _schedule_one(
+        ctx: HandlerContext, episode: domain.Episode, day, now: datetime, replaces: UUID | None = None
+    ) -> VisitScheduled:
+        roster = await _roster(ctx, episode.team, now)
         visit = domain.visit_on(
-            roster, day, tz, now, episode["patient_id"], episode["episode_id"], tuple(episode["core_team"]), needs, replaces
+            roster, day, tz, now, episode.patient_id, episode.episode_id, episode.core_team, episode.required_skills, replaces
         )
         await store.add_visit(ctx.conn, visit)
         await ctx.emit(visit)
-        await _alert_unassigned(ctx, episode["team"], [visit], tz)
+        await _alert_unassigned(ctx, episode.team, [visit], tz)
         return visit
 
     return {
@@ -151,14 +200,14 @@ def build(settings: Settings) -> Mapping[type[Event], Handler]:
         VisitStarted: on_visit_started,
         VisitOutcomeRecorded: on_visit_outcome_recorded,
         EpisodeClosed: on_episode_closed,
-    }, [check_visits, check_weeks]
+    }, [check_visits, check_weeks, name_key_workers]
 
 
-async def _roster(ctx: HandlerContext, team: str | None, now: datetime) -> domain.Roster:
+async def _roster(ctx: HandlerContext, team: str | None, now: datetime, since: datetime | None = None) -> domain.Roster:
     if team is None:
         return domain.Roster({}, {})
     await store.lock_team(ctx.conn, team)
-    return await store.roster(ctx.conn, team, now - timedelta(hours=1), now + PLANNING_HORIZON)
+    return await store.roster(ctx.conn, team, since or now - timedelta(hours=1), now + PLANNING_HORIZON)
 
 
 async def _tell_patient(ctx: HandlerContext, patient_id: UUID, episode_id: UUID, kind: str, text: str) -> None:

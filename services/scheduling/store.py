@@ -1,5 +1,6 @@
 """The scheduling service's queries, and nothing else."""
 
+from collections.abc import Iterable, Sequence
 from datetime import date, datetime
 from uuid import UUID
 
@@ -8,6 +9,7 @@ import asyncpg
 from contracts import (
     AssessmentCompleted,
     CarePlanAgreed,
+    EpisodeClosed,
     ShiftsRostered,
     Skill,
     StaffMemberRecorded,
@@ -15,17 +17,38 @@ from contracts import (
     VisitScheduled,
     VisitStatus,
 )
-from services.scheduling.domain import Roster, Staff, Visit
+from services.scheduling.domain import Episode, Revision, Roster, Staff, Visit
 
 _VISIT_COLUMNS = (
     "visit_id, patient_id, episode_id, status, staff_id, window_start, window_end, planned_minutes, "
-    "started_at IS NOT NULL AS started, late_notified_at IS NOT NULL AS late_notified"
+    "started_at IS NOT NULL AS started, late_notified_at IS NOT NULL AS late_notified, "
+    "outcome_at IS NOT NULL AS outcome_recorded, replaces_visit_id"
+)
+_EPISODE_COLUMNS = (
+    "e.episode_id, e.patient_id, e.team, e.required_skills, e.key_worker, e.core_team, e.closed_at, e.plan_start, "
+    "e.visits_first_week, e.visits_per_week_after, e.planned_minutes, e.key_worker_chosen_at, e.key_worker_named_at, "
+    "EXISTS (SELECT 1 FROM visits v WHERE v.episode_id = e.episode_id "
+    "AND (v.started_at IS NOT NULL OR v.outcome_at IS NOT NULL)) AS visited"
 )
 
 
 async def lock_team(conn: asyncpg.Connection, team: str) -> None:
-    """Plans for one team are made one at a time, across every instance of the service."""
+    """Plans for one team are made one at a time, across every instance of the service: bookings,
+    rota revisions and closures of its episodes all hold this lock."""
     await conn.execute("SELECT pg_advisory_xact_lock(hashtext($1))", f"schedule:{team}")
+
+
+async def lock_teams(conn: asyncpg.Connection, teams: Iterable[str]) -> None:
+    """Several teams' locks, always in the same order, so two jobs never wait on each other."""
+    for team in sorted(set(teams)):
+        await lock_team(conn, team)
+
+
+async def teams_of(conn: asyncpg.Connection, episode_ids: Sequence[UUID]) -> list[str]:
+    rows = await conn.fetch(
+        "SELECT DISTINCT team FROM episodes WHERE episode_id = ANY($1) AND team IS NOT NULL", list(episode_ids)
+    )
+    return [row["team"] for row in rows]
 
 
 async def save_staff(conn: asyncpg.Connection, member: StaffMemberRecorded) -> None:
@@ -89,25 +112,29 @@ async def team_lead(conn: asyncpg.Connection, team: str) -> bool:
     return bool(await conn.fetchval("SELECT true FROM staff WHERE team = $1 AND team_lead LIMIT 1", team))
 
 
-async def add_episode(conn: asyncpg.Connection, assessment: AssessmentCompleted, team: str | None) -> bool:
-    """False when the episode was already started."""
-    return bool(
-        await conn.fetchval(
-            "INSERT INTO episodes (episode_id, patient_id, started_at, team, required_skills) VALUES ($1, $2, $3, $4, $5) "
-            "ON CONFLICT (episode_id) DO NOTHING RETURNING true",
-            assessment.episode_id,
-            assessment.patient_id,
-            assessment.assessed_at,
-            team,
-            [skill.value for skill in assessment.required_skills],
-        )
+async def add_episode(conn: asyncpg.Connection, assessment: AssessmentCompleted, team: str | None) -> Episode | None:
+    """The episode an assessment starts; None when it was already started. An episode whose
+    closure came first is filled in, and comes back closed."""
+    started = await conn.fetchval(
+        "INSERT INTO episodes (episode_id, patient_id, started_at, team, required_skills) VALUES ($1, $2, $3, $4, $5) "
+        "ON CONFLICT (episode_id) DO UPDATE SET started_at = EXCLUDED.started_at, team = EXCLUDED.team, "
+        "required_skills = EXCLUDED.required_skills WHERE episodes.started_at IS NULL RETURNING true",
+        assessment.episode_id,
+        assessment.patient_id,
+        assessment.assessed_at,
+        team,
+        [skill.value for skill in assessment.required_skills],
     )
+    return await episode(conn, assessment.episode_id) if started else None
 
 
-async def save_plan(conn: asyncpg.Connection, plan: CarePlanAgreed, first_day: date) -> None:
+async def save_plan(conn: asyncpg.Connection, plan: CarePlanAgreed, first_day: date, named: bool) -> None:
+    """`named`: the plan's message told the patient the key worker's name."""
     await conn.execute(
         "UPDATE episodes SET key_worker = $2, core_team = $3, planned_minutes = $4, plan_start = $5, "
-        "visits_first_week = $6, visits_per_week_after = $7 WHERE episode_id = $1",
+        "visits_first_week = $6, visits_per_week_after = $7, "
+        "key_worker_chosen_at = CASE WHEN $2::text IS NULL THEN NULL ELSE $8::timestamptz END, "
+        "key_worker_named_at = CASE WHEN $9::boolean THEN $8::timestamptz END WHERE episode_id = $1",
         plan.episode_id,
         plan.key_worker,
         list(plan.core_team),
@@ -115,14 +142,26 @@ async def save_plan(conn: asyncpg.Connection, plan: CarePlanAgreed, first_day: d
         first_day,
         plan.visits_first_week,
         plan.visits_per_week_after,
+        plan.agreed_at,
+        named,
     )
 
 
-async def close_episode(conn: asyncpg.Connection, episode_id: UUID, at: datetime) -> None:
-    """After discharge no visit is due: the ones still ahead are cancelled."""
-    await conn.execute("UPDATE episodes SET closed_at = $2 WHERE episode_id = $1 AND closed_at IS NULL", episode_id, at)
+async def close_episode(conn: asyncpg.Connection, closed: EpisodeClosed) -> None:
+    """After discharge no visit is due: the ones still ahead are cancelled. A closure read before
+    the assessment that opened the episode is kept all the same, as an episode with no start.
+    A visit locked by the visit check at this moment is skipped: the check cancels it itself."""
     await conn.execute(
-        "UPDATE visits SET status = 'cancelled' WHERE episode_id = $1 AND status = 'scheduled'", episode_id
+        "INSERT INTO episodes (episode_id, patient_id, closed_at) VALUES ($1, $2, $3) "
+        "ON CONFLICT (episode_id) DO UPDATE SET closed_at = EXCLUDED.closed_at WHERE episodes.closed_at IS NULL",
+        closed.episode_id,
+        closed.patient_id,
+        closed.closed_at,
+    )
+    await conn.execute(
+        "UPDATE visits SET status = 'cancelled' WHERE visit_id IN (SELECT visit_id FROM visits "
+        "WHERE episode_id = $1 AND status = 'scheduled' FOR UPDATE SKIP LOCKED)",
+        closed.episode_id,
     )
 
 
@@ -149,10 +188,98 @@ async def weeks_checked(conn: asyncpg.Connection, episode_id: UUID, weeks: int) 
     await conn.execute("UPDATE episodes SET weeks_checked = $2 WHERE episode_id = $1", episode_id, weeks)
 
 
-async def episode(conn: asyncpg.Connection, episode_id: UUID) -> asyncpg.Record | None:
-    return await conn.fetchrow(
-        "SELECT episode_id, patient_id, team, core_team, required_skills FROM episodes WHERE episode_id = $1", episode_id
+def _episode(row: asyncpg.Record) -> Episode:
+    return Episode(
+        row["episode_id"], row["patient_id"], row["team"], tuple(Skill(skill) for skill in row["required_skills"]),
+        row["key_worker"], tuple(row["core_team"]), row["closed_at"], row["plan_start"], row["visits_first_week"],
+        row["visits_per_week_after"], row["planned_minutes"], row["key_worker_chosen_at"], row["key_worker_named_at"],
+        row["visited"],
     )
+
+
+async def episode(conn: asyncpg.Connection, episode_id: UUID) -> Episode | None:
+    row = await conn.fetchrow(f"SELECT {_EPISODE_COLUMNS} FROM episodes e WHERE e.episode_id = $1", episode_id)
+    return _episode(row) if row else None
+
+
+async def episode_team(conn: asyncpg.Connection, episode_id: UUID) -> str | None:
+    return await conn.fetchval("SELECT team FROM episodes WHERE episode_id = $1", episode_id)
+
+
+async def closed_among(conn: asyncpg.Connection, episode_ids: Sequence[UUID]) -> set[UUID]:
+    rows = await conn.fetch(
+        "SELECT episode_id FROM episodes WHERE episode_id = ANY($1) AND closed_at IS NOT NULL", list(episode_ids)
+    )
+    return {row["episode_id"] for row in rows}
+
+
+async def plans_to_revise(conn: asyncpg.Connection, team: str, now: datetime) -> list[Episode]:
+    """Open plans of a team that a rota change may alter (see `domain.revise_plans`), in the
+    order they were made."""
+    rows = await conn.fetch(
+        f"SELECT {_EPISODE_COLUMNS} FROM episodes e WHERE e.team = $1 AND e.closed_at IS NULL "
+        "AND e.plan_start IS NOT NULL AND (e.key_worker IS NULL OR e.key_worker_named_at IS NULL OR EXISTS ("
+        "SELECT 1 FROM visits v WHERE v.episode_id = e.episode_id AND v.status = 'scheduled' "
+        "AND v.staff_id IS NULL AND v.window_start > $2)) ORDER BY e.started_at, e.episode_id",
+        team,
+        now,
+    )
+    return [_episode(row) for row in rows]
+
+
+async def visits_ahead(conn: asyncpg.Connection, episode_ids: Sequence[UUID], now: datetime) -> list[Visit]:
+    rows = await conn.fetch(
+        f"SELECT {_VISIT_COLUMNS} FROM visits WHERE episode_id = ANY($1) AND status = 'scheduled' "
+        "AND started_at IS NULL AND window_start > $2",
+        list(episode_ids),
+        now,
+    )
+    return [_visit(row) for row in rows]
+
+
+async def save_revisions(conn: asyncpg.Connection, revisions: Sequence[Revision], at: datetime) -> None:
+    """Plans' new people and visits' new staff. Every visit changing hands is released first, so
+    two visits swapping one window never look, for a moment, like a double booking."""
+    for revision in revisions:
+        await conn.execute(
+            "UPDATE episodes SET key_worker = $2, core_team = $3, "
+            "key_worker_chosen_at = CASE WHEN $4::boolean THEN $5::timestamptz ELSE key_worker_chosen_at END WHERE episode_id = $1",
+            revision.plan.episode_id,
+            revision.key_worker,
+            list(revision.core_team),
+            revision.key_worker_changed,
+            at,
+        )
+    moved = [visit for revision in revisions for visit in revision.visits]
+    if not moved:
+        return
+    await conn.execute("UPDATE visits SET staff_id = NULL WHERE visit_id = ANY($1)", [v.visit_id for v in moved])
+    await conn.executemany(
+        "UPDATE visits SET staff_id = $2 WHERE visit_id = $1",
+        [(v.visit_id, v.staff_id) for v in moved if v.staff_id is not None],
+    )
+
+
+async def teams_awaiting_names(conn: asyncpg.Connection) -> list[str]:
+    rows = await conn.fetch(
+        "SELECT DISTINCT team FROM episodes WHERE key_worker IS NOT NULL AND key_worker_named_at IS NULL "
+        "AND closed_at IS NULL AND team IS NOT NULL"
+    )
+    return [row["team"] for row in rows]
+
+
+async def plans_awaiting_names(conn: asyncpg.Connection, teams: Sequence[str]) -> list[tuple[Episode, str | None]]:
+    """Open plans whose key worker the patient has not been told, with the name patients know them by."""
+    rows = await conn.fetch(
+        f"SELECT {_EPISODE_COLUMNS}, s.display_name FROM episodes e LEFT JOIN staff s ON s.staff_id = e.key_worker "
+        "WHERE e.team = ANY($1) AND e.key_worker IS NOT NULL AND e.key_worker_named_at IS NULL AND e.closed_at IS NULL",
+        list(teams),
+    )
+    return [(_episode(row), row["display_name"]) for row in rows]
+
+
+async def key_worker_named(conn: asyncpg.Connection, episode_id: UUID, at: datetime) -> None:
+    await conn.execute("UPDATE episodes SET key_worker_named_at = $2 WHERE episode_id = $1", episode_id, at)
 
 
 async def set_required_skills(conn: asyncpg.Connection, episode_id: UUID, skills: tuple[Skill, ...]) -> None:
@@ -177,10 +304,11 @@ async def add_visit(conn: asyncpg.Connection, visit: VisitScheduled) -> None:
 
 
 def _visit(row: asyncpg.Record) -> Visit:
-    status = None if row["status"] in ("scheduled", "missed") else VisitStatus(row["status"])
+    status = VisitStatus(row["status"]) if row["status"] in tuple(VisitStatus) else None
     return Visit(
         row["visit_id"], row["patient_id"], row["episode_id"], status, row["staff_id"], row["window_start"],
         row["window_end"], row["planned_minutes"], row["started"], row["late_notified"],
+        row["status"] == "cancelled", row["outcome_recorded"], row["replaces_visit_id"],
     )
 
 
@@ -194,14 +322,21 @@ async def visit_started(conn: asyncpg.Connection, visit_id: UUID, at: datetime) 
 
 
 async def record_outcome(conn: asyncpg.Connection, outcome: VisitOutcomeRecorded) -> None:
-    await conn.execute(
-        "UPDATE visits SET status = $2, actual_minutes = $3, outcome_at = $4 "
-        "WHERE visit_id = $1 AND status IN ('scheduled', 'missed')",
-        outcome.visit_id,
-        outcome.status.value,
-        outcome.actual_minutes,
-        outcome.recorded_at,
-    )
+    """The first outcome of a visit is kept. A visit cancelled at discharge that staff went to
+    anyway takes the outcome's status -- unless its window has since gone to another visit of the
+    same person (the database allows nobody two visits at once): then it stays cancelled, with
+    the outcome kept beside it."""
+    set_outcome = "actual_minutes = $2, outcome_at = $3 WHERE visit_id = $1 AND outcome_at IS NULL"
+    args = (outcome.visit_id, outcome.actual_minutes, outcome.recorded_at, outcome.status.value)
+    try:
+        async with conn.transaction():  # a savepoint
+            await conn.execute(f"UPDATE visits SET status = $4, {set_outcome}", *args)
+    except asyncpg.ExclusionViolationError:
+        await conn.execute(f"UPDATE visits SET {set_outcome}", *args[:3])
+
+
+async def cancel_visit(conn: asyncpg.Connection, visit_id: UUID) -> None:
+    await conn.execute("UPDATE visits SET status = 'cancelled' WHERE visit_id = $1 AND status = 'scheduled'", visit_id)
 
 
 async def due_for_checks(conn: asyncpg.Connection, now: datetime) -> list[Visit]:

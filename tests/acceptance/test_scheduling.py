@@ -128,6 +128,42 @@ async def test_a_patient_with_a_learning_disability_is_only_given_staff_with_tha
     assert plan.core_team == ("w-ld",)
 
 
+async def test_a_plan_made_before_its_teams_rota_ends_with_the_key_worker_and_core_team_a_plan_made_after_it_gets(
+    deployment: Deployment, journey: Journey
+) -> None:
+    """Topics are not ordered with each other: here the South Eastern team's rota is read after an
+    assessment. The plan starts with nobody named and every visit unassigned; as the rota is read,
+    one member at a time, the plan is revised (care-plan.agreed again, visit.scheduled again for the
+    visits whose staff changed, in the same windows) and ends with the people a plan made after the
+    whole rota gets. The patient is told the name once it has settled (the clock is moved)."""
+    late, before = await home_treatment(deployment, journey, Trust.SOUTH_EASTERN)
+    assert before.key_worker is None and before.core_team == ()
+    announced = {v.visit_id: v for v in visits_of(deployment, late.episode_id)}
+    assert {v.staff_id for v in announced.values()} == {None}
+
+    await rota(deployment, Trust.SOUTH_EASTERN, ("se-late-b", ()), ("se-late-a", ()), ("se-late-c", ()))
+    revised = deployment.log.events(CarePlanAgreed, lambda e: e.episode_id == late.episode_id)[-1]
+    latest = {v.visit_id: v for v in visits_of(deployment, late.episode_id)}  # the last word on each visit
+    in_order_accepted, in_order = await home_treatment(deployment, journey, Trust.SOUTH_EASTERN)
+
+    assert (revised.key_worker, revised.core_team) == (in_order.key_worker, in_order.core_team)
+    assert revised.core_team == ("se-late-a", "se-late-b", "se-late-c")
+    assert latest.keys() == announced.keys()
+    assert all(latest[visit_id].window_start == visit.window_start for visit_id, visit in announced.items())
+    assert all(visit.staff_id in revised.core_team for visit in latest.values())
+    try:
+        deployment.move_clock(timedelta(minutes=11))
+        named = await deployment.log.wait_for(
+            NotificationSent, lambda e: e.episode_id == late.episode_id and e.kind == "key-worker", timeout_s=60
+        )
+    finally:
+        deployment.move_clock(timedelta(0))
+    assert named.recipient == "patient" and "Se-Late-A" in named.text
+    for accepted in (late, in_order_accepted):  # closed, so later rotas in this session leave them be
+        await journey.discharge(accepted)
+    await deployment.settled()
+
+
 async def test_50_concurrent_scheduling_requests_for_the_same_staff_never_double_book_anyone(
     deployment: Deployment, journey: Journey, tmp_path
 ) -> None:
@@ -274,3 +310,41 @@ async def test_a_week_ending_with_fewer_contacts_than_planned_alerts_the_team_le
     assert len(deployment.log.events(ContactsBelowPlan, lambda e: e.episode_id == accepted.episode_id and e.week == 1)) == 1
     assert not deployment.log.events(VisitMissed, lambda e: e.episode_id == other.episode_id)
     assert not deployment.log.events(ContactsBelowPlan, lambda e: e.episode_id == other.episode_id)
+
+
+async def test_after_discharge_an_outcome_for_a_cancelled_visit_escalates_once_and_books_nothing_and_a_visit_request_is_refused(
+    deployment: Deployment, journey: Journey
+) -> None:
+    """Staff went to a visit cancelled at discharge and saw rising risk: the outcome is recorded
+    and escalated, the team lead is told (nothing is booked on a closed episode); the same outcome
+    re-sent under a new event id changes nothing; a clinician's request for a visit is dead-lettered."""
+    accepted = await journey.refer()
+    visit = await journey.assess(accepted)
+    await deployment.settled()
+    await journey.discharge(accepted)
+    await deployment.settled()
+
+    outcome = VisitOutcomeRecorded(
+        visit_id=visit.visit_id, patient_id=visit.patient_id, episode_id=visit.episode_id, status=VisitStatus.COMPLETED,
+        actual_minutes=45, recorded_at=datetime.now(UTC), risk_change=RiskChange.INCREASED,
+    )
+    await journey.staff_app.publish(outcome)
+    raised = await deployment.log.wait_for(EscalationRaised, lambda e: e.visit_id == visit.visit_id)
+    await journey.staff_app.publish(outcome)  # re-sent: a new event id
+    request = VisitRequested(
+        request_id=uuid4(), patient_id=accepted.patient_id, episode_id=accepted.episode_id,
+        day=(datetime.now(UTC) + timedelta(days=1)).date(), requested_by="staff-0007",
+    )
+    envelope = await journey.clinician.publish(request)
+    await deployment.log.wait_until(lambda: any(d.headers.get("ce_id") == str(envelope.id) for d in deployment.log.dead_letters()))
+    await deployment.settled()
+
+    assert raised.action is EscalationAction.ADMISSION_REQUEST
+    assert len(deployment.log.events(EscalationRaised, lambda e: e.episode_id == accepted.episode_id)) == 1
+    assert len({v.visit_id for v in visits_of(deployment, accepted.episode_id)}) == 7  # nothing booked after discharge
+    [told] = deployment.log.events(NotificationSent, lambda e: e.episode_id == accepted.episode_id and e.kind == "escalation")
+    assert told.recipient == "team-lead:htcr:belfast" and "closed" in told.text
+    [dead] = [d for d in deployment.log.dead_letters() if d.headers.get("ce_id") == str(envelope.id)]
+    assert "closed" in dead.headers["dlq_reason"]
+    rows = await deployment.query("scheduling", "SELECT status, actual_minutes FROM visits WHERE visit_id = $1", visit.visit_id)
+    assert [tuple(row) for row in rows] == [("completed", 45)]
