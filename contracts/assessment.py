@@ -3,20 +3,28 @@
 from enum import StrEnum
 
 from contracts.base import (
+    MAX_INTEGER,
     SENSITIVE,
-    UUID,
-    AwareDatetime,
     Event,
     Field,
+    Integer,
+    Timestamp,
+    Uuid,
     at_field,
+    bounded_str,
     episode_id_field,
+    is_blank,
+    optional_integer,
     patient_id_field,
+    present,
+    rules,
+    when,
 )
-from pydantic import BaseModel, ConfigDict, model_validator
+from pydantic import BaseModel, ConfigDict, ValidationInfo, model_validator
 
-from contracts.assessment_sections import AssessmentSections, SectionName
+from contracts.assessment_sections import NARRATIVE, PHRASE, AssessmentSections, SectionName
 from contracts.base import Trust
-from contracts.consent import TEAM_PATTERN, InformationCategory
+from contracts.consent import TEAM_MAX_LENGTH, TEAM_PATTERN, InformationCategory
 from contracts.copies import AddressedCopy
 from contracts.scheduling import Skill
 from contracts.topics import ASSESSMENT_EVENTS, ASSESSMENT_INBOUND, ASSESSMENT_SHARED
@@ -38,13 +46,22 @@ class AssessmentSubmitted(Event):
 
     type_name = "assessment.submitted"
     topic = ASSESSMENT_INBOUND
+    # Admission gatekeeping: an admission HTCR did not assess face to face must say why.
+    model_config = ConfigDict(
+        json_schema_extra=rules(
+            {
+                "if": when(outcome="inpatient-admission", htcr_assessed_in_person=False),
+                "then": present("not_in_person_reason", not_blank=True),
+            }
+        )
+    )
 
-    assessment_id: UUID = Field(
+    assessment_id: Uuid = Field(
         description="Id of this assessment, chosen by the submitting system.",
         examples=["7a4f1e0b-2c3d-4e5f-8a9b-0c1d2e3f4a5b"],
     )
-    patient_id: UUID = patient_id_field()
-    episode_id: UUID = episode_id_field()
+    patient_id: Uuid = patient_id_field()
+    episode_id: Uuid = episode_id_field()
     outcome: Pathway = Field(description="The pathway decided.", examples=["home-treatment"])
     outcome_reason: str = Field(
         min_length=1,
@@ -59,7 +76,7 @@ class AssessmentSubmitted(Event):
         description="Staff id of the assessing clinician.",
         examples=["staff-0042"],
     )
-    assessed_at: AwareDatetime = at_field("the assessment was completed")
+    assessed_at: Timestamp = at_field("the assessment was completed")
     sections: AssessmentSections = Field(
         default_factory=AssessmentSections,
         description="The assessment itself, section by section; omitted sections are unchanged from the latest.",
@@ -73,10 +90,26 @@ class AssessmentSubmitted(Event):
     not_in_person_reason: str | None = Field(
         default=None,
         max_length=2000,
-        description="Why HTCR did not assess in person; required for an admission without it.",
+        description="Why HTCR did not assess in person; required, not blank, for an admission without it.",
         examples=["Admitted directly from custody suite under Article 130."],
         json_schema_extra=SENSITIVE,
     )
+
+    @model_validator(mode="after")
+    def _an_admission_without_gatekeeping_says_why(self, info: ValidationInfo) -> "AssessmentSubmitted":
+        # Refused when read from the wire, as the published schema says. Built in Python, such
+        # a submission is left to the assessment domain's own check (`check_submission`), whose
+        # tests build one to see it refused there.
+        if (
+            info.mode == "json"
+            and self.outcome is Pathway.INPATIENT_ADMISSION
+            and not self.htcr_assessed_in_person
+            and is_blank(self.not_in_person_reason)
+        ):
+            raise ValueError(
+                "an admission decision without an in-person HTCR assessment must record why (not_in_person_reason)"
+            )
+        return self
 
 
 class AssessmentStartReported(Event):
@@ -85,10 +118,10 @@ class AssessmentStartReported(Event):
     type_name = "assessment.start-reported"
     topic = ASSESSMENT_INBOUND
 
-    patient_id: UUID = patient_id_field()
-    episode_id: UUID = episode_id_field()
+    patient_id: Uuid = patient_id_field()
+    episode_id: Uuid = episode_id_field()
     started_by: str = Field(min_length=1, max_length=64, description="Staff id.", examples=["staff-0042"])
-    started_at: AwareDatetime = at_field("the assessment began")
+    started_at: Timestamp = at_field("the assessment began")
 
 
 class AssessmentUpdated(Event):
@@ -96,13 +129,28 @@ class AssessmentUpdated(Event):
 
     type_name = "assessment.updated"
     topic = ASSESSMENT_INBOUND
+    # At least one section given and not null: a null section is "unchanged", like an absent one.
+    model_config = ConfigDict(
+        json_schema_extra=rules(
+            {
+                "properties": {
+                    "sections": {
+                        "anyOf": [{"required": [name], "properties": {name: {"type": "object"}}} for name in SectionName]
+                    }
+                }
+            }
+        )
+    )
 
-    update_id: UUID = Field(description="Id of this update, chosen by the sender.", examples=["0f1e2d3c-4b5a-4697-8877-665544332211"])
-    patient_id: UUID = patient_id_field()
-    episode_id: UUID = episode_id_field()
-    sections: AssessmentSections = Field(description="Only the sections that changed.", examples=[{"risk": None}])
+    update_id: Uuid = Field(description="Id of this update, chosen by the sender.", examples=["0f1e2d3c-4b5a-4697-8877-665544332211"])
+    patient_id: Uuid = patient_id_field()
+    episode_id: Uuid = episode_id_field()
+    sections: AssessmentSections = Field(
+        description="Only the sections that changed (at least one).",
+        examples=[{"patient_view": {"what_i_need": "Someone to talk to in the evenings."}}],
+    )
     updated_by: str = Field(min_length=1, max_length=64, description="Staff id.", examples=["staff-0042"])
-    updated_at: AwareDatetime = at_field("the update was made")
+    updated_at: Timestamp = at_field("the update was made")
 
     @model_validator(mode="after")
     def _has_a_section(self) -> "AssessmentUpdated":
@@ -117,9 +165,9 @@ class AssessmentStarted(Event):
     type_name = "assessment.started"
     topic = ASSESSMENT_EVENTS
 
-    patient_id: UUID = patient_id_field()
-    episode_id: UUID = episode_id_field()
-    started_at: AwareDatetime = at_field("the assessment began")
+    patient_id: Uuid = patient_id_field()
+    episode_id: Uuid = episode_id_field()
+    started_at: Timestamp = at_field("the assessment began")
 
 
 class AssessmentVersionRecorded(Event):
@@ -128,13 +176,16 @@ class AssessmentVersionRecorded(Event):
     type_name = "assessment.version-recorded"
     topic = ASSESSMENT_EVENTS
 
-    patient_id: UUID = patient_id_field()
-    episode_id: UUID = episode_id_field()
-    assessment_version: int = Field(ge=1, description="The new version number (per patient).", examples=[2])
-    changed_sections: tuple[SectionName, ...] = Field(description="Sections changed in this version.", examples=[["risk"]])
-    recorded_at: AwareDatetime = at_field("the version was recorded")
+    patient_id: Uuid = patient_id_field()
+    episode_id: Uuid = episode_id_field()
+    assessment_version: Integer = Field(ge=1, le=MAX_INTEGER, description="The new version number (per patient).", examples=[2])
+    changed_sections: tuple[SectionName, ...] = Field(
+        max_length=len(SectionName), description="Sections changed in this version.", examples=[["risk"]]
+    )
+    recorded_at: Timestamp = at_field("the version was recorded")
     required_skills: tuple[Skill, ...] = Field(
         default=(),
+        max_length=len(Skill),
         description="Skills visiting staff need, derived from the whole current assessment (not clinical detail).",
         examples=[["learning-disability"]],
     )
@@ -150,19 +201,22 @@ class AssessmentShared(AddressedCopy):
     topic = ASSESSMENT_SHARED
     content_type = AssessmentSections
 
-    recipient: str = Field(pattern=TEAM_PATTERN, description="The team it is addressed to.", examples=["ward:belfast"])
-    episode_id: UUID = episode_id_field()
-    assessment_version: int = Field(ge=1, description="The version this brings the team up to.", examples=[3])
+    recipient: str = Field(
+        pattern=TEAM_PATTERN, max_length=TEAM_MAX_LENGTH, description="The team it is addressed to.", examples=["ward:belfast"]
+    )
+    episode_id: Uuid = episode_id_field()
+    assessment_version: Integer = Field(ge=1, le=MAX_INTEGER, description="The version this brings the team up to.", examples=[3])
     reason: str = Field(
         pattern=r"^(joined|updated|break-glass|reissued)$",
+        max_length=16,
         description="`joined` (the whole record), `updated` (changed sections), `break-glass` (an emergency "
         "override) or `reissued` (the whole permitted record again, after the team's copy key was destroyed).",
         examples=["joined"],
     )
     withheld_sections: tuple[SectionName, ...] = Field(
-        description="Sections this team may not see (names only).", examples=[["collateral_information"]]
+        max_length=len(SectionName), description="Sections this team may not see (names only).", examples=[["collateral_information"]]
     )
-    shared_at: AwareDatetime = at_field("it was shared")
+    shared_at: Timestamp = at_field("it was shared")
 
 
 class AssessmentCompleted(Event):
@@ -171,16 +225,19 @@ class AssessmentCompleted(Event):
     type_name = "assessment.completed"
     topic = ASSESSMENT_EVENTS
 
-    assessment_id: UUID = Field(description="Id of the assessment.", examples=["7a4f1e0b-2c3d-4e5f-8a9b-0c1d2e3f4a5b"])
-    patient_id: UUID = patient_id_field()
-    episode_id: UUID = episode_id_field()
+    assessment_id: Uuid = Field(description="Id of the assessment.", examples=["7a4f1e0b-2c3d-4e5f-8a9b-0c1d2e3f4a5b"])
+    patient_id: Uuid = patient_id_field()
+    episode_id: Uuid = episode_id_field()
     outcome: Pathway = Field(description="The pathway decided.", examples=["home-treatment"])
-    assessed_at: AwareDatetime = at_field("the assessment was completed")
-    assessment_version: int | None = Field(default=None, ge=1, description="The version it recorded.", examples=[1])
+    assessed_at: Timestamp = at_field("the assessment was completed")
+    assessment_version: optional_integer(ge=1) = Field(default=None, description="The version it recorded.", examples=[1])
     htcr_assessed_in_person: bool = Field(default=True, description="HTCR gatekeeping was face to face.", examples=[True])
     trust: Trust | None = Field(default=None, description="The Trust caring for the patient.", examples=["belfast"])
     required_skills: tuple[Skill, ...] = Field(
-        default=(), description="Skills visiting staff need, derived from the assessment.", examples=[["learning-disability"]]
+        default=(),
+        max_length=len(Skill),
+        description="Skills visiting staff need, derived from the assessment.",
+        examples=[["learning-disability"]],
     )
 
 
@@ -189,8 +246,11 @@ class CarerInformation(BaseModel):
 
     model_config = ConfigDict(frozen=True, extra="forbid")
 
-    signs_of_relapse: tuple[str, ...] = Field(description="What to look out for.", examples=[["stops eating", "not sleeping"]])
-    how_to_help: str = Field(description="What to do when they appear.", examples=["Call the team's duty line."])
+    # As long as the crisis plan's warning signs and what to do, which they are taken from.
+    signs_of_relapse: tuple[bounded_str(PHRASE), ...] = Field(
+        max_length=20, description="What to look out for.", examples=[["stops eating", "not sleeping"]]
+    )
+    how_to_help: str = Field(max_length=NARRATIVE, description="What to do when they appear.", examples=["Call the team's duty line."])
 
 
 class CarerInformationShared(AddressedCopy):
@@ -202,6 +262,6 @@ class CarerInformationShared(AddressedCopy):
     topic = ASSESSMENT_SHARED
     content_type = CarerInformation
 
-    recipient: str = Field(pattern=r"^carer:[A-Za-z0-9-]{1,64}$", description="The carer.", examples=["carer:partner-1"])
-    episode_id: UUID = episode_id_field()
-    shared_at: AwareDatetime = at_field("it was shared")
+    recipient: str = Field(pattern=r"^carer:[A-Za-z0-9-]{1,64}$", max_length=70, description="The carer.", examples=["carer:partner-1"])
+    episode_id: Uuid = episode_id_field()
+    shared_at: Timestamp = at_field("it was shared")

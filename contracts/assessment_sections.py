@@ -9,7 +9,7 @@ from enum import StrEnum
 
 from pydantic import BaseModel, ConfigDict, Field
 
-from contracts.base import SENSITIVE, AwareDatetime
+from contracts.base import SENSITIVE, Integer, Timestamp, bounded_str
 from contracts.consent import InformationCategory as C
 
 
@@ -17,8 +17,21 @@ class _Section(BaseModel):
     model_config = ConfigDict(frozen=True, extra="forbid")
 
 
-def text(description: str, example: str) -> object:
-    return Field(min_length=1, max_length=8000, description=description, examples=[example], json_schema_extra=SENSITIVE)
+# Bounds keep the largest possible whole assessment, sealed and base64-encoded inside an
+# `assessment.shared` copy, under the Kafka message limit (see tests/unit/test_contract_strictness.py).
+NARRATIVE = 4000  # a clinician's account under one heading
+NOTE = 2000  # a shorter account: a family's composition, concerns about medication
+NAME = 200
+PHRASE = 100  # one item of a list, in a few words ("stops eating")
+CARER_ID = r"^[A-Za-z0-9-]{1,64}$"
+
+
+def text(description: str, example: str, max_length: int = NARRATIVE) -> object:
+    return Field(min_length=1, max_length=max_length, description=description, examples=[example], json_schema_extra=SENSITIVE)
+
+
+def phrases(description: str, example: list[str], max_items: int = 20) -> object:
+    return Field(default=(), max_length=max_items, description=description, examples=[example])
 
 
 class RiskLevel(StrEnum):
@@ -30,7 +43,7 @@ class RiskLevel(StrEnum):
 
 class PresentingSituation(_Section):
     summary: str = text("What is happening now, in the clinician's words.", "Three weeks of low mood, not sleeping.")
-    triggers: tuple[str, ...] = Field(default=(), description="What brought the crisis on.", examples=[["bereavement"]])
+    triggers: tuple[bounded_str(PHRASE), ...] = phrases("What brought the crisis on.", ["bereavement"])
 
 
 class Risk(_Section):
@@ -45,38 +58,42 @@ class Risk(_Section):
 
 class MentalHealthHistory(_Section):
     summary: str = text("Past mental health history.", "One previous episode of depression in 2019.")
-    previous_admissions: int = Field(ge=0, description="Previous inpatient admissions.", examples=[0])
-    previous_home_treatment_episodes: int = Field(ge=0, description="Previous HTCR episodes.", examples=[1])
+    previous_admissions: Integer = Field(ge=0, le=999, description="Previous inpatient admissions.", examples=[0])
+    previous_home_treatment_episodes: Integer = Field(ge=0, le=999, description="Previous HTCR episodes.", examples=[1])
 
 
 class Condition(_Section):
-    name: str = text("The diagnosis or condition.", "Recurrent depressive disorder")
+    name: str = text("The diagnosis or condition.", "Recurrent depressive disorder", max_length=NAME)
     code: str | None = Field(default=None, max_length=16, description="ICD-10 code, if known.", examples=["F33.1"])
 
 
 class Diagnoses(_Section):
-    conditions: tuple[Condition, ...] = Field(default=(), description="Diagnoses and conditions.", examples=[[]])
+    conditions: tuple[Condition, ...] = Field(default=(), max_length=20, description="Diagnoses and conditions.", examples=[[]])
     personality_disorder: bool = Field(description="A personality disorder is diagnosed.", examples=[False])
     learning_disability: bool = Field(description="A learning disability is recorded.", examples=[False])
 
 
 class CommunicationNeeds(_Section):
-    needs: tuple[str, ...] = Field(default=(), description="How to communicate well.", examples=[["short sentences"]])
-    accessible_information: tuple[str, ...] = Field(
-        default=(), description="Accessible Information Standard needs.", examples=[["easy read letters"]]
+    needs: tuple[bounded_str(PHRASE), ...] = phrases("How to communicate well.", ["short sentences"])
+    accessible_information: tuple[bounded_str(PHRASE), ...] = phrases(
+        "Accessible Information Standard needs.", ["easy read letters"]
     )
-    interpreter_language: str | None = Field(default=None, description="Interpreter needed, in this language.", examples=["Polish"])
+    interpreter_language: str | None = Field(
+        default=None, max_length=100, description="Interpreter needed, in this language.", examples=["Polish"]
+    )
 
 
 class MedicationItem(_Section):
-    name: str = Field(min_length=1, max_length=200, description="Medicine.", examples=["Sertraline"], json_schema_extra=SENSITIVE)
+    name: str = Field(min_length=1, max_length=NAME, description="Medicine.", examples=["Sertraline"], json_schema_extra=SENSITIVE)
     dose: str = Field(min_length=1, max_length=100, description="Dose.", examples=["100 mg"], json_schema_extra=SENSITIVE)
     frequency: str = Field(min_length=1, max_length=100, description="How often.", examples=["once daily"])
 
 
 class Medication(_Section):
-    items: tuple[MedicationItem, ...] = Field(default=(), description="Current medicines.", examples=[[]])
-    adherence_concerns: str | None = Field(default=None, description="Concerns about taking them.", examples=["Misses doses"])
+    items: tuple[MedicationItem, ...] = Field(default=(), max_length=30, description="Current medicines.", examples=[[]])
+    adherence_concerns: str | None = Field(
+        default=None, max_length=NOTE, description="Concerns about taking them.", examples=["Misses doses"]
+    )
 
 
 class PhysicalHealth(_Section):
@@ -94,8 +111,8 @@ class Housing(StrEnum):
 
 class SocialCircumstances(_Section):
     housing: Housing = Field(description="Where the patient lives.", examples=["rented"])
-    lives_with: str = text("Who the patient lives with.", "Partner and two children")
-    employment: str | None = Field(default=None, description="Work or study.", examples=["Unemployed"])
+    lives_with: str = text("Who the patient lives with.", "Partner and two children", max_length=500)
+    employment: str | None = Field(default=None, max_length=500, description="Work or study.", examples=["Unemployed"])
 
 
 class CarersAssessment(StrEnum):
@@ -106,28 +123,31 @@ class CarersAssessment(StrEnum):
 
 
 class Carer(_Section):
-    carer_id: str = Field(pattern=r"^[A-Za-z0-9-]{1,64}$", description="Id of the carer, for consent.", examples=["carer-1"])
-    name: str = text("The carer's name.", "Sam Morgan")
+    carer_id: str = Field(pattern=CARER_ID, max_length=64, description="Id of the carer, for consent.", examples=["carer-1"])
+    name: str = text("The carer's name.", "Sam Morgan", max_length=NAME)
     relationship: str = Field(min_length=1, max_length=100, description="Relationship to the patient.", examples=["partner"])
-    contact: str = text("How to reach the carer.", "07700 900123")
+    contact: str = text("How to reach the carer.", "07700 900123", max_length=500)
     strain: RiskLevel = Field(description="The carer's own strain.", examples=["high"])
     carers_assessment: CarersAssessment = Field(description="Statutory carer's assessment.", examples=["offered"])
 
 
 class FamilyAndCarers(_Section):
-    composition: str = text("The family around the patient.", "Lives with partner; mother nearby.")
-    carers: tuple[Carer, ...] = Field(default=(), description="Each named carer.", examples=[[]])
+    composition: str = text("The family around the patient.", "Lives with partner; mother nearby.", max_length=NOTE)
+    carers: tuple[Carer, ...] = Field(default=(), max_length=10, description="Each named carer.", examples=[[]])
 
 
 class CollateralItem(_Section):
-    from_carer_id: str | None = Field(default=None, description="The carer who said it, if a carer.", examples=["carer-1"])
-    source: str = Field(min_length=1, max_length=200, description="Who said it.", examples=["partner"])
-    said: str = text("What they said.", "Walking the floors at night; not eating.")
-    recorded_at: AwareDatetime = Field(description="When it was recorded.", examples=["2026-11-26T09:30:00+00:00"])
+    from_carer_id: str | None = Field(
+        default=None, pattern=CARER_ID, max_length=64, description="The carer who said it, if a carer.", examples=["carer-1"]
+    )
+    source: str = Field(min_length=1, max_length=NAME, description="Who said it.", examples=["partner"])
+    # Shorter than a NOTE: twenty of these are the largest part of a whole sealed assessment.
+    said: str = text("What they said.", "Walking the floors at night; not eating.", max_length=1500)
+    recorded_at: Timestamp = Field(description="When it was recorded.", examples=["2026-11-26T09:30:00+00:00"])
 
 
 class CollateralInformation(_Section):
-    items: tuple[CollateralItem, ...] = Field(default=(), description="Information from others.", examples=[[]])
+    items: tuple[CollateralItem, ...] = Field(default=(), max_length=20, description="Information from others.", examples=[[]])
 
 
 class PatientView(_Section):
@@ -135,19 +155,19 @@ class PatientView(_Section):
 
 
 class CrisisPlan(_Section):
-    warning_signs: tuple[str, ...] = Field(default=(), description="Signs of relapse.", examples=[["stops eating"]])
+    warning_signs: tuple[bounded_str(PHRASE), ...] = phrases("Signs of relapse.", ["stops eating"])
     what_to_do: str = text("What to do when they appear.", "Call the team; carer removes medication.")
-    who_to_contact: tuple[str, ...] = Field(default=(), description="Whom to call.", examples=[["HTCR duty line"]])
+    who_to_contact: tuple[bounded_str(PHRASE), ...] = phrases("Whom to call.", ["HTCR duty line"])
 
 
 class KeyContact(_Section):
     role: str = Field(min_length=1, max_length=100, description="Who they are to the patient.", examples=["GP"])
-    name: str = text("Their name.", "Dr A. Patel")
-    phone: str = text("Their number.", "028 9649 6000")
+    name: str = text("Their name.", "Dr A. Patel", max_length=NAME)
+    phone: str = text("Their number.", "028 9649 6000", max_length=50)
 
 
 class KeyContacts(_Section):
-    contacts: tuple[KeyContact, ...] = Field(default=(), description="People to contact.", examples=[[]])
+    contacts: tuple[KeyContact, ...] = Field(default=(), max_length=20, description="People to contact.", examples=[[]])
 
 
 class SectionName(StrEnum):

@@ -1,10 +1,16 @@
 """The audit trail: every disclosure and every denial of a patient's information."""
 
-from uuid import UUID
-
-from contracts.base import AwareDatetime, Event, Field, at_field, patient_id_field
-from contracts.consent import RECIPIENT_PATTERN, InformationCategory, Purpose
+from contracts.base import MAX_INTEGER, Event, Field, Integer, Timestamp, Uuid, at_field, patient_id_field
+from contracts.consent import (
+    RECIPIENT_MAX_LENGTH,
+    RECIPIENT_PATTERN,
+    STAFF_ID_MAX_LENGTH,
+    InformationCategory,
+    Purpose,
+)
 from contracts.topics import AUDIT
+
+CATEGORIES = len(InformationCategory)
 
 
 class DisclosureAudited(Event):
@@ -14,18 +20,24 @@ class DisclosureAudited(Event):
     type_name = "audit.disclosure"
     topic = AUDIT
 
-    patient_id: UUID = patient_id_field()
-    recipient: str = Field(pattern=RECIPIENT_PATTERN, description="Who it was for.", examples=["ward:belfast"])
+    patient_id: Uuid = patient_id_field()
+    recipient: str = Field(
+        pattern=RECIPIENT_PATTERN, max_length=RECIPIENT_MAX_LENGTH, description="Who it was for.", examples=["ward:belfast"]
+    )
     purpose: Purpose = Field(description="For what.", examples=["direct-care"])
-    disclosed: tuple[InformationCategory, ...] = Field(description="Categories sent.", examples=[["risk", "medication"]])
-    denied: tuple[InformationCategory, ...] = Field(description="Categories withheld.", examples=[["clinical-detail"]])
+    disclosed: tuple[InformationCategory, ...] = Field(
+        max_length=CATEGORIES, description="Categories sent.", examples=[["risk", "medication"]]
+    )
+    denied: tuple[InformationCategory, ...] = Field(
+        max_length=CATEGORIES, description="Categories withheld.", examples=[["clinical-detail"]]
+    )
     permitted: bool = Field(description="Anything was disclosed.", examples=[True])
-    consent_version: int = Field(ge=0, description="Consent state version the decision used.", examples=[2])
+    consent_version: Integer = Field(ge=0, le=MAX_INTEGER, description="Consent state version the decision used.", examples=[2])
     reason: str = Field(max_length=200, description="The decision's reason (never patient data).", examples=["recorded consent"])
     override: bool = Field(default=False, description="A break-glass override was used.", examples=[False])
     via: str = Field(max_length=100, description="The kind of event that carried it.", examples=["carepath.assessment.shared.v2"])
-    disclosure_event_id: UUID | None = Field(default=None, description="The event that carried it, if sent.", examples=[None])
-    decided_at: AwareDatetime = at_field("the decision was made")
+    disclosure_event_id: Uuid | None = Field(default=None, description="The event that carried it, if sent.", examples=[None])
+    decided_at: Timestamp = at_field("the decision was made")
 
 
 class BreakGlassAlerted(Event):
@@ -34,13 +46,17 @@ class BreakGlassAlerted(Event):
     type_name = "audit.break-glass"
     topic = AUDIT
 
-    patient_id: UUID = patient_id_field()
-    override_id: UUID = Field(description="The override.", examples=["9a8b7c6d-5e4f-4a3b-8c2d-1e0f9a8b7c6d"])
-    recipient: str = Field(pattern=RECIPIENT_PATTERN, description="The team given access.", examples=["ward:belfast"])
-    staff_id: str = Field(description="Who broke the glass.", examples=["staff-0099"])
-    categories: tuple[InformationCategory, ...] = Field(description="What it opened.", examples=[["clinical-detail"]])
-    expires_at: AwareDatetime = at_field("the override ends")
-    alerted_at: AwareDatetime = at_field("the alert was raised")
+    patient_id: Uuid = patient_id_field()
+    override_id: Uuid = Field(description="The override.", examples=["9a8b7c6d-5e4f-4a3b-8c2d-1e0f9a8b7c6d"])
+    recipient: str = Field(
+        pattern=RECIPIENT_PATTERN, max_length=RECIPIENT_MAX_LENGTH, description="The team given access.", examples=["ward:belfast"]
+    )
+    staff_id: str = Field(max_length=STAFF_ID_MAX_LENGTH, description="Who broke the glass.", examples=["staff-0099"])
+    categories: tuple[InformationCategory, ...] = Field(
+        max_length=CATEGORIES, description="What it opened.", examples=[["clinical-detail"]]
+    )
+    expires_at: Timestamp = at_field("the override ends")
+    alerted_at: Timestamp = at_field("the alert was raised")
 
 
 class ConsentChangeAudited(Event):
@@ -51,16 +67,26 @@ class ConsentChangeAudited(Event):
     type_name = "audit.consent-changed"
     topic = AUDIT
 
-    patient_id: UUID = patient_id_field()
-    consent_id: UUID = Field(description="The decision recorded or withdrawn.", examples=["6c5b4a39-2817-4f6e-9d5c-4b3a29180716"])
+    patient_id: Uuid = patient_id_field()
+    consent_id: Uuid = Field(description="The decision recorded or withdrawn.", examples=["6c5b4a39-2817-4f6e-9d5c-4b3a29180716"])
     change: str = Field(
         pattern=r"^(recorded|withdrawn|copies-erased)$",
+        max_length=16,
         description="`recorded`, `withdrawn`, or `copies-erased` (then `consent_id` is the erasure's id and nothing was decided).",
         examples=["withdrawn"],
     )
-    recipient: str = Field(pattern=RECIPIENT_PATTERN + "|^everyone$", description="Who the decision is about.", examples=["ward:belfast"])
+    recipient: str = Field(
+        pattern=RECIPIENT_PATTERN + "|^everyone$",
+        max_length=RECIPIENT_MAX_LENGTH,
+        description="Who the decision is about.",
+        examples=["ward:belfast"],
+    )
     permit: bool = Field(description="The decision permitted (false: it denied).", examples=[True])
-    categories: tuple[InformationCategory, ...] = Field(description="The categories decided.", examples=[["clinical-detail"]])
-    consent_version: int = Field(ge=0, description="The patient's consent version after the change.", examples=[3])
-    keys_destroyed: int = Field(ge=0, description="Copy keys for this recipient destroyed by the change.", examples=[1])
-    changed_at: AwareDatetime = at_field("the change was applied")
+    categories: tuple[InformationCategory, ...] = Field(
+        max_length=CATEGORIES, description="The categories decided.", examples=[["clinical-detail"]]
+    )
+    consent_version: Integer = Field(ge=0, le=MAX_INTEGER, description="The patient's consent version after the change.", examples=[3])
+    keys_destroyed: Integer = Field(
+        ge=0, le=MAX_INTEGER, description="Copy keys for this recipient destroyed by the change.", examples=[1]
+    )
+    changed_at: Timestamp = at_field("the change was applied")

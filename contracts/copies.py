@@ -9,12 +9,20 @@ longer be opened.
 """
 
 from typing import ClassVar
-from uuid import UUID
 
 from pydantic import BaseModel, ConfigDict, Field
 
-from contracts.base import Event, patient_id_field
-from contracts.consent import RECIPIENT_PATTERN, InformationCategory, Purpose
+from contracts.base import MAX_INTEGER, Event, Integer, Uuid, patient_id_field
+from contracts.consent import RECIPIENT_MAX_LENGTH, RECIPIENT_PATTERN, InformationCategory, Purpose
+
+# The largest sealed content (a whole assessment with every text and list at its bound, every
+# character one JSON escapes as six bytes) is under 660 kB; with the 12-byte nonce and 16-byte
+# tag, base64 makes that under 880,000 characters, and the copy around it stays under the Kafka
+# message limit. tests/unit/test_contract_strictness.py checks both sums.
+CIPHERTEXT_MAX_LENGTH = 880_000
+
+
+_CIPHERTEXT_EXAMPLE = "xyfpejjDwZVrILpjoNZy9Y8CFugDcFptp7B8Xaoa6kcrmbYIexTSaptRO6k4CJ6qqK8jsFr0aS/awqZP"
 
 
 class Sealed(BaseModel):
@@ -22,9 +30,13 @@ class Sealed(BaseModel):
 
     model_config = ConfigDict(frozen=True)
 
-    key_id: UUID = Field(description="The copy key, kept in the issuing service's database.", examples=["3f2e1d0c-9b8a-4766-8544-332211009988"])
+    key_id: Uuid = Field(description="The copy key, kept in the issuing service's database.", examples=["3f2e1d0c-9b8a-4766-8544-332211009988"])
     ciphertext: str = Field(
-        min_length=40, max_length=2_000_000, description="Base64 of the 12-byte nonce and the AES-GCM ciphertext.", examples=["q83vEjRWeJA..."]
+        min_length=40,  # the nonce and the 16-byte tag alone
+        max_length=CIPHERTEXT_MAX_LENGTH,
+        pattern=r"^[A-Za-z0-9+/]*={0,2}$",
+        description="Base64 of the 12-byte nonce and the AES-GCM ciphertext.",
+        examples=[_CIPHERTEXT_EXAMPLE],
     )
 
 
@@ -35,11 +47,18 @@ class AddressedCopy(Event):
 
     content_type: ClassVar[type[BaseModel]]
 
-    recipient: str = Field(pattern=RECIPIENT_PATTERN, description="Who it is addressed to.", examples=["ward:belfast"])
-    patient_id: UUID = patient_id_field()
+    recipient: str = Field(
+        pattern=RECIPIENT_PATTERN, max_length=RECIPIENT_MAX_LENGTH, description="Who it is addressed to.", examples=["ward:belfast"]
+    )
+    patient_id: Uuid = patient_id_field()
     purpose: Purpose = Field(description="Why it is shared.", examples=["direct-care"])
     categories: tuple[InformationCategory, ...] = Field(
-        min_length=1, description="Categories of information inside.", examples=[["risk", "medication"]]
+        min_length=1, max_length=len(InformationCategory), description="Categories of information inside.", examples=[["risk", "medication"]]
     )
-    consent_version: int = Field(ge=0, description="Version of the patient's consent state the sender decided on.", examples=[2])
-    sealed: Sealed = Field(description="The content, encrypted for this recipient.", examples=[{"key_id": "3f2e1d0c-9b8a-4766-8544-332211009988", "ciphertext": "q83vEjRWeJA..."}])
+    consent_version: Integer = Field(
+        ge=0, le=MAX_INTEGER, description="Version of the patient's consent state the sender decided on.", examples=[2]
+    )
+    sealed: Sealed = Field(
+        description="The content, encrypted for this recipient.",
+        examples=[{"key_id": "3f2e1d0c-9b8a-4766-8544-332211009988", "ciphertext": _CIPHERTEXT_EXAMPLE}],
+    )

@@ -5,31 +5,41 @@ the patient has been told, follow-on care is arranged (or why not is recorded) a
 contacts have been given; otherwise it refuses, naming what is missing.
 """
 
-from datetime import date
 from enum import StrEnum
 
 from pydantic import model_validator
 
 from contracts.base import (
+    MAX_INTEGER,
     SENSITIVE,
-    UUID,
-    AwareDatetime,
     BaseModel,
     ConfigDict,
+    Day,
     Event,
     Field,
+    Integer,
+    Timestamp,
     Trust,
+    Uuid,
     at_field,
+    bounded_str,
     episode_id_field,
+    is_blank,
     patient_id_field,
+    present,
+    rules,
+    when,
 )
 from contracts.copies import AddressedCopy
-from contracts.directory import Signpost
+from contracts.directory import MAX_ENTRIES, Signpost
 from contracts.topics import DISCHARGE_EVENTS, DISCHARGE_INBOUND, PAS_INBOUND
 
 
-def _text(description: str, example: str) -> object:
-    return Field(default=None, max_length=8000, description=description, examples=[example], json_schema_extra=SENSITIVE)
+def _text(description: str, example: str, max_length: int = 8000) -> object:
+    return Field(default=None, max_length=max_length, description=description, examples=[example], json_schema_extra=SENSITIVE)
+
+
+CRISIS_CONTACT = 200  # a name and a number
 
 
 def _staff() -> object:
@@ -39,7 +49,7 @@ def _staff() -> object:
 class CarerView(BaseModel):
     model_config = ConfigDict(frozen=True, extra="forbid")
 
-    carer_id: str = Field(pattern=r"^[A-Za-z0-9-]{1,64}$", description="The carer.", examples=["carer-1"])
+    carer_id: str = Field(pattern=r"^[A-Za-z0-9-]{1,64}$", max_length=64, description="The carer.", examples=["carer-1"])
     view: str = Field(min_length=1, max_length=4000, description="Their view, in their words.", examples=["I'm worried about nights."], json_schema_extra=SENSITIVE)
 
 
@@ -61,17 +71,21 @@ class DischargeProposed(Event):
     type_name = "discharge.proposed"
     topic = DISCHARGE_INBOUND
 
-    patient_id: UUID = patient_id_field()
-    episode_id: UUID = episode_id_field()
+    patient_id: Uuid = patient_id_field()
+    episode_id: Uuid = episode_id_field()
     proposed_by: str = _staff()
-    planned_for: date = Field(description="The day discharge is planned for.", examples=["2026-12-10"])
+    planned_for: Day = Field(description="The day discharge is planned for.", examples=["2026-12-10"])
     reason: str = Field(min_length=1, max_length=4000, description="Why discharge now.", examples=["Crisis resolved."], json_schema_extra=SENSITIVE)
     patient_view: str | None = _text("What the patient says about being discharged.", "I don't feel ready yet.")
     patient_wants_more_time: bool = Field(default=False, description="The patient asked for more time.", examples=[True])
-    carer_views: tuple[CarerView, ...] = Field(default=(), description="Views of carers (recorded; shared only with consent).", examples=[[]])
+    carer_views: tuple[CarerView, ...] = Field(
+        default=(), max_length=10, description="Views of carers (recorded; shared only with consent).", examples=[[]]
+    )
     summary: SummaryContent = Field(default_factory=SummaryContent, description="Summary content by heading.", examples=[{}])
-    crisis_contacts: tuple[str, ...] = Field(default=(), max_length=10, description="Who to call if crisis returns.", examples=[["HTCR duty line 028 9649 6001"]])
-    proposed_at: AwareDatetime = at_field("it was proposed")
+    crisis_contacts: tuple[bounded_str(CRISIS_CONTACT), ...] = Field(
+        default=(), max_length=10, description="Who to call if crisis returns.", examples=[["HTCR duty line 028 9649 6001"]]
+    )
+    proposed_at: Timestamp = at_field("it was proposed")
 
 
 class DischargeMeetingArranged(Event):
@@ -80,9 +94,9 @@ class DischargeMeetingArranged(Event):
     type_name = "discharge.meeting-arranged"
     topic = DISCHARGE_INBOUND
 
-    patient_id: UUID = patient_id_field()
-    episode_id: UUID = episode_id_field()
-    meeting_at: AwareDatetime = at_field("the meeting is")
+    patient_id: Uuid = patient_id_field()
+    episode_id: Uuid = episode_id_field()
+    meeting_at: Timestamp = at_field("the meeting is")
     arranged_by: str = _staff()
 
 
@@ -92,10 +106,10 @@ class DischargeConversationRecorded(Event):
     type_name = "discharge.conversation-recorded"
     topic = DISCHARGE_INBOUND
 
-    patient_id: UUID = patient_id_field()
-    episode_id: UUID = episode_id_field()
+    patient_id: Uuid = patient_id_field()
+    episode_id: Uuid = episode_id_field()
     recorded_by: str = _staff()
-    recorded_at: AwareDatetime = at_field("the conversation took place")
+    recorded_at: Timestamp = at_field("the conversation took place")
 
 
 class DischargeNotificationAcknowledged(Event):
@@ -104,9 +118,9 @@ class DischargeNotificationAcknowledged(Event):
     type_name = "discharge.notification-acknowledged"
     topic = DISCHARGE_INBOUND
 
-    patient_id: UUID = patient_id_field()
-    episode_id: UUID = episode_id_field()
-    acknowledged_at: AwareDatetime = at_field("the patient acknowledged it")
+    patient_id: Uuid = patient_id_field()
+    episode_id: Uuid = episode_id_field()
+    acknowledged_at: Timestamp = at_field("the patient acknowledged it")
 
 
 class OnwardCare(StrEnum):
@@ -121,17 +135,20 @@ class FollowOnCareArranged(Event):
 
     type_name = "discharge.follow-on-arranged"
     topic = DISCHARGE_INBOUND
+    model_config = ConfigDict(
+        json_schema_extra=rules({"if": when(onward_to="none"), "then": present("reason_if_none", not_blank=True)})
+    )
 
-    patient_id: UUID = patient_id_field()
-    episode_id: UUID = episode_id_field()
+    patient_id: Uuid = patient_id_field()
+    episode_id: Uuid = episode_id_field()
     onward_to: OnwardCare = Field(description="Who takes over.", examples=["cmht"])
-    reason_if_none: str | None = _text("Why no onward care, if none.", "Patient declined further contact.")
+    reason_if_none: str | None = _text("Why no onward care; required (not blank) when none.", "Patient declined further contact.")
     arranged_by: str = _staff()
-    arranged_at: AwareDatetime = at_field("it was arranged")
+    arranged_at: Timestamp = at_field("it was arranged")
 
     @model_validator(mode="after")
     def _none_needs_a_reason(self) -> "FollowOnCareArranged":
-        if self.onward_to is OnwardCare.NONE and not (self.reason_if_none or "").strip():
+        if self.onward_to is OnwardCare.NONE and is_blank(self.reason_if_none):
             raise ValueError("reason_if_none is required when no onward care is arranged")
         return self
 
@@ -142,10 +159,10 @@ class CrisisContactsGiven(Event):
     type_name = "discharge.crisis-contacts-given"
     topic = DISCHARGE_INBOUND
 
-    patient_id: UUID = patient_id_field()
-    episode_id: UUID = episode_id_field()
+    patient_id: Uuid = patient_id_field()
+    episode_id: Uuid = episode_id_field()
     given_by: str = _staff()
-    given_at: AwareDatetime = at_field("they were given")
+    given_at: Timestamp = at_field("they were given")
 
 
 class DischargeDecided(Event):
@@ -154,8 +171,8 @@ class DischargeDecided(Event):
     type_name = "discharge.decided"
     topic = DISCHARGE_INBOUND
 
-    patient_id: UUID = patient_id_field()
-    episode_id: UUID = episode_id_field()
+    patient_id: Uuid = patient_id_field()
+    episode_id: Uuid = episode_id_field()
     decided_by: str = Field(
         min_length=1, max_length=64, description="Staff id of the deciding clinician.", examples=["staff-0007"]
     )
@@ -166,7 +183,7 @@ class DischargeDecided(Event):
         examples=["Crisis resolved; follow-up by CMHT agreed with the patient."],
         json_schema_extra=SENSITIVE,
     )
-    decided_at: AwareDatetime = at_field("the discharge was decided")
+    decided_at: Timestamp = at_field("the discharge was decided")
 
 
 class FollowUpContactRecorded(Event):
@@ -175,9 +192,9 @@ class FollowUpContactRecorded(Event):
     type_name = "discharge.follow-up-contact-recorded"
     topic = DISCHARGE_INBOUND
 
-    patient_id: UUID = patient_id_field()
+    patient_id: Uuid = patient_id_field()
     contact_by: str = _staff()
-    contact_at: AwareDatetime = at_field("the contact was made")
+    contact_at: Timestamp = at_field("the contact was made")
 
 
 class WardDischargeRecorded(Event):
@@ -186,11 +203,11 @@ class WardDischargeRecorded(Event):
     type_name = "pas.ward-discharge-recorded"
     topic = PAS_INBOUND
 
-    discharge_id: UUID = Field(description="PAS id of the discharge.", examples=["2b3c4d5e-6f70-4182-9394-a5b6c7d8e9f0"])
-    patient_id: UUID = patient_id_field()
+    discharge_id: Uuid = Field(description="PAS id of the discharge.", examples=["2b3c4d5e-6f70-4182-9394-a5b6c7d8e9f0"])
+    patient_id: Uuid = patient_id_field()
     trust: Trust = Field(description="The Trust of the ward.", examples=["northern"])
     ward: str = Field(min_length=1, max_length=100, description="The ward.", examples=["Holywell Hospital, Ward 3"])
-    discharged_at: AwareDatetime = at_field("the patient left the ward")
+    discharged_at: Timestamp = at_field("the patient left the ward")
 
 
 class GateCondition(StrEnum):
@@ -205,10 +222,12 @@ class DischargeRefused(Event):
     type_name = "discharge.refused"
     topic = DISCHARGE_EVENTS
 
-    patient_id: UUID = patient_id_field()
-    episode_id: UUID = episode_id_field()
-    missing: tuple[GateCondition, ...] = Field(min_length=1, description="The conditions not met.", examples=[["patient-told"]])
-    refused_at: AwareDatetime = at_field("it was refused")
+    patient_id: Uuid = patient_id_field()
+    episode_id: Uuid = episode_id_field()
+    missing: tuple[GateCondition, ...] = Field(
+        min_length=1, max_length=len(GateCondition), description="The conditions not met.", examples=[["patient-told"]]
+    )
+    refused_at: Timestamp = at_field("it was refused")
 
 
 class EpisodeClosed(Event):
@@ -217,10 +236,10 @@ class EpisodeClosed(Event):
     type_name = "episode.closed"
     topic = DISCHARGE_EVENTS
 
-    patient_id: UUID = patient_id_field()
-    episode_id: UUID = episode_id_field()
-    visits_completed: int = Field(ge=0, description="Visits completed during the episode.", examples=[9])
-    closed_at: AwareDatetime = at_field("the episode was closed")
+    patient_id: Uuid = patient_id_field()
+    episode_id: Uuid = episode_id_field()
+    visits_completed: Integer = Field(ge=0, le=MAX_INTEGER, description="Visits completed during the episode.", examples=[9])
+    closed_at: Timestamp = at_field("the episode was closed")
 
 
 class SummaryHeadings(BaseModel):
@@ -232,10 +251,15 @@ class SummaryHeadings(BaseModel):
     assessment_and_risk: str | None = _text("Assessment and risk summary.", "Risk now low.")
     medication: str | None = _text("Medication.", "Sertraline 100 mg daily.")
     plan_and_requested_actions: str | None = _text("Plan and requested actions.", "CMHT review in 2 weeks.")
-    patient_view: str | None = _text("The patient's own view, as they gave it.", "I asked for more time.")
-    crisis_contacts: tuple[str, ...] = Field(default=(), description="Crisis contacts.", examples=[["Lifeline 0808 808 8000"]])
-    who_was_informed: tuple[str, ...] = Field(default=(), description="Who was sent this.", examples=[["patient", "gp"]])
-    signposting: tuple[Signpost, ...] = Field(default=(), description="Other support.", examples=[[]])
+    # Room for the sentence the discharge service puts around the patient's own 8000 characters.
+    patient_view: str | None = _text("The patient's own view, as they gave it.", "I asked for more time.", max_length=8200)
+    crisis_contacts: tuple[bounded_str(CRISIS_CONTACT), ...] = Field(
+        default=(), max_length=10, description="Crisis contacts.", examples=[["Lifeline 0808 808 8000"]]
+    )
+    who_was_informed: tuple[bounded_str(100), ...] = Field(
+        default=(), max_length=20, description="Who was sent this.", examples=[["patient", "gp"]]
+    )
+    signposting: tuple[Signpost, ...] = Field(default=(), max_length=MAX_ENTRIES, description="Other support.", examples=[[]])
 
 
 class DischargeSummaryIssued(AddressedCopy):
@@ -246,9 +270,9 @@ class DischargeSummaryIssued(AddressedCopy):
     topic = DISCHARGE_EVENTS
     content_type = SummaryHeadings
 
-    episode_id: UUID = episode_id_field()
-    issued_at: AwareDatetime = at_field("it was issued")
-    due_by: AwareDatetime = at_field("it was due (3 days for the GP, 24 hours for the care plan)")
+    episode_id: Uuid = episode_id_field()
+    issued_at: Timestamp = at_field("it was issued")
+    due_by: Timestamp = at_field("it was due (3 days for the GP, 24 hours for the care plan)")
 
 
 class FollowUpSource(StrEnum):
@@ -262,13 +286,13 @@ class FollowUpBreached(Event):
     type_name = "discharge.follow-up-breached"
     topic = DISCHARGE_EVENTS
 
-    patient_id: UUID = patient_id_field()
-    followup_id: UUID = Field(description="The follow-up clock.", examples=["8e7d6c5b-4a39-4281-9706-f5e4d3c2b1a0"])
+    patient_id: Uuid = patient_id_field()
+    followup_id: Uuid = Field(description="The follow-up clock.", examples=["8e7d6c5b-4a39-4281-9706-f5e4d3c2b1a0"])
     source: FollowUpSource = Field(description="Discharged from home treatment or a ward.", examples=["ward"])
-    discharged_at: AwareDatetime = at_field("the patient was discharged")
-    due_at: AwareDatetime = at_field("the follow-up was due")
-    detected_at: AwareDatetime = at_field("the breach was detected")
-    hours_late: int = Field(ge=0, description="Hours past the deadline when detected.", examples=[2])
+    discharged_at: Timestamp = at_field("the patient was discharged")
+    due_at: Timestamp = at_field("the follow-up was due")
+    detected_at: Timestamp = at_field("the breach was detected")
+    hours_late: Integer = Field(ge=0, le=MAX_INTEGER, description="Hours past the deadline when detected.", examples=[2])
 
 
 class FollowUpCompleted(Event):
@@ -277,9 +301,9 @@ class FollowUpCompleted(Event):
     type_name = "discharge.follow-up-completed"
     topic = DISCHARGE_EVENTS
 
-    patient_id: UUID = patient_id_field()
-    followup_id: UUID = Field(description="The follow-up clock.", examples=["8e7d6c5b-4a39-4281-9706-f5e4d3c2b1a0"])
-    contact_at: AwareDatetime = at_field("the contact was made")
+    patient_id: Uuid = patient_id_field()
+    followup_id: Uuid = Field(description="The follow-up clock.", examples=["8e7d6c5b-4a39-4281-9706-f5e4d3c2b1a0"])
+    contact_at: Timestamp = at_field("the contact was made")
     within_target: bool = Field(description="Made within the 72 hours.", examples=[True])
 
 
@@ -289,10 +313,10 @@ class EpisodeReviewDue(Event):
     type_name = "episode.review-due"
     topic = DISCHARGE_EVENTS
 
-    patient_id: UUID = patient_id_field()
-    episode_id: UUID = episode_id_field()
-    opened_at: AwareDatetime = at_field("the episode opened")
-    detected_at: AwareDatetime = at_field("the review fell due")
+    patient_id: Uuid = patient_id_field()
+    episode_id: Uuid = episode_id_field()
+    opened_at: Timestamp = at_field("the episode opened")
+    detected_at: Timestamp = at_field("the review fell due")
 
 
 class ReadmissionLinked(Event):
@@ -301,7 +325,7 @@ class ReadmissionLinked(Event):
     type_name = "episode.readmission-linked"
     topic = DISCHARGE_EVENTS
 
-    patient_id: UUID = patient_id_field()
-    episode_id: UUID = episode_id_field()
-    previous_episode_id: UUID = Field(description="The episode discharged from.", examples=["0c9d7d3e-1f7a-4c55-9a7b-2f1f0b8e4a90"])
-    days_since_discharge: int = Field(ge=0, description="Whole days since that discharge.", examples=[10])
+    patient_id: Uuid = patient_id_field()
+    episode_id: Uuid = episode_id_field()
+    previous_episode_id: Uuid = Field(description="The episode discharged from.", examples=["0c9d7d3e-1f7a-4c55-9a7b-2f1f0b8e4a90"])
+    days_since_discharge: Integer = Field(ge=0, le=MAX_INTEGER, description="Whole days since that discharge.", examples=[10])

@@ -8,6 +8,11 @@ import argparse
 import json
 import sys
 from pathlib import Path
+from typing import Any
+
+from pydantic import BaseModel
+from pydantic.json_schema import GenerateJsonSchema
+from pydantic_core import core_schema
 
 from contracts.envelope import Envelope
 from contracts.registry import EVENT_TYPES
@@ -15,11 +20,33 @@ from contracts.registry import EVENT_TYPES
 SCHEMAS = Path(__file__).parent / "schemas"
 
 
+class ContractSchema(GenerateJsonSchema):
+    """Pydantic's schema, plus what a Trust integrator needs said out loud: a model that
+    ignores fields it does not know (every event: readers are tolerant) allows them."""
+
+    def model_schema(self, schema: core_schema.ModelSchema) -> dict[str, Any]:
+        json_schema = super().model_schema(schema)
+        if schema["cls"].model_config.get("extra", "ignore") == "ignore":
+            json_schema["additionalProperties"] = True
+        return json_schema
+
+
+def example(cls: type[BaseModel]) -> dict[str, Any]:
+    """A whole event (or envelope) made of the first example of each of its fields."""
+    return {name: info.examples[0] for name, info in cls.model_fields.items() if info.examples}
+
+
+def schema_of(cls: type[BaseModel]) -> dict[str, Any]:
+    schema = cls.model_json_schema(schema_generator=ContractSchema)
+    schema["examples"] = [example(cls)]
+    return schema
+
+
 def expected_schemas() -> dict[str, str]:
     """File name -> JSON text, for every event type and the envelope."""
-    documents = {"envelope.json": _document(Envelope.model_json_schema(), "carepath envelope")}
+    documents = {"envelope.json": _document(schema_of(Envelope), "carepath envelope")}
     for cloudevents_type, cls in EVENT_TYPES.items():
-        schema = cls.model_json_schema()
+        schema = schema_of(cls)
         schema["x-cloudevents-type"] = cloudevents_type
         schema["x-topic"] = cls.topic.name
         documents[f"{cloudevents_type}.json"] = _document(schema, cloudevents_type)

@@ -1,30 +1,40 @@
 """Referral events: a referral arriving from a Trust system, and what carepath decided."""
 
-from datetime import date
 from enum import IntEnum, StrEnum
 from typing import Any
 
-from pydantic import model_validator
+from pydantic import ConfigDict, model_validator
 
 from contracts.base import (
+    MAX_INTEGER,
     SENSITIVE,
-    UUID,
-    AwareDatetime,
+    Day,
     Event,
     Field,
+    Integer,
+    Timestamp,
     Trust,
+    Uuid,
     at_field,
     episode_id_field,
+    optional_integer,
     patient_id_field,
+    present,
+    rules,
+    when,
+    whole_numbers,
 )
-from contracts.directory import Signpost
+from contracts.directory import MAX_ENTRIES, Signpost
 from contracts.topics import REFERRAL_EVENTS, REFERRAL_INBOUND
 
 REFERRAL_ID_PATTERN = r"^[A-Za-z0-9][A-Za-z0-9._:-]{0,63}$"
+REFERRAL_ID_MAX_LENGTH = 64
+# What carepath writes to the person or the referrer in a decline or a redirect.
+EXPLANATION = 2000
 
 
 def referral_id_field(example: str) -> Any:
-    return Field(description="The referring system's id for the referral.", examples=[example])
+    return Field(max_length=REFERRAL_ID_MAX_LENGTH, description="The referring system's id for the referral.", examples=[example])
 
 
 class Urgency(IntEnum):
@@ -34,6 +44,10 @@ class Urgency(IntEnum):
     URGENT = 2
     ROUTINE = 3
     VERY_URGENT = 4
+
+
+# As JSON Schema reads it: 4.0 is 4, and true is no urgency at all.
+UrgencyCode = whole_numbers(Urgency)
 
 
 class ReferralSource(StrEnum):
@@ -59,20 +73,26 @@ class ReferralSubmitted(Event):
 
     type_name = "referral.submitted"
     topic = REFERRAL_INBOUND
+    model_config = ConfigDict(
+        json_schema_extra=rules({"if": when(source="emergency-department"), "then": present("ed_arrived_at")})
+    )
 
     referral_id: str = Field(
         pattern=REFERRAL_ID_PATTERN,
+        max_length=REFERRAL_ID_MAX_LENGTH,
         description="The referring system's own id for this referral; unique per Trust system.",
         examples=["GP-BT-2026-000123"],
     )
     trust: Trust = Field(description="The HSC Trust the referral is made to.", examples=["belfast"])
     source: ReferralSource = Field(description="Who is referring.", examples=["gp"])
-    urgency: Urgency = Field(
+    urgency: UrgencyCode = Field(
         description="MHSDS ClinRespPriorityType: 1 emergency, 4 very urgent, 2 urgent, 3 routine.",
         examples=[4],
     )
     hc_number: str = Field(
-        pattern=r"^\d{3} ?\d{3} ?\d{4}$",
+        # [0-9], not \d: \d takes other scripts' digits in Python and Rust, not in JSON Schema.
+        pattern=r"^[0-9]{3} ?[0-9]{3} ?[0-9]{4}$",
+        max_length=12,
         description="The patient's 10-digit Health and Care number (modulus-11 check digit).",
         examples=["943 476 5919"],
         json_schema_extra=SENSITIVE,
@@ -84,14 +104,14 @@ class ReferralSubmitted(Event):
         examples=["Alex Morgan"],
         json_schema_extra=SENSITIVE,
     )
-    submitted_at: AwareDatetime = at_field("the referrer sent the referral")
-    date_of_birth: date | None = Field(
+    submitted_at: Timestamp = at_field("the referrer sent the referral")
+    date_of_birth: Day | None = Field(
         default=None,
         description="The patient's date of birth, for the Trust's age range.",
         examples=["1990-04-12"],
         json_schema_extra=SENSITIVE,
     )
-    ed_arrived_at: AwareDatetime | None = Field(
+    ed_arrived_at: Timestamp | None = Field(
         default=None,
         description="When the person arrived in the emergency department; required from an ED.",
         examples=["2026-11-26T07:10:00+00:00"],
@@ -118,6 +138,26 @@ class ReferralSubmitted(Event):
         return self.referral_id
 
 
+SIGNPOSTS = [
+    {
+        "entry_id": "belfast-cmht",
+        "kind": "cmht",
+        "name": "Community Mental Health Team",
+        "hours": "Monday to Friday, 9am to 5pm",
+        "how_to_access": "Through your GP",
+        "phone": None,
+    },
+    {
+        "entry_id": "lifeline",
+        "kind": "crisis-line",
+        "name": "Lifeline crisis response helpline",
+        "hours": "24 hours a day, 7 days a week",
+        "how_to_access": "Call free, any time",
+        "phone": "0808 808 8000",
+    },
+]
+
+
 class ReferralOutcome(StrEnum):
     ACCEPTED = "accepted"
     LINKED = "linked"
@@ -140,12 +180,12 @@ class ReferralAcknowledged(Event):
     topic = REFERRAL_EVENTS
 
     referral_id: str = referral_id_field("GP-BT-2026-000123")
-    patient_id: UUID = patient_id_field()
+    patient_id: Uuid = patient_id_field()
     trust: Trust = Field(description="The Trust the referral was made to.", examples=["belfast"])
     source: ReferralSource = Field(description="Who referred.", examples=["gp"])
     outcome: ReferralOutcome = Field(description="What carepath decided.", examples=["accepted"])
-    received_at: AwareDatetime = at_field("carepath received the referral")
-    assess_by: AwareDatetime | None = Field(
+    received_at: Timestamp = at_field("carepath received the referral")
+    assess_by: Timestamp | None = Field(
         default=None, description="The assessment deadline, when accepted.", examples=["2026-11-27T09:30:00+00:00"]
     )
 
@@ -156,14 +196,14 @@ class ReferralAccepted(Event):
     topic = REFERRAL_EVENTS
 
     referral_id: str = referral_id_field("GP-BT-2026-000123")
-    patient_id: UUID = patient_id_field()
-    episode_id: UUID = episode_id_field()
+    patient_id: Uuid = patient_id_field()
+    episode_id: Uuid = episode_id_field()
     trust: Trust = Field(description="The HSC Trust caring for the patient.", examples=["belfast"])
     source: ReferralSource = Field(description="Who referred.", examples=["gp"])
-    urgency: Urgency = Field(description="MHSDS urgency code as triaged.", examples=[4])
-    accepted_at: AwareDatetime = at_field("the referral was received and accepted")
-    assess_by: AwareDatetime = at_field("the assessment must have started (the response deadline)")
-    ed_arrived_at: AwareDatetime | None = Field(
+    urgency: UrgencyCode = Field(description="MHSDS urgency code as triaged.", examples=[4])
+    accepted_at: Timestamp = at_field("the referral was received and accepted")
+    assess_by: Timestamp = at_field("the assessment must have started (the response deadline)")
+    ed_arrived_at: Timestamp | None = Field(
         default=None, description="When the person arrived in the ED, for ED referrals.", examples=["2026-11-26T07:10:00+00:00"]
     )
 
@@ -175,12 +215,12 @@ class ReferralLinked(Event):
     topic = REFERRAL_EVENTS
 
     referral_id: str = referral_id_field("ED-BT-2026-000456")
-    patient_id: UUID = patient_id_field()
-    episode_id: UUID = episode_id_field()
+    patient_id: Uuid = patient_id_field()
+    episode_id: Uuid = episode_id_field()
     trust: Trust = Field(description="The Trust caring for the patient.", examples=["belfast"])
     source: ReferralSource = Field(description="Who referred.", examples=["emergency-department"])
-    urgency: Urgency = Field(description="MHSDS urgency code given by the referrer.", examples=[4])
-    linked_at: AwareDatetime = at_field("the referral was linked")
+    urgency: UrgencyCode = Field(description="MHSDS urgency code given by the referrer.", examples=[4])
+    linked_at: Timestamp = at_field("the referral was linked")
 
 
 class ReferralDeclined(Event):
@@ -190,17 +230,18 @@ class ReferralDeclined(Event):
     topic = REFERRAL_EVENTS
 
     referral_id: str = referral_id_field("SELF-2026-000789")
-    patient_id: UUID = patient_id_field()
+    patient_id: Uuid = patient_id_field()
     trust: Trust = Field(description="The Trust the referral was made to.", examples=["belfast"])
     reason_code: DeclineReason = Field(description="Why, as a code.", examples=["new-patient-self-referral"])
     reason: str = Field(
+        max_length=EXPLANATION,
         description="Why, in words the person can read.",
         examples=["The home treatment team cannot take referrals directly from people not already known to it."],
     )
     alternatives: tuple[Signpost, ...] = Field(
-        min_length=2, description="At least two concrete services to go to instead.", examples=[[]]
+        min_length=2, max_length=MAX_ENTRIES, description="At least two concrete services to go to instead.", examples=[SIGNPOSTS]
     )
-    declined_at: AwareDatetime = at_field("the referral was declined")
+    declined_at: Timestamp = at_field("the referral was declined")
 
 
 class ResponseTargetBreached(Event):
@@ -210,18 +251,18 @@ class ResponseTargetBreached(Event):
     topic = REFERRAL_EVENTS
 
     referral_id: str = referral_id_field("ED-BT-2026-000456")
-    patient_id: UUID = patient_id_field()
-    episode_id: UUID = episode_id_field()
+    patient_id: Uuid = patient_id_field()
+    episode_id: Uuid = episode_id_field()
     trust: Trust = Field(description="The Trust responsible.", examples=["belfast"])
-    urgency: Urgency = Field(description="MHSDS urgency code.", examples=[4])
-    assess_by: AwareDatetime = at_field("the assessment should have started")
-    detected_at: AwareDatetime = at_field("the breach was detected")
-    minutes_late: int = Field(ge=0, description="How late, in whole minutes, when detected.", examples=[12])
-    ed_arrived_at: AwareDatetime | None = Field(
+    urgency: UrgencyCode = Field(description="MHSDS urgency code.", examples=[4])
+    assess_by: Timestamp = at_field("the assessment should have started")
+    detected_at: Timestamp = at_field("the breach was detected")
+    minutes_late: Integer = Field(ge=0, le=MAX_INTEGER, description="How late, in whole minutes, when detected.", examples=[12])
+    ed_arrived_at: Timestamp | None = Field(
         default=None, description="When the person arrived in the ED, for ED referrals.", examples=["2026-11-26T07:10:00+00:00"]
     )
-    minutes_in_ed: int | None = Field(
-        default=None, ge=0, description="How long the person had been in the ED when detected.", examples=[262]
+    minutes_in_ed: optional_integer(ge=0) = Field(
+        default=None, description="How long the person had been in the ED when detected.", examples=[262]
     )
 
 
@@ -232,14 +273,15 @@ class ReferralRedirected(Event):
     topic = REFERRAL_EVENTS
 
     referral_id: str = referral_id_field("GP-BT-2026-000124")
-    patient_id: UUID = patient_id_field()
+    patient_id: Uuid = patient_id_field()
     trust: Trust = Field(description="The HSC Trust the referral was made to.", examples=["belfast"])
-    redirected_to: str = Field(description="The team the referral was passed to.", examples=["cmht"])
+    redirected_to: str = Field(max_length=64, description="The team the referral was passed to.", examples=["cmht"])
     reason: str = Field(
+        max_length=EXPLANATION,
         description="Why, in words the referrer and patient can read.",
         examples=["Routine referrals are not a crisis: the community mental health team will contact the patient."],
     )
     alternatives: tuple[Signpost, ...] = Field(
-        min_length=2, description="At least two concrete services, the team redirected to first.", examples=[[]]
+        min_length=2, max_length=MAX_ENTRIES, description="At least two concrete services, the team redirected to first.", examples=[SIGNPOSTS]
     )
-    redirected_at: AwareDatetime = at_field("the referral was redirected")
+    redirected_at: Timestamp = at_field("the referral was redirected")

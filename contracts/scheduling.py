@@ -1,22 +1,25 @@
 """Scheduling events: the rota, care plans, visits and what happens to them, escalations."""
 
-from datetime import date
 from enum import StrEnum
 
 from pydantic import model_validator
 
 from contracts.base import (
-    UUID,
-    AwareDatetime,
+    MAX_INTEGER,
     BaseModel,
     ConfigDict,
+    Day,
     Event,
     Field,
+    Integer,
+    Timestamp,
+    Uuid,
     at_field,
+    bounded_str,
     episode_id_field,
     patient_id_field,
 )
-from contracts.consent import TEAM_PATTERN
+from contracts.consent import STAFF_ID_MAX_LENGTH, TEAM_MAX_LENGTH, TEAM_PATTERN
 from contracts.topics import NOTIFICATIONS, ROTA_INBOUND, SCHEDULING_EVENTS, SCHEDULING_INBOUND, VISIT_OUTCOMES
 
 STAFF_ID = r"^[A-Za-z0-9][A-Za-z0-9-]{0,63}$"
@@ -63,14 +66,16 @@ def visit_id_field(description: str = "Id of the visit.") -> object:
 
 
 def staff_id_field(description: str = "Id of the member of staff.") -> object:
-    return Field(pattern=STAFF_ID, description=description, examples=["staff-0042"])
+    return Field(pattern=STAFF_ID, max_length=STAFF_ID_MAX_LENGTH, description=description, examples=["staff-0042"])
 
 
 class Shift(BaseModel):
     model_config = ConfigDict(frozen=True, extra="forbid")
 
-    starts_at: AwareDatetime = Field(description="Start of the shift.", examples=["2026-11-27T08:00:00+00:00"])
-    ends_at: AwareDatetime = Field(description="End of the shift.", examples=["2026-11-27T20:00:00+00:00"])
+    starts_at: Timestamp = Field(description="Start of the shift.", examples=["2026-11-27T08:00:00+00:00"])
+    ends_at: Timestamp = Field(
+        description="End of the shift: after its start, within 24 hours.", examples=["2026-11-27T20:00:00+00:00"]
+    )
 
     @model_validator(mode="after")
     def _sane(self) -> "Shift":
@@ -86,9 +91,11 @@ class StaffMemberRecorded(Event):
     topic = ROTA_INBOUND
 
     staff_id: str = staff_id_field()
-    team: str = Field(pattern=TEAM_PATTERN, description="Their team.", examples=["htcr:belfast"])
+    team: str = Field(pattern=TEAM_PATTERN, max_length=TEAM_MAX_LENGTH, description="Their team.", examples=["htcr:belfast"])
     role: Role = Field(description="Their role.", examples=["nurse"])
-    skills: tuple[Skill, ...] = Field(default=(), description="Skills a visit may need.", examples=[["learning-disability"]])
+    skills: tuple[Skill, ...] = Field(
+        default=(), max_length=len(Skill), description="Skills a visit may need.", examples=[["learning-disability"]]
+    )
     team_lead: bool = Field(default=False, description="Leads the team (receives missed-visit alerts).", examples=[False])
     display_name: str | None = Field(
         default=None, max_length=100, description="How patients know them (first name).", examples=["Niamh"]
@@ -107,7 +114,12 @@ class ShiftsRostered(Event):
     topic = ROTA_INBOUND
 
     staff_id: str = staff_id_field()
-    shifts: tuple[Shift, ...] = Field(min_length=1, description="The shifts, 24/7 cover across the team.", examples=[[]])
+    shifts: tuple[Shift, ...] = Field(
+        min_length=1,
+        max_length=400,  # more than a year of one shift a day
+        description="The shifts, 24/7 cover across the team; none may overlap another.",
+        examples=[[{"starts_at": "2026-11-27T08:00:00+00:00", "ends_at": "2026-11-27T20:00:00+00:00"}]],
+    )
 
     @model_validator(mode="after")
     def _no_overlaps(self) -> "ShiftsRostered":
@@ -127,15 +139,17 @@ class CarePlanAgreed(Event):
     type_name = "care-plan.agreed"
     topic = SCHEDULING_EVENTS
 
-    patient_id: UUID = patient_id_field()
-    episode_id: UUID = episode_id_field()
+    patient_id: Uuid = patient_id_field()
+    episode_id: Uuid = episode_id_field()
     key_worker: str | None = staff_id_field("The named key worker (none if nobody with the skills is rostered).")
-    core_team: tuple[str, ...] = Field(description="The small team who will visit.", examples=[["staff-0042", "staff-0007"]])
-    visits_first_week: int = Field(ge=1, description="Contacts planned in the first week.", examples=[7])
-    visits_per_week_after: int = Field(ge=0, description="Contacts planned each week after.", examples=[5])
-    planned_minutes: int = Field(ge=1, description="Planned length of each visit.", examples=[60])
-    required_skills: tuple[Skill, ...] = Field(description="Skills every visitor needs.", examples=[[]])
-    agreed_at: AwareDatetime = at_field("the plan was agreed")
+    core_team: tuple[bounded_str(STAFF_ID_MAX_LENGTH), ...] = Field(
+        max_length=20, description="The small team who will visit.", examples=[["staff-0042", "staff-0007"]]
+    )
+    visits_first_week: Integer = Field(ge=1, le=MAX_INTEGER, description="Contacts planned in the first week.", examples=[7])
+    visits_per_week_after: Integer = Field(ge=0, le=MAX_INTEGER, description="Contacts planned each week after.", examples=[5])
+    planned_minutes: Integer = Field(ge=1, le=MAX_INTEGER, description="Planned length of each visit.", examples=[60])
+    required_skills: tuple[Skill, ...] = Field(max_length=len(Skill), description="Skills every visitor needs.", examples=[[]])
+    agreed_at: Timestamp = at_field("the plan was agreed")
 
 
 class VisitScheduled(Event):
@@ -144,14 +158,16 @@ class VisitScheduled(Event):
     type_name = "visit.scheduled"
     topic = SCHEDULING_EVENTS
 
-    visit_id: UUID = visit_id_field()
-    patient_id: UUID = patient_id_field()
-    episode_id: UUID = episode_id_field()
-    window_start: AwareDatetime = at_field("the visit window opens")
-    window_end: AwareDatetime = at_field("the visit window closes (at most one hour after it opens)")
-    planned_minutes: int = Field(ge=1, le=240, description="Planned length of the visit in minutes.", examples=[60])
-    staff_id: str | None = Field(default=None, description="Who will visit; none if nobody could be assigned.", examples=["staff-0042"])
-    replaces_visit_id: UUID | None = Field(default=None, description="The missed visit this replaces.", examples=[None])
+    visit_id: Uuid = visit_id_field()
+    patient_id: Uuid = patient_id_field()
+    episode_id: Uuid = episode_id_field()
+    window_start: Timestamp = at_field("the visit window opens")
+    window_end: Timestamp = at_field("the visit window closes (at most one hour after it opens)")
+    planned_minutes: Integer = Field(ge=1, le=240, description="Planned length of the visit in minutes.", examples=[60])
+    staff_id: str | None = Field(
+        default=None, max_length=STAFF_ID_MAX_LENGTH, description="Who will visit; none if nobody could be assigned.", examples=["staff-0042"]
+    )
+    replaces_visit_id: Uuid | None = Field(default=None, description="The missed visit this replaces.", examples=[None])
 
 
 class VisitRequested(Event):
@@ -160,10 +176,10 @@ class VisitRequested(Event):
     type_name = "visit.requested"
     topic = SCHEDULING_INBOUND
 
-    request_id: UUID = Field(description="Id of the request.", examples=["5d4c3b2a-1908-4f7e-8d6c-5b4a39281706"])
-    patient_id: UUID = patient_id_field()
-    episode_id: UUID = episode_id_field()
-    day: date = Field(description="The day wanted (Trust local time).", examples=["2026-11-27"])
+    request_id: Uuid = Field(description="Id of the request.", examples=["5d4c3b2a-1908-4f7e-8d6c-5b4a39281706"])
+    patient_id: Uuid = patient_id_field()
+    episode_id: Uuid = episode_id_field()
+    day: Day = Field(description="The day wanted (Trust local time).", examples=["2026-11-27"])
     requested_by: str = staff_id_field("Who asked.")
 
 
@@ -173,10 +189,10 @@ class VisitStarted(Event):
     type_name = "visit.started"
     topic = SCHEDULING_INBOUND
 
-    visit_id: UUID = visit_id_field()
-    patient_id: UUID = patient_id_field()
-    episode_id: UUID = episode_id_field()
-    started_at: AwareDatetime = at_field("the visit started")
+    visit_id: Uuid = visit_id_field()
+    patient_id: Uuid = patient_id_field()
+    episode_id: Uuid = episode_id_field()
+    started_at: Timestamp = at_field("the visit started")
 
 
 class VisitOutcomeRecorded(Event):
@@ -185,12 +201,12 @@ class VisitOutcomeRecorded(Event):
     type_name = "visit.outcome-recorded"
     topic = VISIT_OUTCOMES
 
-    visit_id: UUID = visit_id_field()
-    patient_id: UUID = patient_id_field()
-    episode_id: UUID = episode_id_field()
+    visit_id: Uuid = visit_id_field()
+    patient_id: Uuid = patient_id_field()
+    episode_id: Uuid = episode_id_field()
     status: VisitStatus = Field(description="Whether the patient was seen.", examples=["completed"])
-    actual_minutes: int = Field(ge=0, le=600, description="How long the visit lasted, in minutes.", examples=[55])
-    recorded_at: AwareDatetime = at_field("the outcome was recorded")
+    actual_minutes: Integer = Field(ge=0, le=600, description="How long the visit lasted, in minutes.", examples=[55])
+    recorded_at: Timestamp = at_field("the outcome was recorded")
     risk_change: RiskChange = Field(default=RiskChange.UNCHANGED, description="Risk since the last visit.", examples=["unchanged"])
     carer_strain: CarerStrain | None = Field(default=None, description="Carer strain noticed, if a carer was there.", examples=["coping"])
 
@@ -201,11 +217,11 @@ class VisitCompleted(Event):
     type_name = "visit.completed"
     topic = SCHEDULING_EVENTS
 
-    visit_id: UUID = visit_id_field()
-    patient_id: UUID = patient_id_field()
-    episode_id: UUID = episode_id_field()
-    actual_minutes: int = Field(ge=0, le=600, description="How long the visit lasted, in minutes.", examples=[55])
-    completed_at: AwareDatetime = at_field("the visit outcome was recorded")
+    visit_id: Uuid = visit_id_field()
+    patient_id: Uuid = patient_id_field()
+    episode_id: Uuid = episode_id_field()
+    actual_minutes: Integer = Field(ge=0, le=600, description="How long the visit lasted, in minutes.", examples=[55])
+    completed_at: Timestamp = at_field("the visit outcome was recorded")
     cut_short: bool = Field(default=False, description="Much shorter than planned (under half).", examples=[False])
 
 
@@ -215,11 +231,11 @@ class VisitRunningLate(Event):
     type_name = "visit.running-late"
     topic = SCHEDULING_EVENTS
 
-    visit_id: UUID = visit_id_field()
-    patient_id: UUID = patient_id_field()
-    episode_id: UUID = episode_id_field()
-    window_start: AwareDatetime = at_field("the window opened")
-    detected_at: AwareDatetime = at_field("lateness was detected")
+    visit_id: Uuid = visit_id_field()
+    patient_id: Uuid = patient_id_field()
+    episode_id: Uuid = episode_id_field()
+    window_start: Timestamp = at_field("the window opened")
+    detected_at: Timestamp = at_field("lateness was detected")
 
 
 class VisitMissed(Event):
@@ -228,12 +244,12 @@ class VisitMissed(Event):
     type_name = "visit.missed"
     topic = SCHEDULING_EVENTS
 
-    visit_id: UUID = visit_id_field()
-    patient_id: UUID = patient_id_field()
-    episode_id: UUID = episode_id_field()
-    staff_id: str | None = Field(default=None, description="Who was due to visit.", examples=["staff-0042"])
-    window_end: AwareDatetime = at_field("the window closed")
-    detected_at: AwareDatetime = at_field("the miss was detected")
+    visit_id: Uuid = visit_id_field()
+    patient_id: Uuid = patient_id_field()
+    episode_id: Uuid = episode_id_field()
+    staff_id: str | None = Field(default=None, max_length=STAFF_ID_MAX_LENGTH, description="Who was due to visit.", examples=["staff-0042"])
+    window_end: Timestamp = at_field("the window closed")
+    detected_at: Timestamp = at_field("the miss was detected")
 
 
 class EscalationReason(StrEnum):
@@ -252,12 +268,14 @@ class EscalationRaised(Event):
     type_name = "escalation.raised"
     topic = SCHEDULING_EVENTS
 
-    patient_id: UUID = patient_id_field()
-    episode_id: UUID = episode_id_field()
-    visit_id: UUID = visit_id_field("The visit that showed it.")
-    reasons: tuple[EscalationReason, ...] = Field(min_length=1, description="Why.", examples=[["carer-at-breaking-point"]])
+    patient_id: Uuid = patient_id_field()
+    episode_id: Uuid = episode_id_field()
+    visit_id: Uuid = visit_id_field("The visit that showed it.")
+    reasons: tuple[EscalationReason, ...] = Field(
+        min_length=1, max_length=len(EscalationReason), description="Why.", examples=[["carer-at-breaking-point"]]
+    )
     action: EscalationAction = Field(description="What is done about it.", examples=["more-visits"])
-    raised_at: AwareDatetime = at_field("the escalation was raised")
+    raised_at: Timestamp = at_field("the escalation was raised")
 
 
 class ContactsBelowPlan(Event):
@@ -266,12 +284,12 @@ class ContactsBelowPlan(Event):
     type_name = "visit.contacts-below-plan"
     topic = SCHEDULING_EVENTS
 
-    patient_id: UUID = patient_id_field()
-    episode_id: UUID = episode_id_field()
-    week: int = Field(ge=1, description="Week of the episode (1 is the first).", examples=[1])
-    planned: int = Field(ge=0, description="Contacts the plan promised that week.", examples=[7])
-    completed: int = Field(ge=0, description="Contacts that took place.", examples=[4])
-    detected_at: AwareDatetime = at_field("the shortfall was detected")
+    patient_id: Uuid = patient_id_field()
+    episode_id: Uuid = episode_id_field()
+    week: Integer = Field(ge=1, le=MAX_INTEGER, description="Week of the episode (1 is the first).", examples=[1])
+    planned: Integer = Field(ge=0, le=MAX_INTEGER, description="Contacts the plan promised that week.", examples=[7])
+    completed: Integer = Field(ge=0, le=MAX_INTEGER, description="Contacts that took place.", examples=[4])
+    detected_at: Timestamp = at_field("the shortfall was detected")
 
 
 class NotificationSent(Event):
@@ -283,11 +301,12 @@ class NotificationSent(Event):
 
     recipient: str = Field(
         pattern=r"^(patient|carer:[A-Za-z0-9-]{1,64}|team-lead:[a-z-]+:[a-z-]+|gp|cmht:[a-z-]+|recovery-team:[a-z-]+)$",
+        max_length=100,
         description="Who it is for.",
         examples=["patient"],
     )
-    patient_id: UUID = patient_id_field()
-    episode_id: UUID = episode_id_field()
-    kind: str = Field(pattern=r"^[a-z-]{1,64}$", description="What it is about.", examples=["care-plan"])
+    patient_id: Uuid = patient_id_field()
+    episode_id: Uuid = episode_id_field()
+    kind: str = Field(pattern=r"^[a-z-]{1,64}$", max_length=64, description="What it is about.", examples=["care-plan"])
     text: str = Field(min_length=1, max_length=4000, description="The message, in plain words.", examples=["Your visits this week..."])
-    sent_at: AwareDatetime = at_field("it was sent")
+    sent_at: Timestamp = at_field("it was sent")
