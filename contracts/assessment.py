@@ -20,7 +20,7 @@ from contracts.base import (
     rules,
     when,
 )
-from pydantic import BaseModel, ConfigDict, ValidationInfo, model_validator
+from pydantic import BaseModel, ConfigDict, model_validator
 
 from contracts.assessment_sections import NARRATIVE, PHRASE, AssessmentSections, SectionName
 from contracts.base import Trust
@@ -96,13 +96,10 @@ class AssessmentSubmitted(Event):
     )
 
     @model_validator(mode="after")
-    def _an_admission_without_gatekeeping_says_why(self, info: ValidationInfo) -> "AssessmentSubmitted":
-        # Refused when read from the wire, as the published schema says. Built in Python, such
-        # a submission is left to the assessment domain's own check (`check_submission`), whose
-        # tests build one to see it refused there.
+    def _an_admission_without_gatekeeping_says_why(self) -> "AssessmentSubmitted":
+        # Gatekeeping is auditable: the published schema says it with if/then, the model likewise.
         if (
-            info.mode == "json"
-            and self.outcome is Pathway.INPATIENT_ADMISSION
+            self.outcome is Pathway.INPATIENT_ADMISSION
             and not self.htcr_assessed_in_person
             and is_blank(self.not_in_person_reason)
         ):

@@ -107,18 +107,6 @@ def check_episode(episode: KnownEpisode | None, patient_id: UUID) -> KnownEpisod
     return episode
 
 
-def check_submission(submitted: AssessmentSubmitted, episode: KnownEpisode) -> None:
-    """Refuses an admission without gatekeeping or its reason."""
-    if (
-        submitted.outcome is Pathway.INPATIENT_ADMISSION
-        and not submitted.htcr_assessed_in_person
-        and not (submitted.not_in_person_reason or "").strip()
-    ):
-        raise InvalidEvent(
-            "an admission decision without an in-person HTCR assessment must record why (not_in_person_reason)"
-        )
-
-
 def required_skills(state: Sections) -> tuple[Skill, ...]:
     """What visiting staff need to be able to do, derived so scheduling never sees the diagnosis."""
     diagnoses = state.get(SectionName.DIAGNOSES, {})

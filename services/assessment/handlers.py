@@ -47,7 +47,6 @@ async def on_assessment_start_reported(ctx: HandlerContext, started: AssessmentS
 
 async def on_assessment_submitted(ctx: HandlerContext, submitted: AssessmentSubmitted) -> None:
     episode = domain.check_episode(await store.find_episode(ctx.conn, submitted.episode_id), submitted.patient_id)
-    domain.check_submission(submitted, episode)
     if not await store.add_assessment(ctx.conn, submitted, ctx.clock.now()):
         return  # resubmitted under a new event id
     await _start(ctx, submitted.patient_id, submitted.episode_id, submitted.assessed_at)  # if not reported before
