@@ -36,8 +36,14 @@ JOURNEYS ?= 5000
 property: infra  ## the consent property test over more journeys: make property JOURNEYS=5000
 	CAREPATH_PROPERTY_JOURNEYS=$(JOURNEYS) $(BIN)/pytest -s tests/acceptance/test_consent_property.py
 
-bench: setup  ## print how long re-planning a team's week takes (30 staff, 60 patients)
+bench: infra  ## re-planning a team's week; then, on the real broker, a minimal relay, the referral drain, journey latency at 10/s and 50/s, catch-up (about 10 min)
 	$(BIN)/python -m services.scheduling.bench
+	$(BIN)/python -m tests.bench
+
+.PHONY: soak
+soak: JOURNEYS = 200
+soak: infra  ## whole journeys while a random service is SIGKILLed every 5-15 s; fails on anything lost or duplicated: make soak JOURNEYS=200
+	$(BIN)/python -m tests.soak --journeys $(JOURNEYS)
 
 schemas: setup  ## write contracts/schemas/*.json from the event models
 	$(BIN)/python -m contracts.generate
