@@ -371,6 +371,9 @@ class KafkaLoop:
             # The same partition numbers of every topic to the same instance: a patient's events
             # meet in one place, whichever topic brings them.
             partition_assignment_strategy=(RangePartitionAssignor,),
+            # A killed instance's partitions go to the others (or to it, restarted) within seconds.
+            session_timeout_ms=6_000,
+            heartbeat_interval_ms=2_000,
         )
 
     async def start(self) -> None:

@@ -12,6 +12,7 @@ from contracts import (
     AssessmentCompleted,
     AssessmentShared,
     AssessmentStarted,
+    AssessmentSubmitted,
     AssessmentUpdated,
     AssessmentVersionRecorded,
     Pathway,
@@ -169,9 +170,14 @@ async def test_an_admission_without_in_person_gatekeeping_needs_a_reason_or_is_r
 ) -> None:
     accepted = await journey.refer()
     before = len(deployment.log.dead_letters())
-    unexplained = await journey.submit_assessment(
-        accepted, outcome=Pathway.INPATIENT_ADMISSION, htcr_assessed_in_person=False
+    # The contract would not build one, so it is sent as a careless Trust system might (model_copy does not validate).
+    template = AssessmentSubmitted(
+        assessment_id=uuid4(), patient_id=accepted.patient_id, episode_id=accepted.episode_id,
+        outcome=Pathway.INPATIENT_ADMISSION, outcome_reason="Acute crisis.", assessed_by="staff-0042",
+        assessed_at=datetime.now(UTC), htcr_assessed_in_person=False, not_in_person_reason="Placeholder.",
     )
+    unexplained = template.model_copy(update={"not_in_person_reason": None})
+    await journey.clinician.publish(unexplained, correlation_id=journey.patient.correlation_id)
     await deployment.log.wait_until(lambda: len(deployment.log.dead_letters()) > before)
     [dead] = deployment.log.dead_letters()[before:]
     assert "without an in-person HTCR assessment must record why" in dead.headers["dlq_reason"]
