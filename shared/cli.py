@@ -31,6 +31,7 @@ from pathlib import Path
 from contracts import AUDIT, ServiceKind, Trust
 from contracts.registry import EVENT_TYPES
 from shared import audit_report, copies
+from shared.db import connect_options
 from shared.directory import DIRECTORY_FILE, DirectoryError, load_directory
 from shared.eventlog import EventLog, one_line
 from shared.journey import Journey, Patient, trust_systems
@@ -113,7 +114,7 @@ async def _copies(patient_id: UUID, recipient: str, assessment_url: str | None, 
     }
     lines = []
     for url in urls.values():
-        conn = await asyncpg.connect(url)
+        conn = await asyncpg.connect(url, **connect_options(url))
         try:
             rows = await conn.fetch(
                 "SELECT * FROM deliveries WHERE patient_id = $1 AND recipient = $2 ORDER BY delivered_at", patient_id, recipient
@@ -138,7 +139,8 @@ async def _assessment_diff(patient_id: UUID, old: int | None, new: int | None, d
     from services.assessment import domain, store
     from services.assessment.settings import Settings as AssessmentSettings
 
-    conn = await asyncpg.connect(database_url or AssessmentSettings().database_url)
+    url = database_url or AssessmentSettings().database_url
+    conn = await asyncpg.connect(url, **connect_options(url))
     try:
         async with conn.transaction():
             versions = await store.versions(conn, patient_id)
@@ -162,7 +164,8 @@ async def _scheduling_report(episode_id: UUID | None, database_url: str | None) 
     from services.scheduling.settings import Settings as SchedulingSettings
 
     settings = SchedulingSettings()
-    conn = await asyncpg.connect(database_url or settings.database_url)
+    url = database_url or settings.database_url
+    conn = await asyncpg.connect(url, **connect_options(url))
     try:
         if episode_id is not None:
             row = await store.continuity(conn, episode_id)

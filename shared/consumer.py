@@ -62,19 +62,20 @@ class HandlerContext:
         incoming = self.envelope
         correlation = correlation_id or (incoming.correlationid if incoming else uuid4())
         causation = causation_id or (incoming.id if incoming else None)
-        envelopes = []
-        for event in events:
-            envelope = Envelope(
+        now = self.clock.now()
+        envelopes = [
+            Envelope(
                 id=uuid4(),
                 source=self.source,
                 type=event.cloudevents_type(),
-                time=self.clock.now(),
+                time=now,
                 subject=event.key,
                 correlationid=correlation,
                 causationid=causation,
             )
-            await outbox.add(self.conn, event, envelope)
-            envelopes.append(envelope)
+            for event in events
+        ]
+        await outbox.add(self.conn, *zip(events, envelopes))
         return envelopes
 
 
@@ -141,6 +142,11 @@ class ReliableConsumer:
         self._clock = clock
         self._source = source
         self._retry = retry
+        # Whether any event may be parked here: while none is, a batch skips the two queries
+        # about parked events. Each park counts, so a sweep that found none as an event was being
+        # parked cannot clear the flag wrongly.
+        self._parked_maybe = True
+        self._parks = 0
 
     @property
     def topics(self) -> list[str]:
@@ -169,7 +175,9 @@ class ReliableConsumer:
         if not items:
             return tally
         async with self._pool.acquire() as conn, conn.transaction():
-            waiting = await parking.waiting(conn, self.group, sorted({item.key for item in items if item.handler}))
+            waiting: set[tuple[str, str]] = set()
+            if self._parked_maybe:
+                waiting = await parking.waiting(conn, self.group, sorted({item.key for item in items if item.handler}))
             handled: set[str] = set()
             for item in items:
                 if item.reason is not None:
@@ -183,7 +191,7 @@ class ReliableConsumer:
                     waiting.add((item.record.topic, item.key))
                 elif outcome is Outcome.HANDLED:
                     handled.add(item.key)
-            if handled:
+            if handled and self._parked_maybe:
                 await self._replay(conn, sorted(handled), received_at)
         failpoint("after-inbox-commit")
         return tally
@@ -227,6 +235,8 @@ class ReliableConsumer:
         record = item.record
         if not await inbox.claim(conn, self.group, item.envelope, record.topic, record.partition, record.offset):
             return Outcome.DUPLICATE
+        self._parks += 1
+        self._parked_maybe = True
         await parking.park(conn, self.group, record, headers_to_dict(record.headers), reason, self._clock.now())
         log.info("event.parked", reason=reason, topic=record.topic, partition=record.partition, offset=record.offset,
                  event_type=item.envelope.type)
@@ -290,8 +300,13 @@ class ReliableConsumer:
     async def replay_parked(self, partitions: list[tuple[str, int]], chunk: int = 200) -> int:
         """The sweep: tries again every parked event on these partitions (those this instance
         owns), for prerequisites that arrived another way (another group, another instance)."""
+        parks_before = self._parks
         async with self._pool.acquire() as conn:
             keys = await parking.keys_parked(conn, self.group, partitions)
+        if keys:
+            self._parked_maybe = True
+        elif self._parks == parks_before:
+            self._parked_maybe = False
         released = 0
         for start in range(0, len(keys), chunk):
             async with self._pool.acquire() as conn, conn.transaction():
@@ -359,6 +374,7 @@ class KafkaLoop:
     def __init__(self, consumer: ReliableConsumer, bootstrap: str, *, batch_size: int, failure_pause_s: float = 1.0) -> None:
         self.consumer = consumer
         self.progress = PartitionProgress()
+        self._committing: asyncio.Task[None] | None = None
         self._batch_size = batch_size
         self._failure_pause_s = failure_pause_s
         self.kafka = AIOKafkaConsumer(
@@ -381,6 +397,8 @@ class KafkaLoop:
         await self.kafka.start()
 
     async def stop(self) -> None:
+        if self._committing is not None:
+            await asyncio.gather(self._committing, return_exceptions=True)
         await self.kafka.stop()
 
     async def run(self) -> None:
@@ -417,8 +435,12 @@ class KafkaLoop:
                 for outcome, count in result.items():
                     tally[outcome.value] += count
         if offsets:
-            await self._commit(offsets)
-        log.info("batch.processed", consumer=self.consumer.group, records=sum(map(len, batches.values())), **tally)
+            # Committed while the next batch is fetched and handled; one commit at a time, in order.
+            if self._committing is not None:
+                await self._committing
+            self._committing = asyncio.create_task(self._commit(offsets))
+        log.info("batch.processed", consumer=self.consumer.group, records=sum(map(len, batches.values())),
+                 duration_ms=round((time.monotonic() - received_at) * 1000, 1), **tally)
         if failed:
             await asyncio.sleep(self._failure_pause_s)
 

@@ -2,15 +2,27 @@
 
 from collections.abc import Sequence
 from pathlib import Path
+from urllib.parse import parse_qs, urlsplit
 
 import asyncpg
 
+LOOPBACK_HOSTS = frozenset({"127.0.0.1", "localhost", "::1"})
 SHARED_MIGRATIONS = Path(__file__).parent / "migrations"
 _MIGRATION_LOCK = 0x636172657061  # any constant: serialises migrations of concurrent starts
 
 
 async def create_pool(dsn: str, *, min_size: int = 1, max_size: int = 8) -> asyncpg.Pool:
-    return await asyncpg.create_pool(dsn, min_size=min_size, max_size=max_size)
+    return await asyncpg.create_pool(dsn, min_size=min_size, max_size=max_size, **connect_options(dsn))
+
+
+def connect_options(dsn: str) -> dict[str, object]:
+    """TLS to a database on this very machine protects nothing and costs every query its
+    encryption in Python (asyncpg's default, `prefer`, takes TLS whenever the server offers it):
+    off for a loopback host unless the URL asks for an `sslmode`. Any other host keeps the default."""
+    url = urlsplit(dsn)
+    if "sslmode" not in parse_qs(url.query) and (url.hostname or "") in LOOPBACK_HOSTS:
+        return {"ssl": False}
+    return {}
 
 
 async def migrate(pool: asyncpg.Pool, directories: Sequence[Path]) -> list[str]:

@@ -57,14 +57,18 @@ class EventTooLarge(InvalidEvent):
     """A handler would emit an event over the topics' size limit: its input is dead-lettered."""
 
 
-async def add(conn: asyncpg.Connection, event: Event, envelope: Envelope) -> None:
-    """Queues an event for publication, inside the caller's transaction."""
-    record = encode(event, envelope)
-    if record.size > MAX_EVENT_BYTES:
-        raise EventTooLarge(
-            f"handling it would emit {envelope.type} of {record.size} bytes, over the {MAX_EVENT_BYTES}-byte limit"
-        )
-    await conn.execute(_INSERT, envelope.id, event.topic.name, record.key, record.value, json.dumps(record.headers))
+async def add(conn: asyncpg.Connection, *queued: tuple[Event, Envelope]) -> None:
+    """Queues events for publication, in order, inside the caller's transaction (one round trip)."""
+    rows = []
+    for event, envelope in queued:
+        record = encode(event, envelope)
+        if record.size > MAX_EVENT_BYTES:
+            raise EventTooLarge(
+                f"handling it would emit {envelope.type} of {record.size} bytes, over the {MAX_EVENT_BYTES}-byte limit"
+            )
+        rows.append((envelope.id, event.topic.name, record.key, record.value, json.dumps(record.headers)))
+    if rows:
+        await conn.executemany(_INSERT, rows)
 
 
 async def add_dead_letter(conn: asyncpg.Connection, event_id: object, key: bytes | None, value: bytes | None, headers: dict[str, str]) -> None:

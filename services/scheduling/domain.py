@@ -12,6 +12,7 @@ closed, and when the rota is read after the plan it should have shaped.
 """
 
 from collections.abc import Iterable, Sequence
+from bisect import bisect_left
 from dataclasses import dataclass, field, replace
 from datetime import date, datetime, time, timedelta
 from uuid import UUID, uuid4
@@ -61,7 +62,7 @@ class Staff:
     display_name: str | None = None
 
     def can_visit(self, needs: Iterable[Skill]) -> bool:
-        return set(needs) <= self.skills
+        return self.skills.issuperset(needs)
 
 
 @dataclass
@@ -71,6 +72,7 @@ class Roster:
     staff: dict[str, Staff]
     on_shift: dict[str, set[datetime]]  # slot starts covered by a shift
     booked: dict[str, set[datetime]] = field(default_factory=dict)
+    _sorted_slots: dict[str, list[datetime]] = field(default_factory=dict, repr=False, compare=False)
 
     @classmethod
     def build(
@@ -106,7 +108,10 @@ class Roster:
         self.booked.get(staff_id, set()).discard(slot)
 
     def hours_on_shift(self, staff_id: str, start: datetime, end: datetime) -> int:
-        return sum(1 for slot in self.on_shift.get(staff_id, ()) if start <= slot < end)
+        slots = self._sorted_slots.get(staff_id)
+        if slots is None:  # sorted once per roster: every plan asks it of every member
+            slots = self._sorted_slots[staff_id] = sorted(self.on_shift.get(staff_id, ()))
+        return bisect_left(slots, end) - bisect_left(slots, start)
 
 
 @dataclass(frozen=True)
@@ -192,6 +197,9 @@ def assign(
     if not slots:
         raise ValueError("no slot left on that day")
     for staff_id in _by_familiarity(roster, preferred):
+        member = roster.staff.get(staff_id)
+        if member is None or not member.can_visit(needs):
+            continue
         for slot in slots:
             if roster.available(staff_id, slot, needs):
                 roster.book(staff_id, slot)

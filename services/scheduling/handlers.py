@@ -68,8 +68,7 @@ def build(settings: Settings) -> Mapping[type[Event], Handler]:
         await store.save_plan(
             ctx.conn, plan.agreed, plan.visits[0].window_start.astimezone(tz).date(), named=plan.names_key_worker
         )
-        for visit in plan.visits:
-            await store.add_visit(ctx.conn, visit)
+        await store.add_visits(ctx.conn, *plan.visits)
         await ctx.emit(plan.agreed, *plan.visits)
         await _tell_patient(ctx, plan.agreed.patient_id, plan.agreed.episode_id, "care-plan", domain.plan_text(plan, roster, tz))
         await _alert_unassigned(ctx, team, plan.visits, tz)
@@ -186,7 +185,7 @@ def build(settings: Settings) -> Mapping[type[Event], Handler]:
         visit = domain.visit_on(
             roster, day, tz, now, episode.patient_id, episode.episode_id, episode.core_team, episode.required_skills, replaces
         )
-        await store.add_visit(ctx.conn, visit)
+        await store.add_visits(ctx.conn, visit)
         await ctx.emit(visit)
         await _alert_unassigned(ctx, episode.team, [visit], tz)
         return visit

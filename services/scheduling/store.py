@@ -288,18 +288,14 @@ async def set_required_skills(conn: asyncpg.Connection, episode_id: UUID, skills
     )
 
 
-async def add_visit(conn: asyncpg.Connection, visit: VisitScheduled) -> None:
-    await conn.execute(
+async def add_visits(conn: asyncpg.Connection, *visits: VisitScheduled) -> None:
+    await conn.executemany(
         "INSERT INTO visits (visit_id, episode_id, patient_id, window_start, window_end, planned_minutes, staff_id, "
         "replaces_visit_id) VALUES ($1, $2, $3, $4, $5, $6, $7, $8)",
-        visit.visit_id,
-        visit.episode_id,
-        visit.patient_id,
-        visit.window_start,
-        visit.window_end,
-        visit.planned_minutes,
-        visit.staff_id,
-        visit.replaces_visit_id,
+        [
+            (v.visit_id, v.episode_id, v.patient_id, v.window_start, v.window_end, v.planned_minutes, v.staff_id, v.replaces_visit_id)
+            for v in visits
+        ],
     )
 
 

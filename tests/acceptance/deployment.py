@@ -26,6 +26,7 @@ from services.discharge.app import create_service as discharge
 from services.referral.app import create_service as referral
 from services.scheduling.app import create_service as scheduling
 from shared import copies
+from shared.db import connect_options, create_pool
 from shared.eventlog import EventLog
 from shared.journey import Patient
 
@@ -90,7 +91,7 @@ class Deployment:
 
     async def query(self, service: str, sql: str, *args: object) -> list[asyncpg.Record]:
         if service not in self.pools:
-            self.pools[service] = await asyncpg.create_pool(self.databases[service], min_size=1, max_size=2)
+            self.pools[service] = await create_pool(self.databases[service], min_size=1, max_size=2)
         return await self.pools[service].fetch(sql, *args)
 
     async def ready(self, timeout_s: float = 90) -> None:
@@ -185,7 +186,7 @@ class Deployment:
 
 async def recreate_databases(server_url: str, names: Sequence[str], *, create: bool = True) -> None:
     """Drops each database if present, then (with `create`) makes it anew and empty."""
-    conn = await asyncpg.connect(f"{server_url}/postgres")
+    conn = await asyncpg.connect(f"{server_url}/postgres", **connect_options(server_url))
     try:
         for name in names:
             await conn.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')

@@ -16,6 +16,7 @@ from aiokafka.admin import AIOKafkaAdminClient, NewTopic
 
 from contracts.topics import REFERRAL_INBOUND
 from shared.codec import KafkaRecord
+from shared.db import connect_options
 from tests.acceptance.deployment import recreate_databases
 from tests.bench.harness import BOOTSTRAP, PG_SERVER, delete_topics
 from tests.bench.load import preload
@@ -54,7 +55,7 @@ async def minimal_relay(records: list[KafkaRecord], timeout_s: float = 300) -> R
     await recreate_databases(PG_SERVER, [database])
     try:
         await preload(prefix, "relay.in", records)
-        conn = await asyncpg.connect(f"{PG_SERVER}/{database}")
+        conn = await asyncpg.connect(f"{PG_SERVER}/{database}", **connect_options(PG_SERVER))
         try:
             await conn.execute(TABLES)
             async with asyncio.timeout(timeout_s):
