@@ -155,7 +155,7 @@ class Deployment:
             await asyncio.sleep(0.3)
 
     async def _outbox_empty(self, service: str) -> bool:
-        rows = await self.query(service, "SELECT count(*) AS n FROM outbox WHERE published_at IS NULL")
+        rows = await self.query(service, "SELECT count(*) AS n FROM outbox WHERE published_at IS NULL AND set_aside_at IS NULL")
         return rows[0]["n"] == 0
 
     async def _caught_up(self, service: str) -> bool:
@@ -205,6 +205,8 @@ def service_env(service: str, bootstrap: str, prefix: str, database_url: str, cl
         "CAREPATH_LOG_FORMAT": "json",
         "CAREPATH_RETRY_BASE_DELAY_S": "0.05",
         "CAREPATH_PARKED_RETRY_INTERVAL_S": "0.5",
+        "CAREPATH_STALL_AFTER_S": "5",  # a partition with work waiting and no progress for 5 s is reported
+        "CAREPATH_HEARTBEAT_INTERVAL_S": "1",
         "CAREPATH_OUTBOX_POLL_INTERVAL_S": "0.5",
         "CAREPATH_CLOCK_OFFSET_FILE": str(clock_offset_file),
         "CAREPATH_DEADLINE_CHECK_INTERVAL_S": "0.5",

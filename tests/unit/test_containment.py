@@ -2,16 +2,19 @@
 nothing (another service's event), or a reason to dead-letter it. Never an exception."""
 
 import json
+from pathlib import Path
 from datetime import UTC, datetime
 from uuid import uuid4
 
 import pytest
 from aiokafka import ConsumerRecord
 
-from contracts import ConsentRecorded, Envelope, InformationCategory, ReferralAccepted, ReferralSubmitted
+from contracts import AssessmentShared, ConsentRecorded, Envelope, InformationCategory, ReferralAccepted, ReferralSubmitted
+from contracts.topics import MAX_EVENT_BYTES
 from shared.clock import SystemClock
 from shared.codec import Undecodable, decode_record, encode
 from shared.consumer import ReliableConsumer
+from shared.outbox import EventTooLarge, add
 from tests.factories import referral
 
 PREFIX = "unit"
@@ -138,3 +141,15 @@ def test_a_valid_event_is_handed_to_its_handler() -> None:
     headers, key, value = wire(event)
     triaged = consumer_of(ReferralSubmitted).triage(record_on("referral.inbound", headers, key, value))
     assert triaged is not None and triaged.reason is None and triaged.event == event
+
+
+async def test_an_event_over_the_topics_limit_is_refused_when_queued_naming_its_type_and_size() -> None:
+    """Checked before anything is written: the handler's input is dead-lettered, saying why."""
+    schema = Path(__file__).parents[2] / "contracts" / "schemas" / f"{AssessmentShared.cloudevents_type()}.json"
+    copy = AssessmentShared.model_validate(json.loads(schema.read_text())["examples"][0])
+    oversized = copy.model_copy(update={"sealed": copy.sealed.model_copy(update={"ciphertext": "A" * MAX_EVENT_BYTES})})
+    envelope = Envelope(id=uuid4(), source="/carepath/assessment", type=AssessmentShared.cloudevents_type(),
+                        time=datetime.now(UTC), subject=oversized.key, correlationid=uuid4())
+    with pytest.raises(EventTooLarge) as refused:
+        await add(None, (oversized, envelope))  # no connection needed: refused before any write
+    assert "carepath.assessment.shared.v2" in refused.value.reason and str(MAX_EVENT_BYTES) in refused.value.reason
