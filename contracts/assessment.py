@@ -24,7 +24,7 @@ from pydantic import BaseModel, ConfigDict, model_validator
 
 from contracts.assessment_sections import NARRATIVE, PHRASE, AssessmentSections, SectionName
 from contracts.base import Trust
-from contracts.consent import TEAM_MAX_LENGTH, TEAM_PATTERN, InformationCategory
+from contracts.consent import TEAM_MAX_LENGTH, TEAM_PATTERN
 from contracts.copies import AddressedCopy
 from contracts.scheduling import Skill
 from contracts.topics import ASSESSMENT_EVENTS, ASSESSMENT_INBOUND, ASSESSMENT_SHARED

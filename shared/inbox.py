@@ -1,7 +1,10 @@
 """The inbox: each consumer records the ids of the events it has processed, in the same
 transaction as the state change, so a redelivered event is recognised and skipped."""
 
+from collections.abc import Mapping
+
 import asyncpg
+from aiokafka import ConsumerRecord
 
 from contracts import Envelope
 
@@ -30,3 +33,24 @@ async def claim_id(conn: asyncpg.Connection, consumer: str, source: str, event_i
         partition,
         offset,
     )
+
+
+async def claim_all(conn: asyncpg.Connection, consumer: str, events: Mapping[tuple[str, str], ConsumerRecord]) -> set[tuple[str, str]]:
+    """Claims many events, each given by (source, event id), in one statement; returns those seen
+    for the first time. Each id must appear once (a statement cannot update a row twice)."""
+    if not events:
+        return set()
+    keys, records = list(events), list(events.values())
+    rows = await conn.fetch(
+        'INSERT INTO inbox (consumer, source, event_id, topic, partition, "offset") '
+        "SELECT $1, * FROM unnest($2::text[], $3::text[], $4::text[], $5::int[], $6::bigint[]) "
+        "ON CONFLICT (consumer, source, event_id) DO UPDATE SET redelivered = inbox.redelivered + 1 "
+        "RETURNING source, event_id, xmax = 0 AS first",
+        consumer,
+        [source for source, _ in keys],
+        [event_id for _, event_id in keys],
+        [record.topic for record in records],
+        [record.partition for record in records],
+        [record.offset for record in records],
+    )
+    return {(row["source"], row["event_id"]) for row in rows if row["first"]}

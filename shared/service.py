@@ -5,7 +5,6 @@ import asyncio
 import json
 import logging
 import signal
-import time
 from collections.abc import Awaitable, Callable, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta

@@ -229,17 +229,18 @@ class DeadLetters:
         return [dead for dead in self.seen if dead.origin == (topic, str(partition), str(offset))]
 
 
-async def eventually(check: Callable[[], Any], within_s: float, every_s: float = 0.2) -> bool:
-    """Polls `check` (sync or async) until it is true or the time is up; says which."""
+async def eventually(check: Callable[[], Any], within_s: float, every_s: float = 0.2) -> Any:
+    """Polls `check` (sync or async) until it answers something true, and returns that answer;
+    None if the time is up first."""
     deadline = time.monotonic() + within_s
     while True:
         result = check()
         if asyncio.iscoroutine(result):
             result = await result
         if result:
-            return True
+            return result
         if time.monotonic() > deadline:
-            return False
+            return None
         await asyncio.sleep(every_s)
 
 

@@ -2,8 +2,6 @@
 aside and holds up nothing behind it; a partition that stops advancing with work waiting makes
 `carepath health` fail, naming it; consumer groups carry the deployment's prefix."""
 
-import asyncio
-import inspect
 import json
 import subprocess
 import sys
@@ -15,6 +13,7 @@ from aiokafka.admin import AIOKafkaAdminClient
 from contracts import AssessmentShared, NotificationSent
 from contracts.topics import PRODUCER_MAX_REQUEST_BYTES
 from shared.journey import Journey
+from tests.acceptance.corpus import eventually
 from tests.acceptance.deployment import ROOT, Deployment
 
 RISK = {"to_self": "low", "to_others": "none", "from_others": "none", "safeguarding_children": False,
@@ -26,18 +25,6 @@ def health(deployment: Deployment, service: str) -> subprocess.CompletedProcess[
     return subprocess.run(
         [sys.executable, "-m", "shared.cli", "health", "--file", beat], capture_output=True, text=True, cwd=ROOT, check=False
     )
-
-
-async def until(check, timeout_s: float = 30, every_s: float = 0.3):
-    """The first truthy answer of `check` (a function, sync or async), polled until `timeout_s`."""
-    async with asyncio.timeout(timeout_s):
-        while True:
-            result = check()
-            if inspect.isawaitable(result):
-                result = await result
-            if result:
-                return result
-            await asyncio.sleep(every_s)
 
 
 async def test_an_event_kafka_refuses_for_good_is_set_aside_and_the_events_behind_it_are_published(
@@ -64,13 +51,13 @@ async def test_an_event_kafka_refuses_for_good_is_set_aside_and_the_events_behin
 
     published = await deployment.log.wait_for(NotificationSent, lambda e: e.patient_id == patient_id)
     assert published.text == "After the one set aside."
-    [row] = await until(lambda: deployment.query(
+    set_aside = await eventually(lambda: deployment.query(
         "discharge", "SELECT failure FROM outbox WHERE event_id = $1 AND set_aside_at IS NOT NULL", too_large
-    ))
-    assert row["failure"] == "MessageSizeTooLargeError"
-    warned = await until(lambda: (result := health(deployment, "discharge")) and "set aside" in result.stdout and result,
-                         timeout_s=20, every_s=1)
-    assert warned.returncode == 0  # a warning: the service itself still works
+    ), within_s=30)
+    assert set_aside and set_aside[0]["failure"] == "MessageSizeTooLargeError"
+    warned = await eventually(lambda: (result := health(deployment, "discharge")) and "set aside" in result.stdout and result,
+                              within_s=20, every_s=1)
+    assert warned and warned.returncode == 0  # a warning: the service itself still works
 
 
 async def test_a_partition_that_stops_advancing_with_work_waiting_fails_health_and_is_named(
@@ -82,15 +69,15 @@ async def test_a_partition_that_stops_advancing_with_work_waiting_fails_health_a
     with deployment.deliveries_held():
         await journey.submit_assessment(accepted, sections={"risk": RISK})
         copy = await deployment.log.wait_for(AssessmentShared, lambda e: e.patient_id == accepted.patient_id)
-        stalled = await until(lambda: (result := health(deployment, "assessment")).returncode == 1 and result,
-                              timeout_s=60, every_s=1)
-        assert stalled.returncode == 1
+        stalled = await eventually(lambda: (result := health(deployment, "assessment")).returncode == 1 and result,
+                                   within_s=60, every_s=1)
+        assert stalled, "health never reported the stalled partition"
         assert f"{deployment.prefix}-assessment-delivery has not advanced on {deployment.prefix}.assessment.shared partition" in stalled.stdout
         assert str(accepted.patient_id) not in stalled.stdout
     await deployment.settled()
-    recovered = await until(lambda: (result := health(deployment, "assessment")).returncode == 0 and result,
-                            timeout_s=30, every_s=1)
-    assert "healthy" in recovered.stdout
+    recovered = await eventually(lambda: (result := health(deployment, "assessment")).returncode == 0 and result,
+                                 within_s=30, every_s=1)
+    assert recovered and "healthy" in recovered.stdout
     delivered = await deployment.delivered("assessment", accepted.patient_id, copy.recipient)
     assert len(delivered) >= 1
 
