@@ -5,7 +5,8 @@ decided, episode closed), many in flight at once, while a random service is SIGK
   lost          journeys that did not reach their end state: an episode.closed on the log and
                 the episode closed in the referral, scheduling and discharge databases
   duplicated    effects that happened twice: two different events, or two rows, where one is due
-  kills         SIGKILLs made
+  kills         SIGKILLs made (half the restarts also arm a crash point: after the database
+                commit but before the Kafka commit, or after publishing but before marking the outbox)
   redeliveries  duplicates the inboxes recognised and skipped (> 0 shows the fault path ran)
 
 Exits 1 if anything was lost or duplicated, or if no redelivery happened (the soak proved nothing).
@@ -122,6 +123,8 @@ def _report(journeys: list[Driven], found: Account, chaos: Chaos, redeliveries: 
         print(f"  {n} x {effect}")
     print(f"kills: {sum(chaos.kills.values())} ({', '.join(f'{name} {n}' for name, n in sorted(chaos.kills.items())) or 'none'})"
           + (f"; exited by themselves: {dict(chaos.exited_by_themselves)}" if chaos.exited_by_themselves else ""))
+    print(f"crashes at armed crash points: {sum(chaos.crashes.values())} "
+          f"({', '.join(f'{where} {n}' for where, n in sorted(chaos.crashes.items())) or 'none'})")
     print(f"redeliveries caught by the inboxes: {redelivered} ({', '.join(f'{name} {n}' for name, n in redeliveries.items())})")
     print(f"events republished by an outbox after a crash (same id on the log twice, dropped by inboxes): {found.republished}")
     print(f"dead letters: {sum(found.dead_letters.values())}")
@@ -134,6 +137,8 @@ def _report(journeys: list[Driven], found: Account, chaos: Chaos, redeliveries: 
         verdict.append(f"{duplicated} duplicated")
     if not redelivered:
         verdict.append("no redelivery: the fault path did not run")
+    if chaos.exited_by_themselves:
+        verdict.append(f"{sum(chaos.exited_by_themselves.values())} exit(s) nobody caused")
     print(f"soak: {'FAILED (' + ', '.join(verdict) + ')' if verdict else 'passed'}")
     return bool(verdict)
 
