@@ -54,6 +54,14 @@ class HandlerContext:
     source: str
     envelope: Envelope | None = None  # the event being handled; None in a periodic job
     received_at: float = field(default_factory=time.monotonic)  # when its batch was fetched
+    committing_soon: bool = False
+
+    def commit_soon(self) -> None:
+        """The handler took a lock other work waits for (a team's planning lock, say): the
+        transaction ends as soon as this event is handled, so it is held no longer than needed
+        and never together with locks later events of the batch take (two batches taking two
+        such locks in opposite orders would deadlock)."""
+        self.committing_soon = True
 
     async def emit(
         self, *events: Event, correlation_id: UUID | None = None, causation_id: UUID | None = None
@@ -118,9 +126,12 @@ class Incoming:
         return self.envelope.subject if self.envelope else ""
 
 
-# Errors that mean the database connection is gone: the whole batch is retried, not the record.
-_CONNECTION_LOST = (asyncpg.exceptions.ConnectionDoesNotExistError, asyncpg.exceptions.InterfaceError,
-                    asyncpg.exceptions.PostgresConnectionError, asyncpg.exceptions.CannotConnectNowError, OSError)
+# Errors that are the batch's, not the record's: the database connection gone, or a deadlock or
+# serialization failure (which the locks of other events in the same transaction may have
+# caused). The whole batch is rewound and retried after a pause, no record is counted as failing.
+_RETRY_THE_BATCH = (asyncpg.exceptions.ConnectionDoesNotExistError, asyncpg.exceptions.InterfaceError,
+                    asyncpg.exceptions.PostgresConnectionError, asyncpg.exceptions.CannotConnectNowError,
+                    asyncpg.exceptions.TransactionRollbackError, OSError)
 
 
 class ReliableConsumer:
@@ -173,22 +184,30 @@ class ReliableConsumer:
         return Incoming(record, envelope, event, handler) if handler else None
 
     async def handle_batch(self, records: Iterable[ConsumerRecord], received_at: float) -> dict[Outcome, int]:
-        """Handles one partition's share of a batch in one transaction; returns what became of it.
+        """Handles one partition's share of a batch, in one transaction (or a few, when a handler
+        asks to commit soon); returns what became of it.
 
         First the quick way: the batch's ids claimed in the inbox in one statement and no
         savepoints. Should any handler fail, that transaction is rolled back whole and the batch is
         handled again the careful way, each event in a savepoint of its own, so the failure is
         isolated to its event (parked, dead-lettered or retried)."""
-        items = [item for item in map(self.triage, records) if item is not None]
-        if not items:
-            return defaultdict(int)
-        try:
-            return await self._handle_all(items, received_at, careful=False)
-        except _HandlerFailed:
-            return await self._handle_all(items, received_at, careful=True)
-
-    async def _handle_all(self, items: list[Incoming], received_at: float, *, careful: bool) -> dict[Outcome, int]:
+        rest = [item for item in map(self.triage, records) if item is not None]
         tally: dict[Outcome, int] = defaultdict(int)
+        while rest:
+            try:
+                used, counts = await self._handle_all(rest, received_at, careful=False)
+            except _HandlerFailed:
+                used, counts = await self._handle_all(rest, received_at, careful=True)
+            rest = rest[used:]
+            for outcome, count in counts.items():
+                tally[outcome] += count
+        return tally
+
+    async def _handle_all(self, items: list[Incoming], received_at: float, *, careful: bool) -> tuple[int, dict[Outcome, int]]:
+        """Handles items in one transaction, up to the first whose handler asked to commit soon;
+        returns how many it used and what became of them."""
+        tally: dict[Outcome, int] = defaultdict(int)
+        used = 0
         async with self._pool.acquire() as conn, conn.transaction():
             waiting: set[tuple[str, str]] = set()
             if self._parked_maybe:
@@ -196,66 +215,77 @@ class ReliableConsumer:
             fresh = set() if careful else await self._claim_all(conn, [i for i in items if i.handler and (i.record.topic, i.key) not in waiting])
             handled: set[str] = set()
             for item in items:
+                used += 1
+                soon = False
                 if item.reason is not None:
                     outcome = await self._dead_letter(conn, item.record, item.reason)
                 elif (item.record.topic, item.key) in waiting:
                     outcome = await self._park(conn, item, "behind an earlier event of this patient that is waiting")
                 elif careful:
-                    outcome = await self._handle(conn, item, received_at)
+                    outcome, soon = await self._handle(conn, item, received_at)
                 else:
-                    outcome = await self._handle_quickly(conn, item, fresh, received_at)
+                    outcome, soon = await self._handle_quickly(conn, item, fresh, received_at)
                 tally[outcome] += 1
                 if outcome is Outcome.PARKED:
                     waiting.add((item.record.topic, item.key))
                 elif outcome is Outcome.HANDLED:
                     handled.add(item.key)
+                if soon:
+                    break
+            if fresh:  # claimed for events left to the next transaction: theirs to claim
+                await inbox.unclaim(conn, self.group, fresh)
             if handled and self._parked_maybe:
                 await self._replay(conn, sorted(handled), received_at)
         failpoint("after-inbox-commit")
-        return tally
+        return used, tally
 
     async def _claim_all(self, conn: asyncpg.Connection, items: list[Incoming]) -> set[tuple[str, str]]:
         """Claims every event in one statement; returns the (source, id) seen here for the first time."""
         firsts = {(i.envelope.source, str(i.envelope.id)): i.record for i in reversed(items)}  # a repeat in the batch is a duplicate
         return await inbox.claim_all(conn, self.group, firsts)
 
-    async def _handle_quickly(self, conn: asyncpg.Connection, item: Incoming, fresh: set[tuple[str, str]], received_at: float) -> Outcome:
+    async def _handle_quickly(
+        self, conn: asyncpg.Connection, item: Incoming, fresh: set[tuple[str, str]], received_at: float
+    ) -> tuple[Outcome, bool]:
         identity = (item.envelope.source, str(item.envelope.id))
         if identity not in fresh:
-            return Outcome.DUPLICATE
+            return Outcome.DUPLICATE, False
         fresh.discard(identity)  # a second copy later in the same batch is a duplicate too
+        ctx = HandlerContext(conn, self._clock, self._source, item.envelope, received_at)
         try:
-            await item.handler(HandlerContext(conn, self._clock, self._source, item.envelope, received_at), item.event)
+            await item.handler(ctx, item.event)
         except Exception as error:  # noqa: BLE001 - the careful way decides what becomes of it
             raise _HandlerFailed from error
-        return Outcome.HANDLED
+        return Outcome.HANDLED, ctx.committing_soon
 
-    async def _handle(self, conn: asyncpg.Connection, item: Incoming, received_at: float) -> Outcome:
+    async def _handle(self, conn: asyncpg.Connection, item: Incoming, received_at: float) -> tuple[Outcome, bool]:
         with structlog.contextvars.bound_contextvars(
             event_id=str(item.envelope.id), correlation_id=str(item.envelope.correlationid), event_type=item.envelope.type
         ):
             attempt = 1
             while True:
+                ctx = HandlerContext(conn, self._clock, self._source, item.envelope, received_at)
                 try:
                     async with conn.transaction():  # a savepoint: a failure undoes this event alone
                         if not await inbox.claim(conn, self.group, item.envelope, item.record.topic, item.record.partition, item.record.offset):
                             log.debug("event.duplicate_skipped")
-                            return Outcome.DUPLICATE
-                        await item.handler(HandlerContext(conn, self._clock, self._source, item.envelope, received_at), item.event)
+                            return Outcome.DUPLICATE, False
+                        await item.handler(ctx, item.event)
                         if attempt > 1:
                             await parking.forget_failures(conn, self.group, item.record)
                     log.debug("event.processed")
-                    return Outcome.HANDLED
+                    return Outcome.HANDLED, ctx.committing_soon
                 except NotYetKnown as error:
-                    return await self._park(conn, item, error.reason)
+                    return await self._park(conn, item, error.reason), False
                 except InvalidEvent as error:
-                    return await self._dead_letter(conn, item.record, f"rejected: {error.reason}")
-                except _CONNECTION_LOST:
+                    return await self._dead_letter(conn, item.record, f"rejected: {error.reason}"), False
+                except _RETRY_THE_BATCH:
                     raise
                 except Exception as error:  # noqa: BLE001 - any other failure is retried, then dead-lettered
                     failures = await self._count_failure(item.record, error)
                     if failures >= self._retry.max_attempts:
-                        return await self._dead_letter(conn, item.record, f"handler failed: {type(error).__name__} after {failures} attempts")
+                        reason = f"handler failed: {type(error).__name__} after {failures} attempts"
+                        return await self._dead_letter(conn, item.record, reason), False
                     log.warning("event.retrying", attempt=failures, error=type(error).__name__)
                     await asyncio.sleep(self._retry.delay(failures))
                     attempt += 1
@@ -320,7 +350,7 @@ class ReliableConsumer:
             await self._dead_letter(conn, record, f"rejected: {error.reason}")
             await parking.release(conn, parked.seq)
             return True
-        except _CONNECTION_LOST:
+        except _RETRY_THE_BATCH:
             raise
         except Exception as error:  # noqa: BLE001 - counted on the parked row, then dead-lettered
             if parked.attempts + 1 >= self._retry.max_attempts:

@@ -54,3 +54,13 @@ async def claim_all(conn: asyncpg.Connection, consumer: str, events: Mapping[tup
         [record.offset for record in records],
     )
     return {(row["source"], row["event_id"]) for row in rows if row["first"]}
+
+
+async def unclaim(conn: asyncpg.Connection, consumer: str, events: set[tuple[str, str]]) -> None:
+    """Gives back claims made in this transaction for events it will not handle after all."""
+    await conn.execute(
+        "DELETE FROM inbox WHERE consumer = $1 AND (source, event_id) IN (SELECT * FROM unnest($2::text[], $3::text[]))",
+        consumer,
+        [source for source, _ in events],
+        [event_id for _, event_id in events],
+    )

@@ -32,7 +32,7 @@ class ServiceSettings(KafkaSettings):
     retry_max_delay_s: float = Field(default=5.0, gt=0)
     # Records fetched and handled at once (one transaction and one offset commit per batch).
     consumer_batch_size: int = Field(default=500, ge=1, le=10_000)
-    database_pool_size: int = Field(default=16, ge=4)
+    database_pool_size: int = Field(default=24, ge=4)  # two loops of six partitions, each may count a failure on a second connection
     # An event naming something not heard of yet (e.g. an episode announced on another topic) is
     # parked until it arrives; the sweep tries parked events again this often, and reports any
     # still waiting after a day (they are never dead-lettered for lateness alone).

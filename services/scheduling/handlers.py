@@ -43,7 +43,7 @@ def build(settings: Settings) -> Mapping[type[Event], Handler]:
     async def _revise_plans(ctx: HandlerContext, team: str) -> None:
         """The team's open plans catch up with its rota, whichever was read first."""
         now = ctx.clock.now()
-        await store.lock_team(ctx.conn, team)
+        await _lock_teams(ctx, [team])
         plans = await store.plans_to_revise(ctx.conn, team, now)
         if not plans:
             return
@@ -128,7 +128,7 @@ def build(settings: Settings) -> Mapping[type[Event], Handler]:
         grace = timedelta(minutes=settings.missed_grace_minutes)
         due = await store.due_for_checks(ctx.conn, now)
         episode_ids = list({visit.episode_id for visit in due})
-        await store.lock_teams(ctx.conn, await store.teams_of(ctx.conn, episode_ids))
+        await _lock_teams(ctx, await store.teams_of(ctx.conn, episode_ids))
         closed = await store.closed_among(ctx.conn, episode_ids)  # read under the teams' locks, as closures take them
         for visit in due:
             check = domain.check_visit(visit, visit.episode_id in closed, now, grace)
@@ -163,7 +163,7 @@ def build(settings: Settings) -> Mapping[type[Event], Handler]:
         patient once the choice has settled."""
         now = ctx.clock.now()
         teams = await store.teams_awaiting_names(ctx.conn)
-        await store.lock_teams(ctx.conn, teams)
+        await _lock_teams(ctx, teams)
         for plan, display_name in await store.plans_awaiting_names(ctx.conn, teams):
             if domain.name_due(plan, now):
                 await _tell_patient(ctx, plan.patient_id, plan.episode_id, "key-worker",
@@ -175,7 +175,7 @@ def build(settings: Settings) -> Mapping[type[Event], Handler]:
         same lock, so a visit is either booked before it (and cancelled by it) or sees it."""
         team = await store.episode_team(ctx.conn, episode_id)
         if team is not None:
-            await store.lock_team(ctx.conn, team)
+            await _lock_teams(ctx, [team])
         return await store.episode(ctx.conn, episode_id)
 
     async def _schedule_one(
@@ -202,10 +202,17 @@ def build(settings: Settings) -> Mapping[type[Event], Handler]:
     }, [check_visits, check_weeks, name_key_workers]
 
 
+async def _lock_teams(ctx: HandlerContext, teams) -> None:  # noqa: ANN001 - any iterable of team names
+    """Takes the teams' planning locks; the event's transaction then ends as soon as it is
+    handled, so it never holds them while other events of its batch take locks of their own."""
+    await store.lock_teams(ctx.conn, teams)
+    ctx.commit_soon()
+
+
 async def _roster(ctx: HandlerContext, team: str | None, now: datetime, since: datetime | None = None) -> domain.Roster:
     if team is None:
         return domain.Roster({}, {})
-    await store.lock_team(ctx.conn, team)
+    await _lock_teams(ctx, [team])
     return await store.roster(ctx.conn, team, since or now - timedelta(hours=1), now + PLANNING_HORIZON)
 
 

@@ -1,4 +1,7 @@
-"""Whole-journey latency at a fixed rate, the four services running and a team on the rota.
+"""Whole-journey latency at a fixed rate, the four services running and each of the five Trusts'
+HTCR teams on the rota (30 staff each); referrals go to the five Trusts in turn, as one
+deployment serving Northern Ireland would see them. (One team taking 50 new patients a second
+measures nothing a Trust would meet: its plans queue behind one another on the team's lock.)
 
 Referrals are sent at fixed times (open loop: a slow system does not slow the sender). As soon as
 a referral's `referral.accepted` is read, the assessment is submitted with the outcome home
@@ -24,6 +27,7 @@ from tests.factories import new_hc_number
 SUSTAINED_WITHIN_S = 5.0  # every journey done this soon after the last send
 CLIMB_S = 1.0  # how much more the last quarter's median latency may be than the first quarter's
 STAFF = 30
+TRUSTS = tuple(Trust)
 
 
 @dataclass
@@ -69,12 +73,13 @@ class RateResult:
 async def journey_latency(rates: list[float], seconds: float, *, wait_limit_s: float = 60, warm_up: int = 5) -> list[RateResult]:
     watched = {ReferralAccepted: "referral_id", VisitScheduled: "episode_id"}
     async with own_deployment("bench", log=lambda prefix: WatchedLog(BOOTSTRAP, prefix, watched)) as deployment:
-        await record_rota(deployment, Trust.BELFAST, STAFF)
+        for trust in Trust:
+            await record_rota(deployment, trust, STAFF)
         gp, clinician, staff_app = trust_systems(deployment.bootstrap, deployment.prefix)
         async with gp, clinician, staff_app:
             systems = (gp, clinician, staff_app)
-            for _ in range(warm_up):  # first plans, first connections: not what is being measured
-                await _one(deployment, systems, wait_limit_s)
+            for n in range(warm_up):  # first plans, first connections: not what is being measured
+                await _one(deployment, systems, wait_limit_s, trust=TRUSTS[n % len(TRUSTS)])
             results = []
             for rate in rates:
                 results.append(await _at_rate(deployment, systems, rate, seconds, wait_limit_s))
@@ -95,7 +100,7 @@ async def _at_rate(deployment: ToolDeployment, systems, rate: float, seconds: fl
 
     async def scheduled(n: int) -> None:
         await asyncio.sleep(max(0.0, begin + n / rate - time.perf_counter()))
-        done = await _one(deployment, systems, wait_limit_s, sends)
+        done = await _one(deployment, systems, wait_limit_s, sends, trust=TRUSTS[n % len(TRUSTS)])
         if done is not None:
             result.samples.append((done[0], done[1] - done[0]))
             finishes.append(done[1])
@@ -110,10 +115,12 @@ async def _at_rate(deployment: ToolDeployment, systems, rate: float, seconds: fl
     return result
 
 
-async def _one(deployment: ToolDeployment, systems, wait_limit_s: float, sends: list[float] | None = None) -> tuple[float, float] | None:
+async def _one(
+    deployment: ToolDeployment, systems, wait_limit_s: float, sends: list[float] | None = None, *, trust: Trust = Trust.BELFAST
+) -> tuple[float, float] | None:
     """One journey up to its first visit: (sent, first visit read), or None if not within the limit."""
     gp, clinician, staff_app = systems
-    patient = Patient(hc_number=new_hc_number(), name=f"Bench-{uuid4().hex[:8]} Patient")
+    patient = Patient(hc_number=new_hc_number(), name=f"Bench-{uuid4().hex[:8]} Patient", trust=trust)
     journey = Journey(deployment.log, gp, clinician, staff_app, patient, timeout_s=wait_limit_s)
     referral = journey.referral()
     sent = time.perf_counter()
