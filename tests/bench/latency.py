@@ -20,6 +20,7 @@ from uuid import uuid4
 
 from contracts import ReferralAccepted, Trust, VisitScheduled
 from shared.journey import Journey, Patient, trust_systems
+from tests.bench import cpu
 from tests.bench.harness import BOOTSTRAP, ToolDeployment, own_deployment, record_rota
 from tests.bench.watch import WatchedLog
 from tests.factories import new_hc_number
@@ -39,6 +40,7 @@ class RateResult:
     samples: list[tuple[float, float]] = field(default_factory=list)  # (sent, latency) of each journey done
     last_done_after_last_send_s: float = math.inf
     wait_limit_s: float = 0.0
+    cpu_ms: dict[str, float] = field(default_factory=dict)  # CPU per journey, by process, until all it caused was done
 
     @property
     def latencies_s(self) -> list[float]:
@@ -81,13 +83,17 @@ async def journey_latency(rates: list[float], seconds: float, *, wait_limit_s: f
             for n in range(warm_up):  # first plans, first connections: not what is being measured
                 await _one(deployment, systems, wait_limit_s, trust=TRUSTS[n % len(TRUSTS)])
             results = []
+            pids = {name: svc.process.pid for name, svc in deployment.services.items() if svc.process is not None}
             for rate in rates:
-                results.append(await _at_rate(deployment, systems, rate, seconds, wait_limit_s))
-                print(f"  {describe(results[-1])}", flush=True)
+                before = cpu.snapshot(pids)
+                result = await _at_rate(deployment, systems, rate, seconds, wait_limit_s)
                 try:
                     await deployment.settled(timeout_s=120)  # the next step starts from an empty backlog
                 except TimeoutError:
                     print("  (the deployment had not caught up 120 s after the step: the next step starts behind)")
+                result.cpu_ms = cpu.per_journey_ms(before, cpu.snapshot(pids), result.sent)
+                results.append(result)
+                print(f"  {describe(result)}", flush=True)
             return results
 
 
@@ -154,5 +160,6 @@ def describe(result: RateResult) -> str:
         f"mean {_ms(mean)}, sustained {'yes' if result.sustained else 'no'} "
         f"({result.sent} sent in {result.seconds:g} s at {achieved:.1f}/s achieved, {finish}, "
         f"latency climbed {result.climb_s * 1000:+,.0f} ms from the first quarter to the last)"
+        + (f"; {cpu.describe(result.cpu_ms)}" if result.cpu_ms else "")
     )
 
