@@ -13,8 +13,9 @@ and each group is handled concurrently, in one PostgreSQL transaction of its own
    a later event of that patient on the same topic waits behind it, so a topic's order holds;
 4. an event the handler rejects (`InvalidEvent`) is dead-lettered; any other failure is retried
    with backoff, counted in the database so the bound holds across restarts, then dead-lettered;
-5. only after the transaction commits are the batch's offsets committed, once per batch. A
-   crash anywhere before that means redelivery, and the inbox makes redelivery harmless. If the
+5. only after the transaction commits are the batch's offsets committed, in the background and
+   at most every `commit_interval_s` for all the batches handled since. A crash anywhere before
+   that means redelivery, and the inbox makes redelivery harmless. If the
    transaction itself fails (the database is down), the partitions are rewound and retried.
 """
 
@@ -435,17 +436,31 @@ class KafkaLoop:
     """Feeds one `ReliableConsumer` from Kafka: fetch a batch, handle each partition number at
     once, commit the batch's offsets, repeat; and the sweep of parked events on the side."""
 
-    def __init__(self, consumer: ReliableConsumer, bootstrap: str, *, batch_size: int, failure_pause_s: float = 1.0) -> None:
+    def __init__(
+        self,
+        consumer: ReliableConsumer,
+        bootstrap: str,
+        *,
+        batch_size: int,
+        commit_interval_s: float = 0.1,
+        failure_pause_s: float = 1.0,
+    ) -> None:
         self.consumer = consumer
         self.progress = PartitionProgress()
-        self._committing: asyncio.Task[None] | None = None
+        # Offsets handled but not yet committed. A commit is a write to the broker's offsets log:
+        # made after every small batch it was the broker's largest cost under load, so the
+        # batches of `commit_interval_s` share one. A crash before it means redelivery, which
+        # the inbox makes harmless, as it does for any crash before a commit.
+        self._uncommitted: dict[TopicPartition, int] = {}
+        self._to_commit = asyncio.Event()
+        self._commit_interval_s = commit_interval_s
         self._batch_size = batch_size
         self._failure_pause_s = failure_pause_s
         self.kafka = AIOKafkaConsumer(
             bootstrap_servers=bootstrap,
             group_id=consumer.group,
             client_id=consumer.group,
-            enable_auto_commit=False,  # committed after processing, once per batch
+            enable_auto_commit=False,  # committed after processing, never before
             auto_offset_reset="earliest",  # a new group reads everything, never just what comes next
             max_poll_records=batch_size,
             # The same partition numbers of every topic to the same instance: a patient's events
@@ -461,15 +476,28 @@ class KafkaLoop:
         await self.kafka.start()
 
     async def stop(self) -> None:
-        if self._committing is not None:
-            await asyncio.gather(self._committing, return_exceptions=True)
+        if self._uncommitted:
+            await self._commit_now()
         await self.kafka.stop()
 
     async def run(self) -> None:
+        committer = asyncio.create_task(self._commit_in_background(), name=f"{self.consumer.group}-commits")
+        try:
+            while True:
+                batches = await self.kafka.getmany(timeout_ms=200, max_records=self._batch_size)
+                if batches:
+                    await self._process(batches)
+        finally:
+            committer.cancel()
+            await asyncio.gather(committer, return_exceptions=True)
+
+    async def _commit_in_background(self) -> None:
+        """Commits what has been handled while the next batches are fetched and handled: one
+        commit at a time, in order, at most one per `commit_interval_s`."""
         while True:
-            batches = await self.kafka.getmany(timeout_ms=200, max_records=self._batch_size)
-            if batches:
-                await self._process(batches)
+            await self._to_commit.wait()
+            await self._commit_now()
+            await asyncio.sleep(self._commit_interval_s)
 
     async def _process(self, batches: Mapping[TopicPartition, list[ConsumerRecord]]) -> None:
         received_at = time.monotonic()
@@ -499,16 +527,16 @@ class KafkaLoop:
                 for outcome, count in result.items():
                     tally[outcome.value] += count
         if offsets:
-            # Committed while the next batch is fetched and handled; one commit at a time, in order.
-            if self._committing is not None:
-                await self._committing
-            self._committing = asyncio.create_task(self._commit(offsets))
+            self._uncommitted.update(offsets)
+            self._to_commit.set()
         log.info("batch.processed", consumer=self.consumer.group, records=sum(map(len, batches.values())),
                  duration_ms=round((time.monotonic() - received_at) * 1000, 1), **tally)
         if failed:
             await asyncio.sleep(self._failure_pause_s)
 
-    async def _commit(self, offsets: dict[TopicPartition, int]) -> None:
+    async def _commit_now(self) -> None:
+        offsets, self._uncommitted = self._uncommitted, {}
+        self._to_commit.clear()
         try:
             await self.kafka.commit(offsets)
         except (CommitFailedError, KafkaError) as error:

@@ -32,6 +32,8 @@ class ServiceSettings(KafkaSettings):
     retry_max_delay_s: float = Field(default=5.0, gt=0)
     # Records fetched and handled at once (one transaction and one offset commit per batch).
     consumer_batch_size: int = Field(default=500, ge=1, le=10_000)
+    # Offsets handled are committed at most this often (all the batches since share a commit).
+    commit_interval_s: float = Field(default=0.1, gt=0, le=5)
     database_pool_size: int = Field(default=24, ge=4)  # two loops of six partitions, each may count a failure on a second connection
     # An event naming something not heard of yet (e.g. an episode announced on another topic) is
     # parked until it arrives; the sweep tries parked events again this often, and reports any
