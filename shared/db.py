@@ -12,7 +12,14 @@ _MIGRATION_LOCK = 0x636172657061  # any constant: serialises migrations of concu
 
 
 async def create_pool(dsn: str, *, min_size: int = 1, max_size: int = 8) -> asyncpg.Pool:
-    return await asyncpg.create_pool(dsn, min_size=min_size, max_size=max_size, **connect_options(dsn))
+    return await asyncpg.create_pool(dsn, min_size=min_size, max_size=max_size, reset=_keep_session, **connect_options(dsn))
+
+
+async def _keep_session(conn: asyncpg.Connection) -> None:
+    """A connection goes back to the pool as it is, without asyncpg's default reset (a round trip
+    per release, undoing session state carepath never sets: its advisory locks are all
+    transaction-scoped and the one LISTEN is removed by its owner). asyncpg still rolls back an
+    open transaction and drops the connection's listeners before calling this."""
 
 
 def connect_options(dsn: str) -> dict[str, object]:
