@@ -11,8 +11,9 @@ says what happens when its prerequisite comes late (`NotYetKnown`), when the epi
 closed, and when the rota is read after the plan it should have shaped.
 """
 
+import math
+from bisect import bisect_right
 from collections.abc import Iterable, Sequence
-from bisect import bisect_left
 from dataclasses import dataclass, field, replace
 from datetime import date, datetime, time, timedelta
 from uuid import UUID, uuid4
@@ -67,12 +68,17 @@ class Staff:
 
 @dataclass
 class Roster:
-    """A team's staff, the hour slots each is on shift for, and the slots already booked."""
+    """A team's staff, the hour slots each is on shift for, and the slots already booked.
+
+    Shifts are kept as runs of whole hours (hour numbers counted from the epoch, UTC), not as a
+    set of slots: a team's rota over the planning horizon is thousands of slots, and every plan
+    reads it."""
 
     staff: dict[str, Staff]
-    on_shift: dict[str, set[datetime]]  # slot starts covered by a shift
+    on_shift: dict[str, list[tuple[int, int]]]  # per member, sorted runs [first, stop) of slot hours
     booked: dict[str, set[datetime]] = field(default_factory=dict)
-    _sorted_slots: dict[str, list[datetime]] = field(default_factory=dict, repr=False, compare=False)
+    # Answers already worked out: a plan asks about the same few slots of each member many times.
+    _covered: dict[tuple[str, datetime], bool] = field(default_factory=dict, repr=False, compare=False)
 
     @classmethod
     def build(
@@ -81,13 +87,13 @@ class Roster:
         shifts: Iterable[tuple[str, datetime, datetime]],
         booked: Iterable[tuple[str, datetime]] = (),
     ) -> "Roster":
-        roster = cls({s.staff_id: s for s in staff}, {}, {})
+        runs: dict[str, list[tuple[int, int]]] = {}
         for staff_id, start, end in shifts:
-            slot = start.replace(minute=0, second=0, microsecond=0)
-            slot += timedelta(hours=1) if slot < start else timedelta(0)
-            while slot + WINDOW <= end:
-                roster.on_shift.setdefault(staff_id, set()).add(slot)
-                slot += WINDOW
+            # A slot is a whole hour that starts at or after the shift starts and ends by its end.
+            first, stop = _hour_at_or_after(start), int(end.timestamp() // _HOUR)
+            if first < stop:
+                runs.setdefault(staff_id, []).append((first, stop))
+        roster = cls({s.staff_id: s for s in staff}, {staff_id: _merged(r) for staff_id, r in runs.items()}, {})
         for staff_id, start in booked:
             roster.booked.setdefault(staff_id, set()).add(start)
         return roster
@@ -97,8 +103,8 @@ class Roster:
         return (
             member is not None
             and member.can_visit(needs)
-            and slot in self.on_shift.get(staff_id, ())
             and slot not in self.booked.get(staff_id, ())
+            and self._covers(staff_id, slot)
         )
 
     def book(self, staff_id: str, slot: datetime) -> None:
@@ -108,10 +114,38 @@ class Roster:
         self.booked.get(staff_id, set()).discard(slot)
 
     def hours_on_shift(self, staff_id: str, start: datetime, end: datetime) -> int:
-        slots = self._sorted_slots.get(staff_id)
-        if slots is None:  # sorted once per roster: every plan asks it of every member
-            slots = self._sorted_slots[staff_id] = sorted(self.on_shift.get(staff_id, ()))
-        return bisect_left(slots, end) - bisect_left(slots, start)
+        """Slots on shift starting in [start, end)."""
+        lo, hi = _hour_at_or_after(start), _hour_at_or_after(end)
+        return sum(max(0, min(stop, hi) - max(first, lo)) for first, stop in self.on_shift.get(staff_id, ()))
+
+    def _covers(self, staff_id: str, slot: datetime) -> bool:
+        known = self._covered.get((staff_id, slot))
+        if known is None:
+            seconds = slot.timestamp()
+            hour = int(seconds // _HOUR)
+            runs = self.on_shift.get(staff_id, ())
+            at = bisect_right(runs, (hour, math.inf)) - 1
+            # Slots start on the hour.
+            known = self._covered[staff_id, slot] = not seconds % _HOUR and at >= 0 and runs[at][0] <= hour < runs[at][1]
+        return known
+
+
+_HOUR = 3600
+
+
+def _hour_at_or_after(moment: datetime) -> int:
+    return math.ceil(moment.timestamp() / _HOUR)
+
+
+def _merged(runs: list[tuple[int, int]]) -> list[tuple[int, int]]:
+    """Runs sorted, overlapping and touching ones joined (each slot counted once)."""
+    joined: list[tuple[int, int]] = []
+    for first, stop in sorted(runs):
+        if joined and first <= joined[-1][1]:
+            joined[-1] = (joined[-1][0], max(joined[-1][1], stop))
+        else:
+            joined.append((first, stop))
+    return joined
 
 
 @dataclass(frozen=True)

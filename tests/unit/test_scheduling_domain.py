@@ -7,6 +7,8 @@ from uuid import uuid4
 from zoneinfo import ZoneInfo
 
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from contracts import (
     AssessmentCompleted,
@@ -416,3 +418,49 @@ def test_a_key_worker_chosen_late_is_told_once_the_choice_has_settled_or_at_once
     text = domain.named_worker_text("Niamh", 3)
     assert "Your named worker for home treatment is Niamh" in text and "unchanged" in text
     assert "your named worker among them" in domain.named_worker_text(None, 3)
+
+
+# The roster keeps shifts as runs of hours; what it answers must be what a plain set of every
+# slot on shift would answer, for any shifts (odd minutes, overlaps, touching, other time zones).
+_MINUTES = st.integers(min_value=0, max_value=3 * 24 * 60)
+
+
+@st.composite
+def _shifts(draw):
+    base = datetime(2026, 3, 28, tzinfo=UTC)  # the clocks go forward in the UK the next morning
+    shifts = []
+    for staff_id in draw(st.lists(st.sampled_from("abc"), max_size=6)):
+        start = base + timedelta(minutes=draw(_MINUTES), seconds=draw(st.sampled_from([0, 0, 1, 59])))
+        end = start + timedelta(minutes=draw(st.integers(min_value=0, max_value=16 * 60)))
+        zone = draw(st.sampled_from([UTC, TZ]))
+        shifts.append((staff_id, start.astimezone(zone), end.astimezone(zone)))
+    return shifts
+
+
+def _slot_sets(shifts) -> dict[str, set[datetime]]:
+    slots: dict[str, set[datetime]] = {}
+    for staff_id, start, end in shifts:
+        slot = start.astimezone(UTC).replace(minute=0, second=0, microsecond=0)
+        slot += timedelta(hours=1) if slot < start else timedelta(0)
+        while slot + domain.WINDOW <= end:
+            slots.setdefault(staff_id, set()).add(slot)
+            slot += domain.WINDOW
+    return slots
+
+
+@settings(max_examples=300, deadline=None)
+@given(shifts=_shifts(), ask_from=_MINUTES, ask_hours=st.integers(min_value=0, max_value=72))
+def test_a_roster_answers_as_the_set_of_every_slot_on_shift_would(shifts, ask_from, ask_hours) -> None:
+    """Whether someone is on shift for a slot, and how many hours they are on shift in a week,
+    come out the same as from the set of every whole-hour slot inside one of their shifts."""
+    team = Roster.build([staff("a"), staff("b"), staff("c")], shifts)
+    expected = _slot_sets(shifts)
+    start = datetime(2026, 3, 28, tzinfo=UTC) + timedelta(minutes=ask_from)
+    end = start + timedelta(hours=ask_hours)
+    slot = start.replace(minute=0, second=0, microsecond=0)
+    for staff_id in "abc":
+        theirs = expected.get(staff_id, set())
+        assert team.hours_on_shift(staff_id, start, end) == sum(start <= s < end for s in theirs)
+        for candidate in (slot + timedelta(hours=h) for h in range(-1, 20)):
+            assert team.available(staff_id, candidate, ()) == (candidate in theirs)
+        assert not team.available(staff_id, slot + timedelta(minutes=30), ())  # slots start on the hour
