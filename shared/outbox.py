@@ -90,6 +90,11 @@ Send = Callable[[PendingEvent], Awaitable[Awaitable[object]]]
 
 
 class OutboxRelay:
+    """Publishes the outbox in order. One relay at a time does so, across every instance of the
+    service: it holds a session advisory lock on a connection of its own for as long as it runs,
+    and the others wait to take it over (a relay that dies or loses its connection lets it go).
+    Holding it for good, rather than per batch, spares every batch a transaction and a lock."""
+
     def __init__(self, pool: asyncpg.Pool, send: Send, *, batch_size: int = 500, poll_interval_s: float = 1.0):
         self._pool = pool
         self._send = send
@@ -98,64 +103,68 @@ class OutboxRelay:
         self._wake = asyncio.Event()
 
     async def run(self) -> None:
-        listener = await self._pool.acquire()
+        while True:
+            try:
+                await self._relay()
+            except Exception as error:  # noqa: BLE001 - the relay must outlive a broker or database outage
+                log.warning("outbox.publish_failed", error=type(error).__name__)
+                await asyncio.sleep(self._poll_interval_s)
+
+    async def _relay(self) -> None:
         wake = lambda *_: self._wake.set()  # noqa: E731 - asyncpg needs the same callable to remove it
-        try:
-            await listener.add_listener(NOTIFY_CHANNEL, wake)
-            while True:
-                self._wake.clear()
-                published = await self._publish_batch_with_retry()
-                if published < self._batch_size:
-                    try:
-                        await asyncio.wait_for(self._wake.wait(), self._poll_interval_s)
-                    except TimeoutError:
-                        pass
-        finally:
-            await listener.remove_listener(NOTIFY_CHANNEL, wake)
-            await self._pool.release(listener)
+        async with self._pool.acquire() as conn:
+            try:
+                while not await conn.fetchval("SELECT pg_try_advisory_lock($1)", _RELAY_LOCK):
+                    await asyncio.sleep(self._poll_interval_s)  # another instance's relay is publishing
+                await conn.add_listener(NOTIFY_CHANNEL, wake)
+                while True:
+                    self._wake.clear()
+                    if await self.publish_batch(conn) < self._batch_size:
+                        try:
+                            await asyncio.wait_for(self._wake.wait(), self._poll_interval_s)
+                        except TimeoutError:
+                            pass
+            finally:
+                if not conn.is_closed():
+                    await self._let_go(conn, wake)
 
-    async def _publish_batch_with_retry(self) -> int:
+    @staticmethod
+    async def _let_go(conn: asyncpg.Connection, wake: Callable[..., None]) -> None:
+        """The lock is the session's: unlocked here, since the pool keeps the session as it is."""
         try:
-            return await self.publish_batch()
-        except Exception as error:  # noqa: BLE001 - the relay must outlive a broker or database outage
-            log.warning("outbox.publish_failed", error=type(error).__name__)
-            await asyncio.sleep(self._poll_interval_s)
+            await conn.remove_listener(NOTIFY_CHANNEL, wake)
+            await conn.execute("SELECT pg_advisory_unlock($1)", _RELAY_LOCK)
+        except Exception:  # noqa: BLE001 - a broken connection is closed by the pool, and its lock with it
+            conn.terminate()
+
+    async def publish_batch(self, conn: asyncpg.Connection) -> int:
+        """Publishes the oldest unpublished events; returns how many it settled (published or set
+        aside). `conn` holds the relay lock; each statement commits on its own."""
+        rows = await conn.fetch(
+            "SELECT seq, topic, key, value, headers FROM outbox WHERE published_at IS NULL AND set_aside_at IS NULL "
+            "ORDER BY seq LIMIT $1",
+            self._batch_size,
+        )
+        if not rows:
             return 0
-
-    async def publish_batch(self) -> int:
-        """Publishes the oldest unpublished events; returns how many it settled (published or set aside)."""
-        async with self._pool.acquire() as conn, conn.transaction():
-            if not await conn.fetchval("SELECT pg_try_advisory_xact_lock($1)", _RELAY_LOCK):
-                return 0
-            rows = await conn.fetch(
-                "SELECT seq, topic, key, value, headers FROM outbox WHERE published_at IS NULL AND set_aside_at IS NULL "
-                "ORDER BY seq LIMIT $1",
-                self._batch_size,
+        pending = [PendingEvent(row["seq"], row["topic"], row["key"], row["value"], json.loads(row["headers"])) for row in rows]
+        # Queue all, then wait for all: the idempotent producer keeps them in order per partition.
+        outcomes = await asyncio.gather(*[await self._queue(event) for event in pending], return_exceptions=True)
+        failpoint("relay-after-publish")
+        published = [event.seq for event, outcome in zip(pending, outcomes) if not isinstance(outcome, BaseException)]
+        set_aside = [(event, outcome) for event, outcome in zip(pending, outcomes) if isinstance(outcome, _PERMANENT)]
+        await conn.execute("UPDATE outbox SET published_at = now() WHERE seq = ANY($1::bigint[])", published)
+        for event, error in set_aside:
+            await conn.execute("UPDATE outbox SET set_aside_at = now(), failure = $2 WHERE seq = $1", event.seq, type(error).__name__)
+            log.error(
+                "outbox.event_set_aside",
+                seq=event.seq,
+                topic=event.topic,
+                event_type=event.headers.get("ce_type"),
+                event_id=event.headers.get("ce_id"),
+                error=type(error).__name__,
+                bytes=len(event.value),
             )
-            if not rows:
-                return 0
-            pending = [
-                PendingEvent(row["seq"], row["topic"], row["key"], row["value"], json.loads(row["headers"])) for row in rows
-            ]
-            # Queue all, then wait for all: the idempotent producer keeps them in order per partition.
-            outcomes = await asyncio.gather(*[await self._queue(event) for event in pending], return_exceptions=True)
-            failpoint("relay-after-publish")
-            published = [event.seq for event, outcome in zip(pending, outcomes) if not isinstance(outcome, BaseException)]
-            set_aside = [(event, outcome) for event, outcome in zip(pending, outcomes) if isinstance(outcome, _PERMANENT)]
-            await conn.execute("UPDATE outbox SET published_at = now() WHERE seq = ANY($1::bigint[])", published)
-            for event, error in set_aside:
-                await conn.execute(
-                    "UPDATE outbox SET set_aside_at = now(), failure = $2 WHERE seq = $1", event.seq, type(error).__name__
-                )
-                log.error(
-                    "outbox.event_set_aside",
-                    seq=event.seq,
-                    topic=event.topic,
-                    event_type=event.headers.get("ce_type"),
-                    event_id=event.headers.get("ce_id"),
-                    error=type(error).__name__,
-                    bytes=len(event.value),
-                )
         settled = len(published) + len(set_aside)
         if settled < len(pending):
             retried = next(o for o in outcomes if isinstance(o, BaseException) and not isinstance(o, _PERMANENT))
