@@ -12,6 +12,7 @@ from pathlib import Path
 
 import asyncpg
 import structlog
+import uvloop
 from faststream.kafka import KafkaBroker
 
 from contracts import AddressedCopy, Event
@@ -124,7 +125,8 @@ class Service:
         retry = RetryPolicy(settings.max_attempts, settings.retry_base_delay_s, settings.retry_max_delay_s)
         consumer = ReliableConsumer(group=group, pool=pool, handlers=handlers, topic_prefix=settings.topic_prefix,
                                     clock=self.clock, source=self.source, retry=retry)
-        return KafkaLoop(consumer, settings.kafka_bootstrap, batch_size=settings.consumer_batch_size)
+        return KafkaLoop(consumer, settings.kafka_bootstrap, batch_size=settings.consumer_batch_size,
+                         commit_interval_s=settings.commit_interval_s)
 
     async def _every(self, pool: asyncpg.Pool, periodic: Periodic) -> None:
         while True:
@@ -197,4 +199,4 @@ def main(service_factory: Callable[[], Service]) -> None:
     """Entry point of `python -m services.<name>`: logging first, then run until signalled."""
     service = service_factory()
     configure_logging(service.name, service.settings.log_format)
-    asyncio.run(service.run())
+    uvloop.run(service.run())
