@@ -41,6 +41,7 @@ from shared.clock import Clock
 from shared.codec import Undecodable, decode_record, event_type_of, headers_to_dict
 from shared.errors import InvalidEvent, NotYetKnown
 from shared.failpoints import failpoint
+from shared.kafka import UNREADABLE, UNREADABLE_REASON, pass_over_unreadable
 
 log = structlog.get_logger(__name__)
 
@@ -388,6 +389,12 @@ class ReliableConsumer:
                       offset=row["offset"], reason=row["reason"], parked_at=row["parked_at"].isoformat())
         return len(rows)
 
+    async def dead_letter_unreadable(self, topic: str, partition: int, offset: int, reason: str) -> None:
+        """Dead-letters, by its position alone, a record the Kafka client could not read."""
+        record = ConsumerRecord(topic, partition, offset, 0, 0, None, None, None, 0, 0, [])
+        async with self._pool.acquire() as conn, conn.transaction():
+            await self._dead_letter(conn, record, reason)
+
     async def _dead_letter(self, conn: asyncpg.Connection, record: ConsumerRecord, reason: str) -> Outcome:
         if not await inbox.claim_position(conn, self.group, record.topic, record.partition, record.offset):
             return Outcome.DUPLICATE  # dead-lettered already, before a crash
@@ -452,6 +459,9 @@ class KafkaLoop:
         # batches of `commit_interval_s` share one. A crash before it means redelivery, which
         # the inbox makes harmless, as it does for any crash before a commit.
         self._uncommitted: dict[TopicPartition, int] = {}
+        # The offset of the next record each partition should hand over: everything before it
+        # has been handed over and handled (or rewound to be handed over again).
+        self._next: dict[TopicPartition, int] = {}
         self._to_commit = asyncio.Event()
         self._commit_interval_s = commit_interval_s
         self._batch_size = batch_size
@@ -484,7 +494,11 @@ class KafkaLoop:
         committer = asyncio.create_task(self._commit_in_background(), name=f"{self.consumer.group}-commits")
         try:
             while True:
-                batches = await self.kafka.getmany(timeout_ms=200, max_records=self._batch_size)
+                try:
+                    batches = await self.kafka.getmany(timeout_ms=200, max_records=self._batch_size)
+                except UNREADABLE as error:
+                    await self._pass_over_unreadable(error)
+                    continue
                 if batches:
                     await self._process(batches)
         finally:
@@ -522,8 +536,10 @@ class KafkaLoop:
                 log.warning("batch.failed_retrying", error=type(result).__name__, partitions=len(firsts))
                 for tp, first in firsts.items():
                     self.kafka.seek(tp, first)  # rewind: the batch is fetched and handled again
+                self._next.update(firsts)
             else:
                 offsets.update(lasts)
+                self._next.update(lasts)
                 for outcome, count in result.items():
                     tally[outcome.value] += count
         if offsets:
@@ -533,6 +549,18 @@ class KafkaLoop:
                  duration_ms=round((time.monotonic() - received_at) * 1000, 1), **tally)
         if failed:
             await asyncio.sleep(self._failure_pause_s)
+
+    async def _pass_over_unreadable(self, error: Exception) -> None:
+        reason = UNREADABLE_REASON.format(error=type(error).__name__)
+
+        async def dead_letter(tp: TopicPartition, offset: int) -> None:
+            await self.consumer.dead_letter_unreadable(tp.topic, tp.partition, offset, reason)
+            log.error("record.unreadable", consumer=self.consumer.group, topic=tp.topic, partition=tp.partition,
+                      offset=offset, error=type(error).__name__)
+            self._uncommitted[tp] = offset + 1
+            self._to_commit.set()
+
+        await pass_over_unreadable(self.kafka, self._next, batch_size=self._batch_size, handle=self._process, unreadable=dead_letter)
 
     async def _commit_now(self) -> None:
         offsets, self._uncommitted = self._uncommitted, {}

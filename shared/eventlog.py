@@ -3,15 +3,17 @@ consumer group, decoded, with identifying and clinical fields masked for display
 
 import asyncio
 import json
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass
+from functools import partial
 from typing import Any, TypeVar
 
-from aiokafka import AIOKafkaConsumer, ConsumerRecord
+from aiokafka import AIOKafkaConsumer, ConsumerRecord, TopicPartition
 from pydantic import BaseModel
 
 from contracts import DEAD_LETTER, TOPICS, Envelope, Event, Topic
 from shared.codec import Undecodable, decode, headers_to_dict
+from shared.kafka import UNREADABLE, UNREADABLE_PROBLEM, pass_over_unreadable
 
 E = TypeVar("E", bound=Event)
 MASK = "•••"
@@ -103,8 +105,7 @@ class EventLog:
             while len(self._consumer.assignment()) < self._partitions:
                 await asyncio.sleep(0.05)
         # Resolve every starting position now, so "latest" means "from the moment we entered".
-        for partition in self._consumer.assignment():
-            await self._consumer.position(partition)
+        self._next = {partition: await self._consumer.position(partition) for partition in self._consumer.assignment()}
         self._task = asyncio.create_task(self._read())
         return self
 
@@ -116,12 +117,34 @@ class EventLog:
 
     async def _read(self) -> None:
         while True:
-            batches = await self._consumer.getmany(timeout_ms=500)
-            records = [record for batch in batches.values() for record in batch]
-            if records:
-                async with self._changed:
-                    self.seen.extend(to_logged(record) for record in records)
-                    self._changed.notify_all()
+            try:
+                batches = await self._consumer.getmany(timeout_ms=500)
+            except UNREADABLE as error:
+                await pass_over_unreadable(self._consumer, self._next, batch_size=500, handle=self._handed_over,
+                                           unreadable=partial(self._unreadable, error))
+                continue
+            await self._handed_over(batches)
+
+    async def _handed_over(self, batches: Mapping[TopicPartition, list[ConsumerRecord]]) -> None:
+        for tp, batch in batches.items():
+            if batch:
+                self._next[tp] = batch[-1].offset + 1
+        await self._take(batches)
+
+    async def _take(self, batches: Mapping[TopicPartition, list[ConsumerRecord]]) -> None:
+        """Keeps what was read (a reader that follows less may keep less)."""
+        records = [record for batch in batches.values() for record in batch]
+        if records:
+            async with self._changed:
+                self.seen.extend(to_logged(record) for record in records)
+                self._changed.notify_all()
+
+    async def _unreadable(self, error: Exception, tp: TopicPartition, offset: int) -> None:
+        """A record the Kafka client could not read is logged as a problem at its position."""
+        async with self._changed:
+            self.seen.append(LoggedEvent(tp.topic, tp.partition, offset, {}, None, None,
+                                         UNREADABLE_PROBLEM.format(error=type(error).__name__)))
+            self._changed.notify_all()
 
     async def follow(self) -> Any:
         """Yields each logged event as it arrives, starting with those already read."""

@@ -3,8 +3,9 @@ explicitly, and readiness checks. Built here once so every service and the CLI a
 
 import asyncio
 import time
+from collections.abc import Awaitable, Callable, Mapping
 
-from aiokafka import AIOKafkaConsumer, TopicPartition
+from aiokafka import AIOKafkaConsumer, ConsumerRecord, TopicPartition
 from aiokafka.admin import AIOKafkaAdminClient, NewTopic
 from aiokafka.admin.config_resource import ConfigResource, ConfigResourceType
 from aiokafka.errors import KafkaError, TopicAlreadyExistsError
@@ -129,3 +130,66 @@ class GroupProgress:
                 return False
             await asyncio.sleep(0.05)
             committed = await self._admin.list_consumer_group_offsets(self._group, partitions=self._partitions)
+
+
+# What the Kafka client raises when it cannot read a record at all: a header *name* that is not
+# UTF-8 (no Kafka client sends one; anything speaking the protocol can, and the broker accepts
+# it), decoded by aiokafka before the record is handed over. Every fetch of that partition
+# raises it again, so the record is found and passed over by its position.
+UNREADABLE = (ValueError,)  # UnicodeDecodeError among them
+UNREADABLE_PROBLEM = "unreadable record: the Kafka client could not read it ({error}; a header name that is not UTF-8?)"
+UNREADABLE_REASON = UNREADABLE_PROBLEM + ": dead-lettered by position, without its key, value or headers"
+_READ_ALONE_POLLS = 200  # fetches of one partition while looking for the unreadable record
+
+
+async def pass_over_unreadable(
+    kafka: AIOKafkaConsumer,
+    next_offsets: dict[TopicPartition, int],
+    *,
+    batch_size: int,
+    handle: Callable[[Mapping[TopicPartition, list[ConsumerRecord]]], Awaitable[None]],
+    unreadable: Callable[[TopicPartition, int], Awaitable[None]],
+) -> None:
+    """After `getmany` raised one of `UNREADABLE`. `next_offsets` holds, for each partition, the
+    offset after the last record handed over (and `handle` keeps it so).
+
+    The failed fetch may have moved partitions past records it never handed over, so each goes
+    back to its next offset; then each partition with records to read is read on its own, in
+    batches given to `handle`, and record by record from the batch that raises: the record it
+    raises on is given to `unreadable` and passed over."""
+    for tp in kafka.assignment():
+        await _rewind(kafka, next_offsets, tp)
+    for tp in sorted(kafka.assignment()):
+        one_by_one = False
+        for _ in range(_READ_ALONE_POLLS):  # bounded: should it raise again, the caller comes back here
+            end = kafka.highwater(tp)
+            if end is not None and next_offsets[tp] >= end:
+                break
+            try:
+                batches = await kafka.getmany(tp, timeout_ms=200, max_records=1 if one_by_one else batch_size)
+            except UNREADABLE:
+                if not one_by_one:
+                    one_by_one = True
+                    await _rewind(kafka, next_offsets, tp)
+                    continue
+                offset = next_offsets[tp]  # everything before it was handed over: this is the one
+                await unreadable(tp, offset)
+                kafka.seek(tp, offset + 1)
+                next_offsets[tp] = offset + 1
+                break
+            if batches:
+                await handle(batches)
+
+
+async def _rewind(kafka: AIOKafkaConsumer, next_offsets: dict[TopicPartition, int], tp: TopicPartition) -> None:
+    """Back to the next record the partition should hand over: after the last one handed over,
+    else the group's committed offset, else the beginning (a reader without a group fills
+    `next_offsets` with its starting positions)."""
+    offset = next_offsets.get(tp)
+    if offset is None:
+        offset = await kafka.committed(tp)
+    if offset is None:
+        await kafka.seek_to_beginning(tp)
+        offset = await kafka.position(tp)
+    kafka.seek(tp, offset)
+    next_offsets[tp] = offset

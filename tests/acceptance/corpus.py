@@ -28,7 +28,7 @@ from pydantic.fields import FieldInfo
 
 from contracts import DEAD_LETTER, Event
 
-Headers = tuple[tuple[str, bytes | None], ...]
+Headers = tuple[tuple[str | bytes, bytes | None], ...]  # a name given as bytes is sent as those bytes
 NESTING = 1_200  # levels of JSON arrays: deeper than Python's default recursion limit
 HUGE_DIGITS = 5_000  # over Python's 4,300-digit limit for int(str)
 HUGE_STRING = 900_000  # characters in one field: under a Kafka message, far over any field
@@ -78,6 +78,7 @@ class Poison:
     event: Event | None = None
     names: tuple[str, ...] = ()
     echoes: tuple[str, ...] = ()
+    readable: bool = True  # False: the Kafka client cannot read it, so its dead letter has no value
 
 
 @dataclass(frozen=True)
@@ -150,6 +151,7 @@ def corpus(
         lambda e, r, p: body(r, json.dumps(p | {defects.text: "@INT@"}).replace('"@INT@"', digits)),
         echoes=("9" * 40,),
     )
+    add("a header name not UTF-8", lambda e, r, p: replace(r, headers=(*r.headers, (b"ce_\xff\xfe", b"x"))), readable=False)
     return poisons
 
 
@@ -168,9 +170,35 @@ class RawProducer:
         await self._producer.stop()
 
     async def send(self, topic: str, record: Record) -> RecordMetadata:
-        return await self._producer.send_and_wait(
-            f"{self._prefix}.{topic}", record.value, key=record.key, headers=list(record.headers)
-        )
+        headers = [(_RawName(name) if isinstance(name, bytes) else name, value) for name, value in record.headers]
+        return await self._producer.send_and_wait(f"{self._prefix}.{topic}", record.value, key=record.key, headers=headers)
+
+
+class _RawName(str):
+    """A header name that goes on the wire as the bytes given, UTF-8 or not: what anything
+    speaking the Kafka protocol can send, though no Kafka client would."""
+
+    def __new__(cls, raw: bytes) -> "_RawName":
+        name = super().__new__(cls, raw.decode("utf-8", errors="replace"))
+        name.raw = raw
+        return name
+
+    def encode(self, *_: object, **__: object) -> bytes:
+        return self.raw
+
+
+def _use_the_python_record_builder() -> None:
+    """aiokafka's compiled record builder encodes header names itself; its pure-Python twin (the
+    same wire format, what aiokafka runs without its extensions) asks the name, so a `_RawName`
+    goes out as its bytes. Set for this test process once, before any producer starts: a batch
+    must be built by the class it was begun with."""
+    from aiokafka.producer import message_accumulator, producer
+    from aiokafka.record import default_records
+
+    message_accumulator.DefaultRecordBatchBuilder = producer.DefaultRecordBatchBuilder = default_records._DefaultRecordBatchBuilderPy
+
+
+_use_the_python_record_builder()
 
 
 @dataclass(frozen=True)

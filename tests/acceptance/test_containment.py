@@ -451,7 +451,7 @@ def judge_dead_letters(deployment: Deployment, dead: DeadLetters, target: Target
                     problems.append(f"{said}, which repeats a value received")
             if len(reason) > 1_000:
                 problems.append(f"{poison.name}: a dlq_reason of {len(reason)} characters")
-            if (letter.value or b"") != (poison.record.value or b""):
+            if poison.readable and (letter.value or b"") != (poison.record.value or b""):
                 problems.append(f"{poison.name}: the dead letter does not carry the record's value unchanged")
     return problems
 
@@ -466,14 +466,22 @@ async def contain(deployment: Deployment, care: InCare, dead: DeadLetters, raw: 
     started = time.monotonic()
     full = f"{deployment.prefix}.{target.topic}"
 
+    def logged_unreadable(w: Any) -> bool:  # what `carepath tail` shows at that position
+        return any((logged.topic, logged.partition, logged.offset) == (full, w.partition, w.offset)
+                   and "unreadable record" in (logged.problem or "") for logged in deployment.log.seen)
+
+    unreadable = [(p, w) for p, w in sent if not p.readable]
+
     async def done() -> bool:
         if verdict.outcome_after_s is None and await target.outcome(deployment):
             verdict.outcome_after_s = time.monotonic() - started
-        return verdict.outcome_after_s is not None and all(dead.of(full, w.partition, w.offset) for _, w in sent)
+        return (verdict.outcome_after_s is not None and all(dead.of(full, w.partition, w.offset) for _, w in sent)
+                and all(logged_unreadable(w) for _, w in unreadable))
 
     await eventually(done, OUTCOME_WITHIN_S, every_s=0.25)
     if verdict.outcome_after_s is None:
         verdict.problems.append(f"the valid event behind the poison had no outcome within {OUTCOME_WITHIN_S:.0f}s")
+    verdict.problems += [f"{p.name}: the event log did not show it as unreadable" for p, w in unreadable if not logged_unreadable(w)]
     verdict.problems += judge_dead_letters(deployment, dead, target, sent)
     verdict.problems += await traces(deployment, care, [p.event for p in poisons if p.event is not None])
     verdict.problems += [f"the {name} service is no longer running" for name, up in running(deployment).items() if not up]
@@ -499,7 +507,8 @@ async def test_poison_is_dead_lettered_with_a_reason_stored_nowhere_and_the_next
     deployment: Deployment, contained: dict[str, Verdict], topic: str
 ) -> None:
     """Each poison record on the topic is dead-lettered (by each group reading it) with a reason
-    that names the problem and repeats nothing received; nothing of it is stored; the valid
+    that names the problem and repeats nothing received — one the Kafka client cannot even read
+    by its position, and the event log shows it as unreadable; nothing of it is stored; the valid
     event published after it on the same partition gets its outcome within seconds; and every
     service is still running."""
     verdict = contained[topic]
