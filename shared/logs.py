@@ -38,26 +38,28 @@ def scrub(_logger: Any, _method: str, event_dict: dict[str, Any]) -> dict[str, A
 
 
 def configure_logging(service: str, log_format: str = "auto", level: int = logging.INFO) -> None:
+    """carepath's own lines go straight from structlog to standard error (a line below `level`
+    costs nothing: a service logs a line per event at debug); libraries' lines come through the
+    standard library's logging, rendered and scrubbed the same way."""
     as_json = log_format == "json" or (log_format == "auto" and not sys.stderr.isatty())
     shared_processors: list[Any] = [
         structlog.contextvars.merge_contextvars,
         structlog.processors.add_log_level,
-        structlog.stdlib.ExtraAdder(),
         structlog.processors.TimeStamper(fmt="iso", utc=True),
         structlog.processors.format_exc_info,
         scrub,
     ]
     renderer: Any = structlog.processors.JSONRenderer() if as_json else structlog.dev.ConsoleRenderer()
     structlog.configure(
-        processors=[*shared_processors, structlog.stdlib.ProcessorFormatter.wrap_for_formatter],
-        logger_factory=structlog.stdlib.LoggerFactory(),
-        wrapper_class=structlog.stdlib.BoundLogger,
+        processors=[*shared_processors, renderer],
+        logger_factory=structlog.WriteLoggerFactory(file=sys.stderr),
+        wrapper_class=structlog.make_filtering_bound_logger(level),
         cache_logger_on_first_use=True,
     )
     handler = logging.StreamHandler(sys.stderr)
     handler.setFormatter(
         structlog.stdlib.ProcessorFormatter(
-            foreign_pre_chain=shared_processors,
+            foreign_pre_chain=[structlog.stdlib.ExtraAdder(), *shared_processors],
             processors=[structlog.stdlib.ProcessorFormatter.remove_processors_meta, renderer],
         )
     )
