@@ -20,7 +20,7 @@ import random
 import sys
 import time
 
-from tests.bench import drain, latency, relay
+from tests.bench import cpu, drain, latency, relay
 from tests.bench.harness import BOOTSTRAP
 from tests.bench.load import as_records, referrals
 
@@ -50,7 +50,8 @@ def main() -> None:
 async def run(args: argparse.Namespace, parts: list[str], rates: list[float]) -> int:
     load = os.getloadavg()
     print(f"carepath bench: broker {BOOTSTRAP}, {os.cpu_count()} CPUs shared with Kafka and PostgreSQL, "
-          f"load average {load[0]:.2f} at start", flush=True)
+          f"load average {load[0]:.2f} at start, speed check {cpu.speed_check_ms():.0f} ms "
+          "(a fixed loop of pure Python: on a shared machine it varies, and so does everything else)", flush=True)
     lines: list[str] = []
     began = time.perf_counter()
     baseline = None

@@ -5,6 +5,7 @@ machine where they all share two cores, the CPU one journey costs decides the ra
 Linux only; elsewhere (no /proc) the accounting is empty and the bench prints none."""
 
 import os
+import time
 from collections.abc import Mapping
 from dataclasses import dataclass
 from pathlib import Path
@@ -71,3 +72,13 @@ def describe(ms: Mapping[str, float]) -> str:
         return ""
     parts = ", ".join(f"{name} {value:.1f}" for name, value in sorted(ms.items(), key=lambda kv: -kv[1]))
     return f"CPU per journey {sum(ms.values()):.1f} ms ({parts})"
+
+
+def speed_check_ms(iterations: int = 2_000_000) -> float:
+    """A fixed piece of pure Python, timed: on a shared machine the same code runs at different
+    speeds from one minute to the next, and the figures beside this one are read in its light."""
+    started = time.perf_counter()
+    total = 0
+    for n in range(iterations):
+        total += n
+    return (time.perf_counter() - started) * 1000

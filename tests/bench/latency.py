@@ -41,6 +41,7 @@ class RateResult:
     last_done_after_last_send_s: float = math.inf
     wait_limit_s: float = 0.0
     cpu_ms: dict[str, float] = field(default_factory=dict)  # CPU per journey, by process, until all it caused was done
+    speed_check_ms: float = 0.0  # the machine's speed around the step (`cpu.speed_check_ms`)
 
     @property
     def latencies_s(self) -> list[float]:
@@ -85,6 +86,7 @@ async def journey_latency(rates: list[float], seconds: float, *, wait_limit_s: f
             results = []
             pids = {name: svc.process.pid for name, svc in deployment.services.items() if svc.process is not None}
             for rate in rates:
+                speed_ms = cpu.speed_check_ms()
                 before = cpu.snapshot(pids)
                 result = await _at_rate(deployment, systems, rate, seconds, wait_limit_s)
                 try:
@@ -92,6 +94,7 @@ async def journey_latency(rates: list[float], seconds: float, *, wait_limit_s: f
                 except TimeoutError:
                     print("  (the deployment had not caught up 120 s after the step: the next step starts behind)")
                 result.cpu_ms = cpu.per_journey_ms(before, cpu.snapshot(pids), result.sent)
+                result.speed_check_ms = (speed_ms + cpu.speed_check_ms()) / 2
                 results.append(result)
                 print(f"  {describe(result)}", flush=True)
             return results
@@ -161,5 +164,6 @@ def describe(result: RateResult) -> str:
         f"({result.sent} sent in {result.seconds:g} s at {achieved:.1f}/s achieved, {finish}, "
         f"latency climbed {result.climb_s * 1000:+,.0f} ms from the first quarter to the last)"
         + (f"; {cpu.describe(result.cpu_ms)}" if result.cpu_ms else "")
+        + (f"; speed check {result.speed_check_ms:.0f} ms" if result.speed_check_ms else "")
     )
 
