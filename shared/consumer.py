@@ -510,7 +510,10 @@ class KafkaLoop:
         commit at a time, in order, at most one per `commit_interval_s`."""
         while True:
             await self._to_commit.wait()
-            await self._commit_now()
+            try:
+                await self._commit_now()
+            except Exception as error:  # noqa: BLE001 - a commit that fails is made good by the next one
+                log.warning("batch.commit_failed", error=type(error).__name__)
             await asyncio.sleep(self._commit_interval_s)
 
     async def _process(self, batches: Mapping[TopicPartition, list[ConsumerRecord]]) -> None:
@@ -572,6 +575,11 @@ class KafkaLoop:
             # its inbox recognises what was done here.
             log.warning("batch.commit_failed", error=type(error).__name__)
             return
+        except Exception:
+            for tp, offset in offsets.items():  # tried again with the next commit, newer offsets first
+                self._uncommitted.setdefault(tp, offset)
+            self._to_commit.set()
+            raise
         self.progress.advanced(offsets)
 
     def owned(self) -> list[tuple[str, int]]:
