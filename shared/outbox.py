@@ -51,6 +51,14 @@ _INSERT = (
     "WITH queued AS (INSERT INTO outbox (event_id, topic, key, value, headers) VALUES ($1, $2, $3, $4, $5::jsonb)) "
     f"SELECT pg_notify('{NOTIFY_CHANNEL}', '')"
 )
+# Many events in one statement, queued (and so numbered and published) in the order given.
+_INSERT_ALL = (
+    "WITH queued AS (INSERT INTO outbox (event_id, topic, key, value, headers) "
+    "SELECT event_id, topic, key, value, headers::jsonb "
+    "FROM unnest($1::uuid[], $2::text[], $3::bytea[], $4::bytea[], $5::text[]) "
+    "WITH ORDINALITY AS queued (event_id, topic, key, value, headers, n) ORDER BY n) "
+    f"SELECT pg_notify('{NOTIFY_CHANNEL}', '')"
+)
 
 
 class EventTooLarge(InvalidEvent):
@@ -58,7 +66,7 @@ class EventTooLarge(InvalidEvent):
 
 
 async def add(conn: asyncpg.Connection, *queued: tuple[Event, Envelope]) -> None:
-    """Queues events for publication, in order, inside the caller's transaction (one round trip)."""
+    """Queues events for publication, in order, inside the caller's transaction (one statement)."""
     rows = []
     for event, envelope in queued:
         record = encode(event, envelope)
@@ -67,8 +75,10 @@ async def add(conn: asyncpg.Connection, *queued: tuple[Event, Envelope]) -> None
                 f"handling it would emit {envelope.type} of {record.size} bytes, over the {MAX_EVENT_BYTES}-byte limit"
             )
         rows.append((envelope.id, event.topic.name, record.key, record.value, json.dumps(record.headers)))
-    if rows:
-        await conn.executemany(_INSERT, rows)
+    if len(rows) == 1:
+        await conn.execute(_INSERT, *rows[0])
+    elif rows:
+        await conn.execute(_INSERT_ALL, *(list(column) for column in zip(*rows)))
 
 
 async def add_dead_letter(conn: asyncpg.Connection, event_id: object, key: bytes | None, value: bytes | None, headers: dict[str, str]) -> None:
