@@ -94,9 +94,9 @@ async def roster(conn: asyncpg.Connection, team: str, start: datetime, end: date
         start,
         end,
     )
-    booked = await conn.fetch(
-        "SELECT staff_id, window_start FROM visits WHERE staff_id = ANY($1) AND window_start >= $2 AND window_start < $3 "
-        "AND status <> 'cancelled'",
+    booked = await conn.fetch(  # a row per member, not per visit: a busy team has thousands booked ahead
+        "SELECT staff_id, array_agg(window_start) AS starts FROM visits WHERE staff_id = ANY($1) AND window_start >= $2 "
+        "AND window_start < $3 AND status <> 'cancelled' GROUP BY staff_id",
         ids,
         start,
         end,
@@ -104,7 +104,7 @@ async def roster(conn: asyncpg.Connection, team: str, start: datetime, end: date
     return Roster.build(
         [Staff(r["staff_id"], frozenset(Skill(s) for s in r["skills"]), r["team_lead"], r["display_name"]) for r in staff],
         [(r["staff_id"], r["starts_at"], r["ends_at"]) for r in shifts],
-        [(r["staff_id"], r["window_start"]) for r in booked],
+        [(r["staff_id"], start) for r in booked for start in r["starts"]],
     )
 
 
@@ -289,13 +289,18 @@ async def set_required_skills(conn: asyncpg.Connection, episode_id: UUID, skills
 
 
 async def add_visits(conn: asyncpg.Connection, *visits: VisitScheduled) -> None:
-    await conn.executemany(
+    """All in one statement: a plan books a week of visits."""
+    if not visits:
+        return
+    columns = zip(*(
+        (v.visit_id, v.episode_id, v.patient_id, v.window_start, v.window_end, v.planned_minutes, v.staff_id, v.replaces_visit_id)
+        for v in visits
+    ))
+    await conn.execute(
         "INSERT INTO visits (visit_id, episode_id, patient_id, window_start, window_end, planned_minutes, staff_id, "
-        "replaces_visit_id) VALUES ($1, $2, $3, $4, $5, $6, $7, $8)",
-        [
-            (v.visit_id, v.episode_id, v.patient_id, v.window_start, v.window_end, v.planned_minutes, v.staff_id, v.replaces_visit_id)
-            for v in visits
-        ],
+        "replaces_visit_id) SELECT * FROM unnest($1::uuid[], $2::uuid[], $3::uuid[], $4::timestamptz[], $5::timestamptz[], "
+        "$6::integer[], $7::text[], $8::uuid[])",
+        *(list(column) for column in columns),
     )
 
 
