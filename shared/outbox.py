@@ -124,6 +124,9 @@ class OutboxRelay:
         wake = lambda *_: self._wake.set()  # noqa: E731 - asyncpg needs the same callable to remove it
         async with self._pool.acquire() as conn:
             try:
+                # Should this instance vanish without closing its connection (a network cut), the
+                # server drops the session, and with it the lock, within half a minute.
+                await conn.execute("SET tcp_keepalives_idle = 10; SET tcp_keepalives_interval = 5; SET tcp_keepalives_count = 3")
                 while not await conn.fetchval("SELECT pg_try_advisory_lock($1)", _RELAY_LOCK):
                     await asyncio.sleep(self._poll_interval_s)  # another instance's relay is publishing
                 await conn.add_listener(NOTIFY_CHANNEL, wake)
