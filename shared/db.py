@@ -17,9 +17,10 @@ async def create_pool(dsn: str, *, min_size: int = 1, max_size: int = 8) -> asyn
 
 async def _keep_session(conn: asyncpg.Connection) -> None:
     """A connection goes back to the pool as it is, without asyncpg's default reset (a round trip
-    per release, undoing session state carepath never sets: its advisory locks are all
-    transaction-scoped and the one LISTEN is removed by its owner). asyncpg still rolls back an
-    open transaction and drops the connection's listeners before calling this."""
+    per release, undoing session state carepath leaves nowhere: its advisory locks are
+    transaction-scoped, except the outbox relay's, which the relay unlocks itself along with its
+    LISTEN). asyncpg still rolls back an open transaction and drops the connection's listeners
+    before calling this."""
 
 
 def connect_options(dsn: str) -> dict[str, object]:
