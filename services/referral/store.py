@@ -35,16 +35,17 @@ async def find_or_add_patient(
         "name": referral.patient_name,
         "date_of_birth": referral.date_of_birth.isoformat() if referral.date_of_birth else None,
     }
-    patient_id = await conn.fetchval(
-        "INSERT INTO patients (patient_id, hc_lookup, identity) VALUES ($1, $2, $3) "
-        "ON CONFLICT (hc_lookup) DO UPDATE SET hc_lookup = EXCLUDED.hc_lookup RETURNING patient_id",
+    rows = await conn.fetch(  # the patient, with each of their episodes (none: a row of nulls)
+        "WITH patient AS (INSERT INTO patients (patient_id, hc_lookup, identity) VALUES ($1, $2, $3) "
+        "ON CONFLICT (hc_lookup) DO UPDATE SET hc_lookup = EXCLUDED.hc_lookup RETURNING patient_id) "
+        "SELECT patient.patient_id, e.episode_id, e.closed_at FROM patient LEFT JOIN episodes e USING (patient_id)",
         new_id,
         lookup,
         crypto.seal(sealing_key, str(new_id), identity),
     )
-    episodes = await conn.fetch("SELECT episode_id, closed_at FROM episodes WHERE patient_id = $1", patient_id)
+    episodes = [row for row in rows if row["episode_id"] is not None]
     open_episode = next((row["episode_id"] for row in episodes if row["closed_at"] is None), None)
-    return KnownPatient(patient_id, known=bool(episodes), open_episode_id=open_episode)
+    return KnownPatient(rows[0]["patient_id"], known=bool(episodes), open_episode_id=open_episode)
 
 
 async def record(
@@ -54,17 +55,12 @@ async def record(
     received_at: datetime,
     correlation_id: UUID,
 ) -> None:
+    """The referral and its decision; an accepted referral's new episode in the same statement."""
     episode_id = getattr(decision, "episode_id", None)
-    if isinstance(decision, ReferralAccepted):
-        await conn.execute(
-            "INSERT INTO episodes (episode_id, patient_id, trust, opened_at) VALUES ($1, $2, $3, $4)",
-            decision.episode_id,
-            decision.patient_id,
-            referral.trust.value,
-            received_at,
-        )
+    opens_episode = isinstance(decision, ReferralAccepted)
     await conn.execute(
-        "INSERT INTO referrals (trust, referral_id, patient_id, episode_id, source, urgency, submitted_at, "
+        (_OPEN_EPISODE if opens_episode else "")
+        + "INSERT INTO referrals (trust, referral_id, patient_id, episode_id, source, urgency, submitted_at, "
         "received_at, ed_arrived_at, decision, decline_reason, assess_by, correlation_id) "
         "VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13)",
         referral.trust.value,
@@ -81,6 +77,9 @@ async def record(
         getattr(decision, "assess_by", None),
         correlation_id,
     )
+
+
+_OPEN_EPISODE = "WITH episode AS (INSERT INTO episodes (episode_id, patient_id, trust, opened_at) VALUES ($4, $3, $1, $8)) "
 
 
 def _decision_name(decision: Decision) -> str:

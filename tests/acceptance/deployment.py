@@ -196,7 +196,16 @@ async def recreate_databases(server_url: str, names: Sequence[str], *, create: b
         await conn.close()
 
 
-def service_env(service: str, bootstrap: str, prefix: str, database_url: str, clock_offset_file: Path) -> dict[str, str]:
+def service_env(
+    service: str, bootstrap: str, prefix: str, database_url: str, clock_offset_file: Path, *, test_hooks: bool = True
+) -> dict[str, str]:
+    """A service's environment in a test deployment. `test_hooks` lets the tests move its clock
+    and hold its deliveries (a file read on every event); the bench and the soak run without them,
+    as a Trust would."""
+    hooks = {
+        "CAREPATH_CLOCK_OFFSET_FILE": str(clock_offset_file),
+        "CAREPATH_HOLD_DELIVERY": str(clock_offset_file.parent / "hold-delivery"),
+    }
     return {
         **os.environ,
         "CAREPATH_KAFKA_BOOTSTRAP": bootstrap,
@@ -208,11 +217,10 @@ def service_env(service: str, bootstrap: str, prefix: str, database_url: str, cl
         "CAREPATH_STALL_AFTER_S": "5",  # a partition with work waiting and no progress for 5 s is reported
         "CAREPATH_HEARTBEAT_INTERVAL_S": "1",
         "CAREPATH_OUTBOX_POLL_INTERVAL_S": "0.5",
-        "CAREPATH_CLOCK_OFFSET_FILE": str(clock_offset_file),
         "CAREPATH_DEADLINE_CHECK_INTERVAL_S": "0.5",
         "CAREPATH_VISIT_CHECK_INTERVAL_S": "0.5",
         "CAREPATH_FOLLOW_UP_CHECK_INTERVAL_S": "0.5",
         "CAREPATH_HEARTBEAT_FILE": str(clock_offset_file.parent / f"{service}.heartbeat"),
-        "CAREPATH_HOLD_DELIVERY": str(clock_offset_file.parent / "hold-delivery"),
         "PYTHONUNBUFFERED": "1",
+        **(hooks if test_hooks else {}),
     }

@@ -149,7 +149,7 @@ async def own_deployment(
     clock_offset = workspace.path / "clock-offset-seconds"
     urls = {name: f"{PG_SERVER}/{db}" for name, db in databases.items()}
     services = {
-        name: ServiceProcess(name, service_env(name, BOOTSTRAP, prefix, urls[name], clock_offset), workspace.path / f"{name}.log")
+        name: ServiceProcess(name, service_env(name, BOOTSTRAP, prefix, urls[name], clock_offset, test_hooks=False), workspace.path / f"{name}.log")
         for name in SERVICE_FACTORIES
     }
     await create_topics(BOOTSTRAP, prefix)
