@@ -66,6 +66,18 @@ async def deployment(tmp_path_factory: pytest.TempPathFactory) -> AsyncIterator[
 
 
 @pytest.fixture
+async def scratch_database() -> AsyncIterator[str]:
+    """An empty database of a test's own, dropped afterwards: for tests of one piece on the real
+    PostgreSQL without a whole deployment."""
+    name = f"carepath_test_scratch_{uuid4().hex[:8]}"
+    await recreate_databases(PG_SERVER, [name])
+    try:
+        yield f"{PG_SERVER}/{name}"
+    finally:
+        await recreate_databases(PG_SERVER, [name], create=False)
+
+
+@pytest.fixture
 def patient(deployment: Deployment) -> Patient:
     """A fresh patient per test, with a valid H&C number and a distinctive name."""
     fresh = Patient(hc_number=new_hc_number(), name=f"Testname-{uuid4().hex[:8]} Surname")

@@ -4,7 +4,7 @@ thousands of rows, then runs the service's own queries and asks PostgreSQL wheth
 a table from end to end (`pg_stat_xact_user_tables`, this transaction's own counts)."""
 
 import hashlib
-from collections.abc import AsyncIterator, Awaitable, Callable
+from collections.abc import Awaitable, Callable
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from uuid import UUID, uuid4
@@ -19,8 +19,6 @@ from services.discharge.app import MIGRATIONS as DISCHARGE_MIGRATIONS
 from services.referral import store as referral_store
 from services.referral.app import MIGRATIONS as REFERRAL_MIGRATIONS
 from shared import db
-from tests.acceptance.conftest import PG_SERVER
-from tests.acceptance.deployment import recreate_databases
 from tests.factories import referral
 
 HELD = 5_000  # rows already held: enough that the planner reads an index when there is one
@@ -94,20 +92,10 @@ CASES = {
 }
 
 
-@pytest.fixture
-async def scratch() -> AsyncIterator[str]:
-    name = f"carepath_test_lookups_{uuid4().hex[:8]}"
-    await recreate_databases(PG_SERVER, [name])
-    try:
-        yield f"{PG_SERVER}/{name}"
-    finally:
-        await recreate_databases(PG_SERVER, [name], create=False)
-
-
 @pytest.mark.parametrize("case", CASES)
-async def test_an_events_lookups_read_an_index_not_the_whole_table(scratch: str, case: str) -> None:
+async def test_an_events_lookups_read_an_index_not_the_whole_table(scratch_database: str, case: str) -> None:
     migrations, fill, work = CASES[case]
-    tables = await _whole_table_reads(scratch, migrations, fill, work)
+    tables = await _whole_table_reads(scratch_database, migrations, fill, work)
     assert tables == {}, f"{case}: read whole tables of {HELD:,} rows or more: {tables}"
 
 

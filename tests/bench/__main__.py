@@ -98,6 +98,7 @@ def _drain_line(label: str, result: drain.DrainResult, baseline: relay.RelayResu
         f"acknowledgement published{ratio}; "
         f"{result.rate_from_start:,.0f}/s from service start; aim >= 1,000/s: {aim} "
         f"({result.referrals:,} referrals{done}{_anomalies(result)})"
+        + (f"; {cpu.describe(result.cpu_ms, per='referral')}" if result.cpu_ms else "")
     )
 
 
@@ -118,7 +119,8 @@ def _catch_up_line(result: drain.DrainResult, scale: str) -> str:
         measured = (f"NOT caught up when cut short at {result.from_start_s:.0f} s: {result.done:,} of {result.referrals:,} "
                     f"referrals ({scale}) acknowledged")
     return (f"catch-up after an hour stopped: {measured} ({rate:,.0f}/s once consuming, {startup:.1f} s to start){projection}; "
-            f"target < 60 s for {AN_HOUR_AT_10_PER_S:,}: {verdict}{_anomalies(result)}")
+            f"target < 60 s for {AN_HOUR_AT_10_PER_S:,}: {verdict}{_anomalies(result)}"
+            + (f"; {cpu.describe(result.cpu_ms, per='referral')}" if result.cpu_ms else ""))
 
 
 def _anomalies(result: drain.DrainResult) -> str:

@@ -58,7 +58,7 @@ def snapshot(services: Mapping[str, int]) -> CpuSnapshot:
     return CpuSnapshot(seconds)
 
 
-def per_journey_ms(before: CpuSnapshot, after: CpuSnapshot, journeys: int) -> dict[str, float]:
+def per_unit_ms(before: CpuSnapshot, after: CpuSnapshot, journeys: int) -> dict[str, float]:
     if journeys <= 0:
         return {}
     return {
@@ -67,11 +67,11 @@ def per_journey_ms(before: CpuSnapshot, after: CpuSnapshot, journeys: int) -> di
     }
 
 
-def describe(ms: Mapping[str, float]) -> str:
+def describe(ms: Mapping[str, float], per: str = "journey") -> str:
     if not ms:
         return ""
     parts = ", ".join(f"{name} {value:.1f}" for name, value in sorted(ms.items(), key=lambda kv: -kv[1]))
-    return f"CPU per journey {sum(ms.values()):.1f} ms ({parts})"
+    return f"CPU per {per} {sum(ms.values()):.1f} ms ({parts})"
 
 
 def speed_check_ms(iterations: int = 2_000_000) -> float:

@@ -8,6 +8,7 @@ import time
 from dataclasses import dataclass
 
 from contracts.topics import DEAD_LETTER, REFERRAL_EVENTS, REFERRAL_INBOUND
+from tests.bench import cpu
 from tests.bench.harness import ToolDeployment, own_deployment
 from tests.bench.load import as_records, preload, referrals
 
@@ -25,6 +26,7 @@ class DrainResult:
     preload_s: float
     dead_letters: int
     stored: int  # referrals rows in the referral database at the end
+    cpu_ms: dict[str, float]  # CPU per referral: the service (its start-up included), broker, PostgreSQL, bench
 
     @property
     def finished(self) -> bool:
@@ -54,8 +56,10 @@ async def _time_drain(deployment: ToolDeployment, count: int, limit_s: float, pr
     before = await deployment.end_offsets(REFERRAL_EVENTS)
     dead = await deployment.end_offsets(DEAD_LETTER)
     wanted = before + EVENTS_PER_REFERRAL * count
-    deployment.services["referral"].start()
+    service = deployment.services["referral"]
+    service.start()
     started = time.time()
+    cpu_before = cpu.snapshot({"referral": service.process.pid})
     first_published = None
     published = before
     while published < wanted and time.time() - started < limit_s:
@@ -66,6 +70,7 @@ async def _time_drain(deployment: ToolDeployment, count: int, limit_s: float, pr
         if (published - before) // EVENTS_PER_REFERRAL + await deployment.end_offsets(DEAD_LETTER) - dead >= count:
             break  # some were dead-lettered: nothing more will come
     finished = time.time()
+    cpu_after = cpu.snapshot({"referral": service.process.pid})
     stored, first_received = await _referrals_stored(deployment)
     if first_received is not None:
         first, measured_from = first_received, "the first referral received (referrals.received_at)"
@@ -80,6 +85,7 @@ async def _time_drain(deployment: ToolDeployment, count: int, limit_s: float, pr
         preload_s=preload_s,
         dead_letters=await deployment.end_offsets(DEAD_LETTER) - dead,
         stored=stored,
+        cpu_ms=cpu.per_unit_ms(cpu_before, cpu_after, min(count, (published - before) // EVENTS_PER_REFERRAL)),
     )
 
 

@@ -93,7 +93,7 @@ async def journey_latency(rates: list[float], seconds: float, *, wait_limit_s: f
                     await deployment.settled(timeout_s=120)  # the next step starts from an empty backlog
                 except TimeoutError:
                     print("  (the deployment had not caught up 120 s after the step: the next step starts behind)")
-                result.cpu_ms = cpu.per_journey_ms(before, cpu.snapshot(pids), result.sent)
+                result.cpu_ms = cpu.per_unit_ms(before, cpu.snapshot(pids), result.sent)
                 result.speed_check_ms = (speed_ms + cpu.speed_check_ms()) / 2
                 results.append(result)
                 print(f"  {describe(result)}", flush=True)
