@@ -495,7 +495,7 @@ class KafkaLoop:
         try:
             while True:
                 try:
-                    batches = await self.kafka.getmany(timeout_ms=200, max_records=self._batch_size)
+                    batches = await self._fetch()
                 except UNREADABLE as error:
                     await self._pass_over_unreadable(error)
                     continue
@@ -504,6 +504,22 @@ class KafkaLoop:
         finally:
             committer.cancel()
             await asyncio.gather(committer, return_exceptions=True)
+
+    async def _fetch(self) -> dict[TopicPartition, list[ConsumerRecord]]:
+        """Up to a batch from each partition number with records waiting. The first fetch waits
+        for records and may bring one partition's backlog alone; the partition numbers not in it
+        are then asked, without waiting, for what the client holds already, so that one backlog
+        does not leave the others' share of the work idle behind it. (Each partition is read once
+        a round, so its records stay in order.)"""
+        batches = dict(await self.kafka.getmany(timeout_ms=200, max_records=self._batch_size))
+        while batches:
+            numbers = {tp.partition for tp in batches}
+            others = [tp for tp in self.kafka.assignment() if tp.partition not in numbers]
+            more = await self.kafka.getmany(*others, timeout_ms=0, max_records=self._batch_size) if others else {}
+            if not more:
+                break
+            batches.update(more)
+        return batches
 
     async def _commit_in_background(self) -> None:
         """Commits what has been handled while the next batches are fetched and handled: one
