@@ -463,6 +463,11 @@ class KafkaLoop:
         # has been handed over and handled (or rewound to be handed over again).
         self._next: dict[TopicPartition, int] = {}
         self._to_commit = asyncio.Event()
+        # Batches and the sweep of parked events take turns. Were the sweep trying a parked
+        # event (its row locked) while a batch handles the event it waits for, the batch would
+        # pass over it, the sweep would find its prerequisite not yet committed, and it would
+        # wait for the next sweep while the patient's later events on other topics overtook it.
+        self._turn = asyncio.Lock()
         self._commit_interval_s = commit_interval_s
         self._batch_size = batch_size
         self._failure_pause_s = failure_pause_s
@@ -532,7 +537,16 @@ class KafkaLoop:
                 log.warning("batch.commit_failed", error=type(error).__name__)
             await asyncio.sleep(self._commit_interval_s)
 
+    async def sweep_parked(self) -> int:
+        """Tries again the parked events of the partitions this instance owns, between batches."""
+        async with self._turn:
+            return await self.consumer.replay_parked(self.owned())
+
     async def _process(self, batches: Mapping[TopicPartition, list[ConsumerRecord]]) -> None:
+        async with self._turn:
+            await self._process_in_turn(batches)
+
+    async def _process_in_turn(self, batches: Mapping[TopicPartition, list[ConsumerRecord]]) -> None:
         received_at = time.monotonic()
         by_number: dict[int, list[ConsumerRecord]] = defaultdict(list)
         for tp, records in batches.items():

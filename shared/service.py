@@ -158,7 +158,7 @@ async def _sweep(loop: KafkaLoop, settings: ServiceSettings) -> None:
     while True:
         await asyncio.sleep(settings.parked_retry_interval_s)
         try:
-            await loop.consumer.replay_parked(loop.owned())
+            await loop.sweep_parked()
             await loop.consumer.report_overdue(timedelta(seconds=settings.parked_report_after_s))
         except Exception as error:  # noqa: BLE001 - tried again at the next interval
             log.warning("parked.sweep_failed", consumer=loop.consumer.group, error=type(error).__name__)
