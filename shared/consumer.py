@@ -1,15 +1,18 @@
 """How every service consumes: in batches, each partition at once, nothing waiting in line.
 
-For each batch the consumer fetches, the records are grouped by partition number (a patient's
-events share the number on every topic, so one patient's events are handled one at a time)
-and each group is handled concurrently, in one PostgreSQL transaction of its own:
+Each round the consumer fetches a batch, and whatever the client holds already for the
+partition numbers not in it (so one partition's backlog never idles the rest). The records are
+grouped by partition number (a patient's events share the number on every topic, so one
+patient's events are handled one at a time) and each group is handled concurrently, in one
+PostgreSQL transaction of its own:
 1. a record that cannot be decoded or validated (any error at all, any header) is dead-lettered
    through the outbox with a reason; an event this service does not handle is skipped unread;
 2. each event gets a savepoint: claim its id in the inbox (a duplicate is skipped), run the
    handler, which changes state and queues events in the outbox;
 3. an event whose prerequisite has not arrived (`NotYetKnown`) is parked in the database, with
    its inbox claim, and replayed when another event of the same patient has been handled (or
-   by the sweep): it never holds up the partition, and is never dead-lettered for lateness;
+   by the sweep, which takes turns with the batches): it never holds up the partition, and is
+   never dead-lettered for lateness;
    a later event of that patient on the same topic waits behind it, so a topic's order holds;
 4. an event the handler rejects (`InvalidEvent`) is dead-lettered; any other failure is retried
    with backoff, counted in the database so the bound holds across restarts, then dead-lettered;
@@ -440,8 +443,9 @@ class PartitionProgress:
 
 
 class KafkaLoop:
-    """Feeds one `ReliableConsumer` from Kafka: fetch a batch, handle each partition number at
-    once, commit the batch's offsets, repeat; and the sweep of parked events on the side."""
+    """Feeds one `ReliableConsumer` from Kafka: fetch a round, handle each partition number at
+    once, commit the round's offsets in the background, repeat; and, between rounds, the sweep of
+    parked events."""
 
     def __init__(
         self,
