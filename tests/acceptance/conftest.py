@@ -11,6 +11,7 @@ from uuid import uuid4
 
 import pytest
 
+from contracts import TOPICS
 from shared.eventlog import EventLog
 from shared.journey import Journey, Patient, trust_systems
 from shared.kafka import create_topics, wait_for_kafka
@@ -19,6 +20,7 @@ from tests.acceptance.deployment import (
     SERVICE_FACTORIES,
     Deployment,
     ServiceProcess,
+    delete_topics,
     recreate_databases,
     service_env,
 )
@@ -63,6 +65,7 @@ async def deployment(tmp_path_factory: pytest.TempPathFactory) -> AsyncIterator[
         finally:
             await deployed.close()
     await recreate_databases(PG_SERVER, list(databases.values()), create=False)
+    await delete_topics(BOOTSTRAP, [topic.full_name(prefix) for topic in TOPICS])
 
 
 @pytest.fixture

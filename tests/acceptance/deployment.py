@@ -196,6 +196,20 @@ async def recreate_databases(server_url: str, names: Sequence[str], *, create: b
         await conn.close()
 
 
+async def delete_topics(bootstrap: str, names: list[str]) -> None:
+    """Removes a run's topics, so a broker that many runs share does not pile up partitions
+    (each costs the broker and every client something for as long as it exists)."""
+    admin = AIOKafkaAdminClient(bootstrap_servers=bootstrap, client_id="carepath-tools")
+    await admin.start()
+    try:
+        existing = set(await admin.list_topics())
+        doomed = [name for name in names if name in existing]
+        if doomed:
+            await admin.delete_topics(doomed)
+    finally:
+        await admin.close()
+
+
 def service_env(
     service: str, bootstrap: str, prefix: str, database_url: str, clock_offset_file: Path, *, test_hooks: bool = True
 ) -> dict[str, str]:

@@ -16,7 +16,7 @@ from shared.codec import encode
 from shared.consumer import HandlerContext, KafkaLoop, ReliableConsumer
 from shared.kafka import create_topics
 from tests.acceptance.conftest import BOOTSTRAP
-from tests.bench.harness import delete_topics
+from tests.acceptance.deployment import delete_topics
 from tests.factories import referral
 
 BACKLOG = 2_000

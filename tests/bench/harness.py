@@ -17,14 +17,20 @@ from pathlib import Path
 from uuid import uuid4
 
 from aiokafka import AIOKafkaConsumer, TopicPartition
-from aiokafka.admin import AIOKafkaAdminClient
 
 from contracts import TOPICS, Role, Shift, ShiftsRostered, StaffMemberRecorded, Topic, Trust
 from shared.eventlog import EventLog
 from shared.kafka import create_topics, wait_for_kafka
 from shared.settings import DEFAULT_BOOTSTRAP, DEFAULT_PG
 from shared.trust import TrustSystem
-from tests.acceptance.deployment import SERVICE_FACTORIES, Deployment, ServiceProcess, recreate_databases, service_env
+from tests.acceptance.deployment import (
+    SERVICE_FACTORIES,
+    Deployment,
+    ServiceProcess,
+    delete_topics,
+    recreate_databases,
+    service_env,
+)
 
 BOOTSTRAP = os.environ.get("CAREPATH_KAFKA_BOOTSTRAP", DEFAULT_BOOTSTRAP)
 PG_SERVER = os.environ.get("CAREPATH_TEST_PG_SERVER", DEFAULT_PG)
@@ -175,18 +181,6 @@ async def own_deployment(
             print(f"  (service logs kept in {workspace.path})")
         else:
             shutil.rmtree(workspace.path, ignore_errors=True)
-
-
-async def delete_topics(bootstrap: str, names: list[str]) -> None:
-    admin = AIOKafkaAdminClient(bootstrap_servers=bootstrap, client_id="carepath-tools")
-    await admin.start()
-    try:
-        existing = set(await admin.list_topics())
-        doomed = [name for name in names if name in existing]
-        if doomed:
-            await admin.delete_topics(doomed)
-    finally:
-        await admin.close()
 
 
 async def record_rota(deployment: Deployment, trust: Trust, staff: int) -> None:

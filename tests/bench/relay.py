@@ -18,7 +18,8 @@ from contracts.topics import REFERRAL_INBOUND
 from shared.codec import KafkaRecord
 from shared.db import connect_options
 from tests.acceptance.deployment import recreate_databases
-from tests.bench.harness import BOOTSTRAP, PG_SERVER, delete_topics
+from tests.acceptance.deployment import delete_topics
+from tests.bench.harness import BOOTSTRAP, PG_SERVER
 from tests.bench.load import preload
 
 TABLES = """
