@@ -131,11 +131,15 @@ class Trust(StrEnum):
     WESTERN = "western"
 
 
+_DEFINED: dict[str, type["Event"]] = {}  # every event class by CloudEvents type, as it is defined
+
+
 class Event(BaseModel):
     """A fact that happened, in the past tense. Frozen; readers ignore fields they do not know.
 
     Subclasses set `type_name`, `version` and `topic`. The CloudEvents type of an event is
     `carepath.<type_name>.v<version>`; a breaking change is a new version plus an upcaster.
+    Defining an event registers it (`defined_events`): there is no list to keep by hand.
     """
 
     model_config = ConfigDict(frozen=True, extra="ignore", use_enum_values=False)
@@ -145,6 +149,17 @@ class Event(BaseModel):
     topic: ClassVar[Topic]
 
     @classmethod
+    def __pydantic_init_subclass__(cls, **kwargs: Any) -> None:
+        super().__pydantic_init_subclass__(**kwargs)
+        if not hasattr(cls, "type_name"):
+            return  # a shared base (`AddressedCopy`), not an event of its own
+        if not isinstance(getattr(cls, "topic", None), Topic):
+            raise TypeError(f"{cls.__name__} has no topic: every event says which topic carries it")
+        earlier = _DEFINED.setdefault(cls.cloudevents_type(), cls)
+        if earlier is not cls:
+            raise TypeError(f"{cls.__name__} and {earlier.__name__} are both {cls.cloudevents_type()}")
+
+    @classmethod
     def cloudevents_type(cls) -> str:
         return f"carepath.{cls.type_name}.v{cls.version}"
 
@@ -152,6 +167,11 @@ class Event(BaseModel):
     def key(self) -> str:
         """The Kafka key and CloudEvents subject: the pseudonymous patient id."""
         return str(getattr(self, "patient_id"))
+
+
+def defined_events() -> dict[str, type[Event]]:
+    """Every event class defined so far, by CloudEvents type (`contracts.registry` defines them all)."""
+    return dict(_DEFINED)
 
 
 def patient_id_field() -> Any:
@@ -190,6 +210,7 @@ __all__ = [
     "at_field",
     "bounded_str",
     "datetime",
+    "defined_events",
     "episode_id_field",
     "is_blank",
     "optional_integer",

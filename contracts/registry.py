@@ -1,119 +1,18 @@
-"""Every event type carepath knows, by CloudEvents type."""
+"""Every event type carepath knows, by CloudEvents type. An event registers itself when its class
+is defined (`contracts.base.Event`); importing every module of this package defines them all, so
+an event cannot be left out of the registry, the schemas or the contract tests."""
 
-from contracts.assessment import (
-    AssessmentCompleted,
-    AssessmentShared,
-    CarerInformationShared,
-    AssessmentStarted,
-    AssessmentStartReported,
-    AssessmentSubmitted,
-    AssessmentUpdated,
-    AssessmentVersionRecorded,
-)
-from contracts.audit import BreakGlassAlerted, ConsentChangeAudited, DisclosureAudited
-from contracts.base import Event
-from contracts.consent import BreakGlassRequested, ConsentRecorded, ConsentWithdrawn, SharedCopiesErased
-from contracts.discharge import (
-    CrisisContactsGiven,
-    DischargeConversationRecorded,
-    DischargeDecided,
-    DischargeMeetingArranged,
-    DischargeNotificationAcknowledged,
-    DischargeProposed,
-    DischargeRefused,
-    DischargeSummaryIssued,
-    EpisodeClosed,
-    EpisodeReviewDue,
-    FollowOnCareArranged,
-    FollowUpBreached,
-    FollowUpCompleted,
-    FollowUpContactRecorded,
-    ReadmissionLinked,
-    WardDischargeRecorded,
-)
-from contracts.directory import ServiceDirectoryPublished
-from contracts.referral import (
-    ReferralAccepted,
-    ReferralAcknowledged,
-    ReferralDeclined,
-    ReferralLinked,
-    ReferralRedirected,
-    ReferralSubmitted,
-    ResponseTargetBreached,
-)
-from contracts.scheduling import (
-    CarePlanAgreed,
-    ContactsBelowPlan,
-    EscalationRaised,
-    NotificationSent,
-    ShiftsRostered,
-    StaffMemberRecorded,
-    VisitCompleted,
-    VisitMissed,
-    VisitOutcomeRecorded,
-    VisitRequested,
-    VisitRunningLate,
-    VisitScheduled,
-    VisitStarted,
-)
+import importlib
+import pkgutil
 
-EVENT_TYPES: dict[str, type[Event]] = {
-    cls.cloudevents_type(): cls
-    for cls in (
-        ReferralSubmitted,
-        ReferralAccepted,
-        ReferralRedirected,
-        ReferralAcknowledged,
-        ReferralLinked,
-        ReferralDeclined,
-        ResponseTargetBreached,
-        ServiceDirectoryPublished,
-        ConsentRecorded,
-        ConsentWithdrawn,
-        DisclosureAudited,
-        ConsentChangeAudited,
-        SharedCopiesErased,
-        BreakGlassRequested,
-        BreakGlassAlerted,
-        AssessmentSubmitted,
-        AssessmentStartReported,
-        AssessmentUpdated,
-        AssessmentStarted,
-        AssessmentVersionRecorded,
-        AssessmentShared,
-        CarerInformationShared,
-        AssessmentCompleted,
-        StaffMemberRecorded,
-        ShiftsRostered,
-        CarePlanAgreed,
-        VisitScheduled,
-        VisitRequested,
-        VisitStarted,
-        VisitOutcomeRecorded,
-        VisitCompleted,
-        VisitRunningLate,
-        VisitMissed,
-        EscalationRaised,
-        ContactsBelowPlan,
-        NotificationSent,
-        DischargeProposed,
-        DischargeMeetingArranged,
-        DischargeConversationRecorded,
-        DischargeNotificationAcknowledged,
-        FollowOnCareArranged,
-        CrisisContactsGiven,
-        DischargeDecided,
-        FollowUpContactRecorded,
-        WardDischargeRecorded,
-        DischargeRefused,
-        EpisodeClosed,
-        DischargeSummaryIssued,
-        FollowUpBreached,
-        FollowUpCompleted,
-        EpisodeReviewDue,
-        ReadmissionLinked,
-    )
-}
+import contracts
+from contracts.base import Event, defined_events
+
+for _module in pkgutil.iter_modules(contracts.__path__):
+    if _module.name not in {"generate", "registry"}:  # tools, not contracts
+        importlib.import_module(f"contracts.{_module.name}")
+
+EVENT_TYPES: dict[str, type[Event]] = defined_events()
 
 
 def event_class(cloudevents_type: str) -> type[Event] | None:

@@ -1,9 +1,48 @@
 """The contracts are documentation for Trust integrators: they must be complete and current."""
 
+from collections.abc import Iterator
+
 import pytest
 
-from contracts import EVENT_TYPES, TOPICS, Envelope
-from contracts.generate import stale_schemas
+import contracts
+from contracts import EVENT_TYPES, TOPICS, Envelope, Event
+from contracts.generate import SCHEMAS, stale_schemas
+from contracts.topics import REFERRAL_EVENTS
+
+
+def _subclasses(cls: type) -> Iterator[type]:
+    for sub in cls.__subclasses__():
+        yield sub
+        yield from _subclasses(sub)
+
+
+# Found by walking the classes themselves, not by asking the registry.
+EVENT_CLASSES = sorted({cls for cls in _subclasses(Event) if hasattr(cls, "type_name")}, key=lambda cls: cls.cloudevents_type())
+
+
+@pytest.mark.parametrize("cls", EVENT_CLASSES, ids=lambda cls: cls.cloudevents_type())
+def test_every_event_class_is_registered_on_a_topic_with_a_schema_and_importable_from_contracts(cls: type[Event]) -> None:
+    """An event defined anywhere in contracts/ is known at run time, carried by a topic, published
+    as a JSON Schema (whose examples `test_contract_strictness` validates) and exported."""
+    assert EVENT_TYPES.get(cls.cloudevents_type()) is cls, f"{cls.__name__} is not in the registry"
+    assert cls.topic in TOPICS
+    assert (SCHEMAS / f"{cls.cloudevents_type()}.json").is_file(), "run `make schemas`"
+    assert getattr(contracts, cls.__name__, None) is cls, f"{cls.__name__} is not exported from contracts"
+
+
+def test_an_event_without_a_topic_is_refused_when_defined() -> None:
+    with pytest.raises(TypeError, match="has no topic"):
+
+        class Untopical(Event):  # noqa: F841 - defining it is the test
+            type_name = "test.untopical"
+
+
+def test_two_events_of_one_cloudevents_type_are_refused_when_defined() -> None:
+    with pytest.raises(TypeError, match="are both carepath.referral.accepted.v1"):
+
+        class Impostor(Event):  # noqa: F841 - defining it is the test
+            type_name = "referral.accepted"
+            topic = REFERRAL_EVENTS
 
 
 @pytest.mark.parametrize("cloudevents_type", sorted(EVENT_TYPES))
