@@ -4,7 +4,7 @@ import random
 from datetime import UTC, datetime
 from uuid import uuid4
 
-from contracts import ReferralSource, ReferralSubmitted, Trust, Urgency
+from contracts import Envelope, Event, ReferralSource, ReferralSubmitted, Trust, Urgency
 from shared import hc_number
 
 NOW = datetime(2026, 11, 26, 9, 30, tzinfo=UTC)
@@ -31,3 +31,16 @@ def referral(**overrides: object) -> ReferralSubmitted:
         "submitted_at": NOW,
     }
     return ReferralSubmitted(**(fields | overrides))
+
+
+def envelope_for(event: Event, **overrides: object) -> Envelope:
+    """The envelope a Trust system would send the event in."""
+    fields: dict[str, object] = dict(
+        id=uuid4(),
+        source="/trust/belfast/gp-system",
+        type=event.cloudevents_type(),
+        time=datetime.now(UTC),
+        subject=event.key,
+        correlationid=uuid4(),
+    )
+    return Envelope(**(fields | overrides))

@@ -3,13 +3,10 @@ published, and gives its connection back to the pool without the session lock it
 instance's relay could never take over otherwise)."""
 
 import asyncio
-from datetime import UTC, datetime
-from uuid import uuid4
 
-from contracts import Envelope, Event
 from shared import db, outbox
 from shared.outbox import OutboxRelay, PendingEvent
-from tests.factories import referral
+from tests.factories import envelope_for, referral
 
 _RELAY_LOCK_HELD = "SELECT count(*) FROM pg_locks WHERE locktype = 'advisory' AND pid = pg_backend_pid()"
 
@@ -18,7 +15,7 @@ async def test_the_relay_publishes_in_order_and_lets_go_of_its_lock_when_it_stop
     pool = await db.create_pool(scratch_database, min_size=1, max_size=1)  # the relay's connection is the only one
     try:
         await db.migrate(pool, [db.SHARED_MIGRATIONS])
-        queued = [(event, _envelope(event)) for event in (referral() for _ in range(5))]
+        queued = [(event, envelope_for(event)) for event in (referral() for _ in range(5))]
         async with pool.acquire() as conn, conn.transaction():
             await outbox.add(conn, *queued)
         sent: list[PendingEvent] = []
@@ -39,17 +36,6 @@ async def test_the_relay_publishes_in_order_and_lets_go_of_its_lock_when_it_stop
         await pool.close()
     assert [event.headers["ce_id"] for event in sent] == [str(envelope.id) for _, envelope in queued]
     assert unpublished == 0
-
-
-def _envelope(event: Event) -> Envelope:
-    return Envelope(
-        id=uuid4(),
-        source="/trust/belfast/gp-system",
-        type=event.cloudevents_type(),
-        time=datetime.now(UTC),
-        subject=event.key,
-        correlationid=uuid4(),
-    )
 
 
 def _recording(sent: list[PendingEvent]):  # noqa: ANN202 - the relay's send

@@ -3,12 +3,11 @@ partition (a Trust system resending a day's referrals, a service restarted behin
 up the events waiting on the others."""
 
 import asyncio
-from datetime import UTC, datetime
 from uuid import uuid4
 
 from aiokafka import AIOKafkaProducer
 
-from contracts import Envelope, ReferralSubmitted
+from contracts import ReferralSubmitted
 from contracts.topics import REFERRAL_INBOUND, TOPICS
 from shared import db
 from shared.clock import SystemClock
@@ -17,7 +16,7 @@ from shared.consumer import HandlerContext, KafkaLoop, ReliableConsumer
 from shared.kafka import create_topics
 from tests.acceptance.conftest import BOOTSTRAP
 from tests.acceptance.deployment import delete_topics
-from tests.factories import referral
+from tests.factories import envelope_for, referral
 
 BACKLOG = 2_000
 BATCH = 100
@@ -65,9 +64,7 @@ async def _publish(prefix: str, referrals: list[tuple[int, str]]) -> None:
     try:
         for partition, referral_id in referrals:
             event = referral(referral_id=referral_id)
-            envelope = Envelope(id=uuid4(), source="/trust/belfast/gp-system", type=event.cloudevents_type(),
-                                time=datetime.now(UTC), subject=event.key, correlationid=uuid4())
-            record = encode(event, envelope)
+            record = encode(event, envelope_for(event))
             await producer.send(
                 REFERRAL_INBOUND.full_name(prefix),
                 record.value,

@@ -1,28 +1,14 @@
 """The wire format: CloudEvents binary mode over Kafka, and safe reasons for bad input."""
 
 import json
-from datetime import UTC, datetime
 from uuid import uuid4
 
 import pytest
 
-from contracts import Envelope
 from shared.codec import Undecodable, decode, encode
-from tests.factories import referral
+from tests.factories import envelope_for, referral
 
 HC = "943 476 5919"
-
-
-def envelope_for(event, **overrides) -> Envelope:
-    fields = dict(
-        id=uuid4(),
-        source="/trust/belfast/gp-system",
-        type=event.cloudevents_type(),
-        time=datetime.now(UTC),
-        subject=event.key,
-        correlationid=uuid4(),
-    )
-    return Envelope(**(fields | overrides))
 
 
 def test_an_event_survives_encoding_and_decoding() -> None:
