@@ -1,6 +1,6 @@
 """The vocabulary of consent: categories of information, recipients and purposes.
 
-The decision itself lives in one place, `shared/consent.py`; these are the words events use.
+The decision itself lives in one place, `shared/privacy/consent.py`; these are the words events use.
 """
 
 from enum import StrEnum

@@ -1,7 +1,7 @@
 """The service directory: what each Trust offers people in or near a crisis, and how to reach it.
 
 Used for signposting (a declined or redirected referral names concrete alternatives), and
-published as an event per Trust for Trust websites. The data lives in shared/data/directory.toml.
+published as an event per Trust for Trust websites. The data lives in shared/reference/data/directory.toml.
 """
 
 from enum import StrEnum

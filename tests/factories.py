@@ -5,7 +5,7 @@ from datetime import UTC, datetime
 from uuid import uuid4
 
 from contracts import Envelope, Event, ReferralSource, ReferralSubmitted, Trust, Urgency
-from shared import hc_number
+from shared.reference import hc_number
 
 NOW = datetime(2026, 11, 26, 9, 30, tzinfo=UTC)
 

@@ -5,8 +5,8 @@ from pathlib import Path
 from contracts import AssessmentShared, CarerInformationShared
 from services.assessment import handlers
 from services.assessment.settings import Settings
-from shared.clock import Clock
-from shared.service import Service
+from shared.runtime.clock import Clock
+from shared.runtime.service import Service
 
 MIGRATIONS = Path(__file__).parent / "migrations"
 

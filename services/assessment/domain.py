@@ -25,9 +25,9 @@ from contracts import (
     Skill,
     Trust,
 )
-from shared import consent
-from shared.audit import Copy, Disclosure
-from shared.errors import InvalidEvent, NotYetKnown
+from shared.privacy import consent
+from shared.privacy.audit import Copy, Disclosure
+from shared.runtime.errors import InvalidEvent, NotYetKnown
 
 Sections = dict[SectionName, dict[str, Any]]
 

@@ -27,9 +27,9 @@ from contracts import (
 )
 from services.assessment import domain, store
 from services.assessment.settings import Settings
-from shared import consent_store
-from shared.audit import disclose
-from shared.consumer import Handler, HandlerContext
+from shared.privacy import consent_store
+from shared.privacy.audit import disclose
+from shared.runtime.consumer import Handler, HandlerContext
 
 
 async def on_referral_accepted(ctx: HandlerContext, accepted: ReferralAccepted) -> None:

@@ -1,4 +1,4 @@
-from shared.settings import ServiceSettings, database_url
+from shared.runtime.settings import ServiceSettings, database_url
 
 
 class Settings(ServiceSettings):

@@ -5,9 +5,9 @@ from pathlib import Path
 from contracts import DischargeSummaryIssued
 from services.discharge import handlers
 from services.discharge.settings import Settings
-from shared.clock import Clock
-from shared.directory import DIRECTORY_FILE, load_directory
-from shared.service import Periodic, Service
+from shared.runtime.clock import Clock
+from shared.reference.directory import DIRECTORY_FILE, load_directory
+from shared.runtime.service import Periodic, Service
 
 MIGRATIONS = Path(__file__).parent / "migrations"
 

@@ -28,9 +28,9 @@ from contracts import (
     SummaryContent,
     SummaryHeadings,
 )
-from shared import consent
-from shared.audit import Copy, Disclosure
-from shared.errors import InvalidEvent, NotYetKnown
+from shared.privacy import consent
+from shared.privacy.audit import Copy, Disclosure
+from shared.runtime.errors import InvalidEvent, NotYetKnown
 
 FOLLOW_UP_WITHIN = timedelta(hours=72)
 GP_SUMMARY_WITHIN = timedelta(days=3)

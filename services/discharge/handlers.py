@@ -28,11 +28,11 @@ from contracts import (
 )
 from services.discharge import domain, store
 from services.discharge.settings import Settings
-from shared import consent_store
-from shared.audit import disclose
-from shared.consumer import Handler, HandlerContext
-from shared.directory import Directory
-from shared.notifications import notify
+from shared.privacy import consent_store
+from shared.privacy.audit import disclose
+from shared.runtime.consumer import Handler, HandlerContext
+from shared.reference.directory import Directory
+from shared.runtime.notifications import notify
 
 SIGNPOST_KINDS = (ServiceKind.RECOVERY_TEAM, ServiceKind.VOLUNTARY_ORGANISATION, ServiceKind.CRISIS_LINE)
 

@@ -1,6 +1,6 @@
 from pydantic import Field
 
-from shared.settings import ServiceSettings, database_url
+from shared.runtime.settings import ServiceSettings, database_url
 
 
 class Settings(ServiceSettings):

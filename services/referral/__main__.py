@@ -1,4 +1,4 @@
 from services.referral.app import create_service
-from shared.service import main
+from shared.runtime.service import main
 
 main(create_service)

@@ -5,10 +5,10 @@ from pathlib import Path
 from services.referral import handlers
 from services.referral.rules import RULES_FILE, load_rules
 from services.referral.settings import Settings
-from shared import crypto
-from shared.clock import Clock
-from shared.directory import DIRECTORY_FILE, load_directory
-from shared.service import Periodic, Service
+from shared.privacy import crypto
+from shared.runtime.clock import Clock
+from shared.reference.directory import DIRECTORY_FILE, load_directory
+from shared.runtime.service import Periodic, Service
 
 MIGRATIONS = Path(__file__).parent / "migrations"
 

@@ -27,9 +27,9 @@ from contracts import (
     Urgency,
 )
 from services.referral.rules import TrustRules
-from shared import hc_number
-from shared.directory import Directory
-from shared.errors import InvalidEvent
+from shared.reference import hc_number
+from shared.reference.directory import Directory
+from shared.runtime.errors import InvalidEvent
 
 Decision = ReferralAccepted | ReferralLinked | ReferralRedirected | ReferralDeclined
 

@@ -1,6 +1,6 @@
 from pydantic import Field, SecretStr
 
-from shared.settings import ServiceSettings, database_url
+from shared.runtime.settings import ServiceSettings, database_url
 
 DEVELOPMENT_SECRET = "development-only-secret-change-me"
 

@@ -9,7 +9,7 @@ import asyncpg
 
 from contracts import ReferralAccepted, ReferralDeclined, ReferralLinked, ReferralSubmitted, Trust, Urgency
 from services.referral.domain import Decision, KnownPatient, PendingDeadline
-from shared import crypto
+from shared.privacy import crypto
 
 
 def hc_lookup(key: bytes, hc_number: str) -> bytes:

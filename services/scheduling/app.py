@@ -4,8 +4,8 @@ from pathlib import Path
 
 from services.scheduling import handlers
 from services.scheduling.settings import Settings
-from shared.clock import Clock
-from shared.service import Periodic, Service
+from shared.runtime.clock import Clock
+from shared.runtime.service import Periodic, Service
 
 MIGRATIONS = Path(__file__).parent / "migrations"
 

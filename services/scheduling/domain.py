@@ -40,7 +40,7 @@ from contracts import (
     VisitStarted,
     VisitStatus,
 )
-from shared.errors import InvalidEvent, NotYetKnown
+from shared.runtime.errors import InvalidEvent, NotYetKnown
 
 WINDOW = timedelta(hours=1)
 FIRST_SLOT, LAST_SLOT = 9, 19  # windows open on the hour, 09:00 to 19:00 local time

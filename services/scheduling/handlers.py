@@ -19,9 +19,9 @@ from contracts import (
 )
 from services.scheduling import domain, store
 from services.scheduling.settings import Settings
-from shared.consumer import Handler, HandlerContext
-from shared.errors import InvalidEvent
-from shared.notifications import notify
+from shared.runtime.consumer import Handler, HandlerContext
+from shared.runtime.errors import InvalidEvent
+from shared.runtime.notifications import notify
 
 PLANNING_HORIZON = timedelta(days=9)
 

@@ -12,10 +12,10 @@ from uuid import uuid4
 import pytest
 
 from contracts import TOPICS
-from shared.eventlog import EventLog
-from shared.journey import Journey, Patient, trust_systems
-from shared.kafka import create_topics, wait_for_kafka
-from shared.settings import DEFAULT_BOOTSTRAP, DEFAULT_PG
+from tools.eventlog import EventLog
+from tools.journey import Journey, Patient, trust_systems
+from shared.runtime.kafka import create_topics, wait_for_kafka
+from shared.runtime.settings import DEFAULT_BOOTSTRAP, DEFAULT_PG
 from tests.acceptance.deployment import (
     SERVICE_FACTORIES,
     Deployment,

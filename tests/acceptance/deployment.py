@@ -25,10 +25,10 @@ from services.assessment.app import create_service as assessment
 from services.discharge.app import create_service as discharge
 from services.referral.app import create_service as referral
 from services.scheduling.app import create_service as scheduling
-from shared import copies
-from shared.db import connect_options, create_pool
-from shared.eventlog import EventLog
-from shared.journey import Patient
+from shared.privacy import copies
+from shared.runtime.db import connect_options, create_pool
+from tools.eventlog import EventLog
+from tools.journey import Patient
 
 SERVICE_FACTORIES = {"referral": referral, "assessment": assessment, "scheduling": scheduling, "discharge": discharge}
 ROOT = Path(__file__).resolve().parents[2]

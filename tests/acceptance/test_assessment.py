@@ -20,8 +20,8 @@ from contracts import (
     SectionName,
     VisitScheduled,
 )
-from shared.codec import encode
-from shared.journey import Journey
+from shared.runtime.codec import encode
+from tools.journey import Journey
 from tests.acceptance.deployment import ROOT, Deployment
 
 HISTORY_TEXT = f"History-{uuid4().hex[:8]}: one previous admission in 2019."
@@ -105,7 +105,7 @@ async def test_a_risk_update_is_version_2_carrying_only_risk_and_the_diff_names_
     assert list(json.loads(rows[0]["sections"])) == ["risk"]
 
     diff = subprocess.run(
-        [sys.executable, "-m", "shared.cli", "assessment", "diff", str(accepted.patient_id), "1", "2",
+        [sys.executable, "-m", "tools.cli", "assessment", "diff", str(accepted.patient_id), "1", "2",
          "--database-url", deployment.databases["assessment"]],
         capture_output=True, text=True, cwd=ROOT, timeout=60, check=True,
     ).stdout.splitlines()

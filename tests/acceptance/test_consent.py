@@ -34,9 +34,9 @@ from contracts import (
     Pathway,
 )
 from contracts.topics import CONSENT_INBOUND
-from shared.codec import encode
-from shared.copies import Unreadable
-from shared.journey import Journey
+from shared.runtime.codec import encode
+from shared.privacy.copies import Unreadable
+from tools.journey import Journey
 from tests.acceptance.deployment import ROOT, Deployment
 
 C = InformationCategory
@@ -74,7 +74,7 @@ def withdrawal(decision: ConsentRecorded) -> ConsentWithdrawn:
 def copies_of(deployment: Deployment, patient_id: UUID, recipient: str) -> list[str]:
     """`carepath copies`: what the recipient was delivered, opened as it would read it."""
     return subprocess.run(
-        [sys.executable, "-m", "shared.cli", "copies", str(patient_id), recipient,
+        [sys.executable, "-m", "tools.cli", "copies", str(patient_id), recipient,
          "--assessment-database-url", deployment.databases["assessment"], "--discharge-database-url", deployment.databases["discharge"]],
         capture_output=True, text=True, cwd=ROOT, timeout=60, check=True,
     ).stdout.splitlines()
@@ -82,7 +82,7 @@ def copies_of(deployment: Deployment, patient_id: UUID, recipient: str) -> list[
 
 def audit_report(deployment: Deployment, patient_id: UUID) -> list[str]:
     return subprocess.run(
-        [sys.executable, "-m", "shared.cli", "--bootstrap", deployment.bootstrap, "--prefix", deployment.prefix,
+        [sys.executable, "-m", "tools.cli", "--bootstrap", deployment.bootstrap, "--prefix", deployment.prefix,
          "audit", str(patient_id)],
         capture_output=True, text=True, cwd=ROOT, timeout=60, check=True,
     ).stdout.splitlines()

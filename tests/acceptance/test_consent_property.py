@@ -42,9 +42,9 @@ from contracts import (
     Purpose,
     ReferralAccepted,
 )
-from shared.consent import ConsentState, Recorded, decide
-from shared.delivery import RECEIPT
-from shared.journey import Journey, Patient, trust_systems
+from shared.privacy.consent import ConsentState, Recorded, decide
+from shared.privacy.delivery import RECEIPT
+from tools.journey import Journey, Patient, trust_systems
 from tests.acceptance.deployment import Deployment
 from tests.factories import new_hc_number
 

@@ -45,7 +45,7 @@ from contracts import (
     VisitStatus,
     WardDischargeRecorded,
 )
-from shared.journey import Journey, Patient, trust_systems
+from tools.journey import Journey, Patient, trust_systems
 from tests.acceptance.corpus import (
     DeadLetters,
     Defects,

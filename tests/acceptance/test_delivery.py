@@ -12,7 +12,7 @@ from aiokafka.admin import AIOKafkaAdminClient
 
 from contracts import AssessmentShared, NotificationSent
 from contracts.topics import PRODUCER_MAX_REQUEST_BYTES
-from shared.journey import Journey
+from tools.journey import Journey
 from tests.acceptance.corpus import eventually
 from tests.acceptance.deployment import ROOT, Deployment
 
@@ -23,7 +23,7 @@ RISK = {"to_self": "low", "to_others": "none", "from_others": "none", "safeguard
 def health(deployment: Deployment, service: str) -> subprocess.CompletedProcess[str]:
     beat = deployment.services[service].env["CAREPATH_HEARTBEAT_FILE"]
     return subprocess.run(
-        [sys.executable, "-m", "shared.cli", "health", "--file", beat], capture_output=True, text=True, cwd=ROOT, check=False
+        [sys.executable, "-m", "tools.cli", "health", "--file", beat], capture_output=True, text=True, cwd=ROOT, check=False
     )
 
 

@@ -24,8 +24,8 @@ from contracts import (
     Trust,
     WardDischargeRecorded,
 )
-from shared.journey import Journey
-from shared.trust import TrustSystem
+from tools.journey import Journey
+from tools.trust import TrustSystem
 from tests.acceptance.deployment import Deployment
 
 

@@ -18,7 +18,7 @@ from services.discharge import store as discharge_store
 from services.discharge.app import MIGRATIONS as DISCHARGE_MIGRATIONS
 from services.referral import store as referral_store
 from services.referral.app import MIGRATIONS as REFERRAL_MIGRATIONS
-from shared import db
+from shared.runtime import db
 from tests.factories import referral
 
 HELD = 5_000  # rows already held: enough that the planner reads an index when there is one

@@ -4,8 +4,8 @@ instance's relay could never take over otherwise)."""
 
 import asyncio
 
-from shared import db, outbox
-from shared.outbox import OutboxRelay, PendingEvent
+from shared.runtime import db, outbox
+from shared.runtime.outbox import OutboxRelay, PendingEvent
 from tests.factories import envelope_for, referral
 
 _RELAY_LOCK_HELD = "SELECT count(*) FROM pg_locks WHERE locktype = 'advisory' AND pid = pg_backend_pid()"

@@ -9,11 +9,11 @@ from aiokafka import AIOKafkaProducer
 
 from contracts import ReferralSubmitted
 from contracts.topics import REFERRAL_INBOUND, TOPICS
-from shared import db
-from shared.clock import SystemClock
-from shared.codec import encode
-from shared.consumer import HandlerContext, KafkaLoop, ReliableConsumer
-from shared.kafka import create_topics
+from shared.runtime import db
+from shared.runtime.clock import SystemClock
+from shared.runtime.codec import encode
+from shared.runtime.consumer import HandlerContext, KafkaLoop, ReliableConsumer
+from shared.runtime.kafka import create_topics
 from tests.acceptance.conftest import BOOTSTRAP
 from tests.acceptance.deployment import delete_topics
 from tests.factories import envelope_for, referral

@@ -18,8 +18,8 @@ from contracts import (
     Trust,
     Urgency,
 )
-from shared.directory import DIRECTORY_FILE, load_directory
-from shared.journey import Journey, Patient
+from shared.reference.directory import DIRECTORY_FILE, load_directory
+from tools.journey import Journey, Patient
 from tests.acceptance.deployment import Deployment, ServiceProcess
 from tests.factories import new_hc_number
 

@@ -30,9 +30,9 @@ from contracts import (
     VisitScheduled,
     VisitStatus,
 )
-from shared.codec import encode
-from shared.journey import Journey, Patient
-from shared.trust import TrustSystem
+from shared.runtime.codec import encode
+from tools.journey import Journey, Patient
+from tools.trust import TrustSystem
 from tests.acceptance.deployment import ROOT, Deployment, ServiceProcess
 from tests.factories import new_hc_number
 
@@ -111,7 +111,7 @@ async def test_over_a_week_with_the_key_worker_on_shift_every_visit_is_by_the_ke
 
 def _cli(deployment: Deployment, *args: str) -> list[str]:
     return subprocess.run(
-        [sys.executable, "-m", "shared.cli", "scheduling", "report", *args, "--database-url", deployment.databases["scheduling"]],
+        [sys.executable, "-m", "tools.cli", "scheduling", "report", *args, "--database-url", deployment.databases["scheduling"]],
         capture_output=True, text=True, cwd=ROOT, timeout=60, check=True,
     ).stdout.splitlines()
 

@@ -17,8 +17,8 @@ from contracts import (
 )
 from services.referral.settings import Settings as ReferralSettings
 from services.referral.store import hc_lookup
-from shared.codec import encode
-from shared.journey import Journey
+from shared.runtime.codec import encode
+from tools.journey import Journey
 from tests.acceptance.deployment import Deployment
 
 

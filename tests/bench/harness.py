@@ -19,10 +19,10 @@ from uuid import uuid4
 from aiokafka import AIOKafkaConsumer, TopicPartition
 
 from contracts import TOPICS, Role, Shift, ShiftsRostered, StaffMemberRecorded, Topic, Trust
-from shared.eventlog import EventLog
-from shared.kafka import create_topics, wait_for_kafka
-from shared.settings import DEFAULT_BOOTSTRAP, DEFAULT_PG
-from shared.trust import TrustSystem
+from tools.eventlog import EventLog
+from shared.runtime.kafka import create_topics, wait_for_kafka
+from shared.runtime.settings import DEFAULT_BOOTSTRAP, DEFAULT_PG
+from tools.trust import TrustSystem
 from tests.acceptance.deployment import (
     SERVICE_FACTORIES,
     Deployment,

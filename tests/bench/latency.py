@@ -19,7 +19,7 @@ from dataclasses import dataclass, field
 from uuid import uuid4
 
 from contracts import ReferralAccepted, Trust, VisitScheduled
-from shared.journey import Journey, Patient, trust_systems
+from tools.journey import Journey, Patient, trust_systems
 from tests.bench import cpu
 from tests.bench.harness import BOOTSTRAP, ToolDeployment, own_deployment, record_rota
 from tests.bench.watch import WatchedLog

@@ -7,8 +7,8 @@ from datetime import UTC, datetime
 from uuid import uuid4
 
 from contracts import Envelope, ReferralSubmitted
-from shared.codec import KafkaRecord, encode
-from shared.trust import TrustSystem
+from shared.runtime.codec import KafkaRecord, encode
+from tools.trust import TrustSystem
 from tests.bench.harness import BOOTSTRAP
 from tests.factories import new_hc_number, referral
 

@@ -15,8 +15,8 @@ from aiokafka import AIOKafkaConsumer, AIOKafkaProducer, TopicPartition
 from aiokafka.admin import AIOKafkaAdminClient, NewTopic
 
 from contracts.topics import REFERRAL_INBOUND
-from shared.codec import KafkaRecord
-from shared.db import connect_options
+from shared.runtime.codec import KafkaRecord
+from shared.runtime.db import connect_options
 from tests.acceptance.deployment import recreate_databases
 from tests.acceptance.deployment import delete_topics
 from tests.bench.harness import BOOTSTRAP, PG_SERVER

@@ -5,7 +5,7 @@ read: right for a test following one journey, quadratic for a thousand. `Watched
 the topics of the event types it is asked about, decodes only those types (the `ce_type` header
 says which), and files each event under a business key (a referral id, an episode id), so a
 waiting journey costs one dictionary look-up per event. It still answers `wait_for` and
-`events`, so `shared.journey.Journey` runs on it unchanged.
+`events`, so `tools.journey.Journey` runs on it unchanged.
 """
 
 import asyncio
@@ -17,7 +17,7 @@ from typing import Any, TypeVar
 from aiokafka import ConsumerRecord
 
 from contracts import DEAD_LETTER, Event
-from shared.eventlog import EventLog, LoggedEvent, to_logged
+from tools.eventlog import EventLog, LoggedEvent, to_logged
 
 E = TypeVar("E", bound=Event)
 

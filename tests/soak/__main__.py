@@ -20,7 +20,7 @@ import sys
 import time
 
 from contracts import Trust
-from shared.journey import Patient, trust_systems
+from tools.journey import Patient, trust_systems
 from tests.bench.harness import BOOTSTRAP, ToolDeployment, own_deployment, record_rota
 from tests.bench.watch import WatchedLog
 from tests.soak.accounting import WATCHED, Account, account

@@ -1,5 +1,5 @@
 """The Trust systems' side of the soak: whole journeys, many in flight at once, each fed in step
-by step with `shared.journey.Journey` (refer, assess, record a visit, plan and decide the
+by step with `tools.journey.Journey` (refer, assess, record a visit, plan and decide the
 discharge), each step waiting for carepath's answer on the log.
 
 Two steps wait first for what would have happened in the time a real journey takes (minutes
@@ -13,8 +13,8 @@ import time
 from dataclasses import dataclass
 from uuid import UUID, uuid4
 
-from shared.journey import Journey, Patient
-from shared.trust import TrustSystem
+from tools.journey import Journey, Patient
+from tools.trust import TrustSystem
 from tests.bench.harness import ToolDeployment
 from tests.factories import new_hc_number
 

@@ -8,7 +8,7 @@ from pydantic import ValidationError
 from contracts import AssessmentSubmitted, InformationCategory, Pathway, SectionName, Trust
 from services.assessment import domain
 from services.assessment.domain import Version
-from shared.consent import ConsentState
+from shared.privacy.consent import ConsentState
 from tests.factories import NOW
 
 RISK_V1 = {

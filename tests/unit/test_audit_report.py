@@ -4,7 +4,7 @@ from datetime import UTC, datetime, timedelta
 from uuid import uuid4
 
 from contracts import BreakGlassAlerted, ConsentChangeAudited, DisclosureAudited, InformationCategory, Purpose
-from shared.audit_report import report
+from tools.audit_report import report
 
 C = InformationCategory
 NOW = datetime(2026, 11, 26, 12, 0, tzinfo=UTC)

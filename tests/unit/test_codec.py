@@ -5,7 +5,7 @@ from uuid import uuid4
 
 import pytest
 
-from shared.codec import Undecodable, decode, encode
+from shared.runtime.codec import Undecodable, decode, encode
 from tests.factories import envelope_for, referral
 
 HC = "943 476 5919"

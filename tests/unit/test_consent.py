@@ -9,7 +9,7 @@ from hypothesis import strategies as st
 
 from contracts import InformationCategory as C
 from contracts import Purpose
-from shared.consent import ConsentState, Recorded, check_receipt, decide
+from shared.privacy.consent import ConsentState, Recorded, check_receipt, decide
 
 ALL = frozenset(C)
 NOW = datetime(2026, 11, 26, 12, 0, tzinfo=UTC)

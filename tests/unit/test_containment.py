@@ -11,10 +11,10 @@ from aiokafka import ConsumerRecord
 
 from contracts import AssessmentShared, ConsentRecorded, Envelope, InformationCategory, ReferralAccepted, ReferralSubmitted
 from contracts.topics import MAX_EVENT_BYTES
-from shared.clock import SystemClock
-from shared.codec import Undecodable, decode_record, encode
-from shared.consumer import ReliableConsumer
-from shared.outbox import EventTooLarge, add
+from shared.runtime.clock import SystemClock
+from shared.runtime.codec import Undecodable, decode_record, encode
+from shared.runtime.consumer import ReliableConsumer
+from shared.runtime.outbox import EventTooLarge, add
 from tests.factories import referral
 
 PREFIX = "unit"

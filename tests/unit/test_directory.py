@@ -5,7 +5,7 @@ from pathlib import Path
 import pytest
 
 from contracts import ServiceKind, Trust
-from shared.directory import DIRECTORY_FILE, DirectoryError, load_directory
+from shared.reference.directory import DIRECTORY_FILE, DirectoryError, load_directory
 
 
 def test_the_shipped_directory_loads_and_covers_every_trust() -> None:

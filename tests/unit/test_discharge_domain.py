@@ -16,8 +16,8 @@ from contracts import (
     SummaryContent,
 )
 from services.discharge import domain
-from shared.consent import ConsentState, Recorded
-from shared.errors import InvalidEvent, NotYetKnown
+from shared.privacy.consent import ConsentState, Recorded
+from shared.runtime.errors import InvalidEvent, NotYetKnown
 
 NOW = datetime(2026, 11, 26, 9, 30, tzinfo=UTC)
 PATIENT, EPISODE = uuid4(), uuid4()

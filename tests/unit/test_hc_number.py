@@ -2,7 +2,7 @@ import random
 
 import pytest
 
-from shared import hc_number
+from shared.reference import hc_number
 from tests.factories import new_hc_number
 
 

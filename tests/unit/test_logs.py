@@ -5,7 +5,7 @@ import logging
 
 import structlog
 
-from shared.logs import configure_logging, mask_hc_numbers, scrub
+from shared.runtime.logs import configure_logging, mask_hc_numbers, scrub
 
 
 def test_a_valid_hc_number_is_masked_in_any_spacing() -> None:

@@ -16,7 +16,7 @@ from contracts import (
 from services.assessment import domain as assessment
 from services.discharge import domain as discharge
 from services.scheduling import domain as scheduling
-from shared.errors import InvalidEvent, NotYetKnown
+from shared.runtime.errors import InvalidEvent, NotYetKnown
 from tests.factories import NOW
 
 PATIENT, EPISODE = uuid4(), uuid4()

@@ -19,8 +19,8 @@ from contracts import (
 )
 from services.referral import domain
 from services.referral.rules import load_rules
-from shared.directory import load_directory
-from shared.errors import InvalidEvent
+from shared.reference.directory import load_directory
+from shared.runtime.errors import InvalidEvent
 from tests.factories import NOW, referral
 
 RULES = load_rules()

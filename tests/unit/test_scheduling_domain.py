@@ -25,7 +25,7 @@ from contracts import (
 )
 from services.scheduling import domain
 from services.scheduling.domain import Roster, Staff
-from shared.errors import InvalidEvent, NotYetKnown
+from shared.runtime.errors import InvalidEvent, NotYetKnown
 
 TZ = ZoneInfo("Europe/Belfast")
 NOW = datetime(2026, 11, 26, 14, 0, tzinfo=UTC)  # a Thursday afternoon (GMT)

@@ -7,7 +7,7 @@ from uuid import uuid4
 from cryptography.hazmat.primitives.ciphers.aead import AESGCM
 
 from contracts import AssessmentSections, AssessmentShared, AssessmentSubmitted, Envelope
-from shared.eventlog import LoggedEvent, one_line
+from tools.eventlog import LoggedEvent, one_line
 from tests.factories import referral
 
 

@@ -53,5 +53,5 @@ class ServiceSettings(KafkaSettings):
     # set-aside counts; `carepath health` reads it (Docker health checks).
     heartbeat_file: str = "/tmp/carepath.heartbeat"
     heartbeat_interval_s: float = Field(default=5.0, gt=0)
-    # Tests only: a file holding seconds to add to the clock (see shared/clock.py OffsetClock).
+    # Tests only: a file holding seconds to add to the clock (see shared/runtime/clock.py OffsetClock).
     clock_offset_file: str | None = None

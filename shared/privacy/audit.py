@@ -11,9 +11,9 @@ from uuid import UUID
 from pydantic import BaseModel
 
 from contracts import AddressedCopy, DisclosureAudited, Event, InformationCategory, Purpose
-from shared import copies
-from shared.consent import Decision
-from shared.consumer import HandlerContext
+from shared.privacy import copies
+from shared.privacy.consent import Decision
+from shared.runtime.consumer import HandlerContext
 
 
 @dataclass(frozen=True)

@@ -7,7 +7,7 @@ from urllib.parse import parse_qs, urlsplit
 import asyncpg
 
 LOOPBACK_HOSTS = frozenset({"127.0.0.1", "localhost", "::1"})
-SHARED_MIGRATIONS = Path(__file__).parent / "migrations"
+SHARED_MIGRATIONS = Path(__file__).parent.parent / "migrations"
 _MIGRATION_LOCK = 0x636172657061  # any constant: serialises migrations of concurrent starts
 
 

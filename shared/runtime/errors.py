@@ -15,7 +15,7 @@ class NotYetKnown(Exception):
     """The event refers to something this service has not heard of yet, perhaps because the
     event announcing it is still on another topic (topics are not ordered with each other).
     It is parked in the service's database and handled when what it needs has arrived; it is
-    never dead-lettered for lateness alone (see `shared.consumer`)."""
+    never dead-lettered for lateness alone (see `shared.runtime.consumer`)."""
 
     def __init__(self, reason: str) -> None:
         super().__init__(reason)

@@ -39,12 +39,12 @@ from aiokafka.coordinator.assignors.range import RangePartitionAssignor
 from aiokafka.errors import CommitFailedError, KafkaError
 
 from contracts import Envelope, Event
-from shared import inbox, outbox, parking
-from shared.clock import Clock
-from shared.codec import Undecodable, decode_record, event_type_of, headers_to_dict
-from shared.errors import InvalidEvent, NotYetKnown
-from shared.failpoints import failpoint
-from shared.kafka import UNREADABLE, UNREADABLE_REASON, pass_over_unreadable
+from shared.runtime import inbox, outbox, parking
+from shared.runtime.clock import Clock
+from shared.runtime.codec import Undecodable, decode_record, event_type_of, headers_to_dict
+from shared.runtime.errors import InvalidEvent, NotYetKnown
+from shared.runtime.failpoints import failpoint
+from shared.runtime.kafka import UNREADABLE, UNREADABLE_REASON, pass_over_unreadable
 
 log = structlog.get_logger(__name__)
 

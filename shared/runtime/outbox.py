@@ -29,9 +29,9 @@ from aiokafka.errors import (
 
 from contracts import DEAD_LETTER, Envelope, Event
 from contracts.topics import MAX_EVENT_BYTES
-from shared.codec import encode
-from shared.errors import InvalidEvent
-from shared.failpoints import failpoint
+from shared.runtime.codec import encode
+from shared.runtime.errors import InvalidEvent
+from shared.runtime.failpoints import failpoint
 
 log = structlog.get_logger(__name__)
 

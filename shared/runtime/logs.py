@@ -13,7 +13,7 @@ from typing import Any
 
 import structlog
 
-from shared import hc_number
+from shared.reference import hc_number
 
 SENSITIVE_KEYS = frozenset(
     {"hc_number", "patient_name", "name", "phone", "address", "date_of_birth", "outcome_reason", "reason_text"}

@@ -33,8 +33,8 @@ from contracts import (
     VisitScheduled,
     VisitStatus,
 )
-from shared.eventlog import EventLog
-from shared.trust import TrustSystem
+from tools.eventlog import EventLog
+from tools.trust import TrustSystem
 
 DEMO_HC_NUMBER = "943 476 5919"  # passes the modulus-11 check; not a real person's number
 DEMO_NAME = "Alex Demo-Patient"

@@ -6,9 +6,9 @@ from uuid import UUID
 import asyncpg
 
 from contracts import BreakGlassRequested, ConsentRecorded, ConsentWithdrawn, InformationCategory, Purpose, SharedCopiesErased
-from shared import copies
-from shared.consent import ConsentState, Recorded
-from shared.consumer import HandlerContext
+from shared.privacy import copies
+from shared.privacy.consent import ConsentState, Recorded
+from shared.runtime.consumer import HandlerContext
 
 
 async def on_consent_recorded(ctx: HandlerContext, consent: ConsentRecorded) -> int:

@@ -17,13 +17,14 @@ from faststream.kafka import KafkaBroker
 
 from contracts import AddressedCopy, Event
 from contracts.topics import CONSENT_INBOUND
-from shared import db, delivery, parking
-from shared.clock import Clock, clock_for
-from shared.consumer import Handler, HandlerContext, KafkaLoop, ReliableConsumer, RetryPolicy
-from shared.kafka import GroupProgress, make_broker
-from shared.logs import configure_logging
-from shared.outbox import OutboxRelay, PendingEvent
-from shared.settings import ServiceSettings
+from shared.runtime import db, parking
+from shared.privacy import delivery
+from shared.runtime.clock import Clock, clock_for
+from shared.runtime.consumer import Handler, HandlerContext, KafkaLoop, ReliableConsumer, RetryPolicy
+from shared.runtime.kafka import GroupProgress, make_broker
+from shared.runtime.logs import configure_logging
+from shared.runtime.outbox import OutboxRelay, PendingEvent
+from shared.runtime.settings import ServiceSettings
 
 log = structlog.get_logger(__name__)
 
@@ -49,7 +50,7 @@ class Service:
     periodic: Sequence[Periodic] = ()
     on_start: Job | None = None  # run once, in a transaction, before consuming
     # The copies this service sends and so also delivers, after checking consent on receipt
-    # (`shared.delivery`), in a consumer group of their own: a delivery waits for the main
+    # (`shared.privacy.delivery`), in a consumer group of their own: a delivery waits for the main
     # group's progress on the consent topic, so it cannot be that group.
     deliveries: Sequence[type[AddressedCopy]] = ()
     clock: Clock | None = None  # default: the system clock (or the tests' offset clock)

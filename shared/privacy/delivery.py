@@ -16,11 +16,11 @@ the copy on the log unreadable too.
 from collections.abc import Awaitable, Callable, Mapping
 
 from contracts import AddressedCopy
-from shared import consent, consent_store, copies
-from shared.audit import audit
-from shared.consumer import Handler, HandlerContext
-from shared.errors import NotYetKnown
-from shared.failpoints import hold
+from shared.privacy import consent, consent_store, copies
+from shared.privacy.audit import audit
+from shared.runtime.consumer import Handler, HandlerContext
+from shared.runtime.errors import NotYetKnown
+from shared.runtime.failpoints import hold
 
 RECEIPT = "receipt of "
 

@@ -7,7 +7,7 @@ from uuid import UUID, uuid4
 from aiokafka import AIOKafkaProducer
 
 from contracts import Envelope, Event
-from shared.codec import encode
+from shared.runtime.codec import encode
 
 
 class TrustSystem:

@@ -30,13 +30,14 @@ from pathlib import Path
 
 from contracts import AUDIT, ServiceKind, Trust
 from contracts.registry import EVENT_TYPES
-from shared import audit_report, copies
-from shared.db import connect_options
-from shared.directory import DIRECTORY_FILE, DirectoryError, load_directory
-from shared.eventlog import EventLog, one_line
-from shared.journey import Journey, Patient, trust_systems
-from shared.kafka import create_topics, wait_for_kafka
-from shared.settings import KafkaSettings
+from tools import audit_report
+from shared.privacy import copies
+from shared.runtime.db import connect_options
+from shared.reference.directory import DIRECTORY_FILE, DirectoryError, load_directory
+from tools.eventlog import EventLog, one_line
+from tools.journey import Journey, Patient, trust_systems
+from shared.runtime.kafka import create_topics, wait_for_kafka
+from shared.runtime.settings import KafkaSettings
 
 _EPOCH = datetime.min.replace(tzinfo=UTC)
 SERVICES = ("referral", "assessment", "scheduling", "discharge")

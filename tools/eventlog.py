@@ -12,8 +12,8 @@ from aiokafka import AIOKafkaConsumer, ConsumerRecord, TopicPartition
 from pydantic import BaseModel
 
 from contracts import DEAD_LETTER, TOPICS, Envelope, Event, Topic
-from shared.codec import Undecodable, decode, headers_to_dict
-from shared.kafka import UNREADABLE, UNREADABLE_PROBLEM, pass_over_unreadable
+from shared.runtime.codec import Undecodable, decode, headers_to_dict
+from shared.runtime.kafka import UNREADABLE, UNREADABLE_PROBLEM, pass_over_unreadable
 
 E = TypeVar("E", bound=Event)
 MASK = "•••"
