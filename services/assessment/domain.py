@@ -26,7 +26,7 @@ from contracts import (
     Trust,
 )
 from shared.privacy import consent
-from shared.privacy.audit import Copy, Disclosure
+from shared.privacy.disclosure import Copy, Disclosure
 from shared.runtime.errors import InvalidEvent, NotYetKnown
 
 Sections = dict[SectionName, dict[str, Any]]

@@ -29,7 +29,7 @@ from services.assessment import domain, store
 from services.assessment.settings import Settings
 from shared.privacy import consent_store
 from shared.privacy.audit import disclose
-from shared.runtime.consumer import Handler, HandlerContext
+from shared.runtime.context import Handler, HandlerContext
 
 
 async def on_referral_accepted(ctx: HandlerContext, accepted: ReferralAccepted) -> None:

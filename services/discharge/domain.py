@@ -29,7 +29,7 @@ from contracts import (
     SummaryHeadings,
 )
 from shared.privacy import consent
-from shared.privacy.audit import Copy, Disclosure
+from shared.privacy.disclosure import Copy, Disclosure
 from shared.runtime.errors import InvalidEvent, NotYetKnown
 
 FOLLOW_UP_WITHIN = timedelta(hours=72)

@@ -30,7 +30,7 @@ from services.discharge import domain, store
 from services.discharge.settings import Settings
 from shared.privacy import consent_store
 from shared.privacy.audit import disclose
-from shared.runtime.consumer import Handler, HandlerContext
+from shared.runtime.context import Handler, HandlerContext
 from shared.reference.directory import Directory
 from shared.runtime.notifications import notify
 

@@ -7,7 +7,7 @@ from uuid import uuid4
 from contracts import AssessmentStarted, EpisodeClosed, Event, ReferralSubmitted, ServiceDirectoryPublished, Trust
 from services.referral import domain, store
 from services.referral.rules import TrustRules
-from shared.runtime.consumer import Handler, HandlerContext
+from shared.runtime.context import Handler, HandlerContext
 from shared.reference.directory import Directory
 
 

@@ -19,7 +19,7 @@ from contracts import (
 )
 from services.scheduling import domain, store
 from services.scheduling.settings import Settings
-from shared.runtime.consumer import Handler, HandlerContext
+from shared.runtime.context import Handler, HandlerContext
 from shared.runtime.errors import InvalidEvent
 from shared.runtime.notifications import notify
 

@@ -3,41 +3,13 @@ information to someone goes through `disclose`, which emits what may be sent (if
 and an append-only audit event of the decision, permit or deny, in the same transaction.
 A copy's content is sealed here, for its recipient, with a key that never leaves the database."""
 
-from collections.abc import Mapping
-from dataclasses import dataclass, field
-from typing import Any
 from uuid import UUID
 
-from pydantic import BaseModel
-
-from contracts import AddressedCopy, DisclosureAudited, Event, InformationCategory, Purpose
+from contracts import DisclosureAudited, InformationCategory, Purpose
 from shared.privacy import copies
 from shared.privacy.consent import Decision
-from shared.runtime.consumer import HandlerContext
-
-
-@dataclass(frozen=True)
-class Copy:
-    """A copy to send: its event type, the content to seal and the event's own fields. The
-    fields every copy shares (recipient, patient, purpose, categories, consent version) come
-    from the disclosure, so they always match the decision."""
-
-    event_type: type[AddressedCopy]
-    content: BaseModel
-    fields: Mapping[str, Any] = field(default_factory=dict)
-
-
-@dataclass(frozen=True)
-class Disclosure:
-    """One recipient's share of something: the decision, what was actually sent, and what
-    carries it (None when nothing may be sent)."""
-
-    recipient: str
-    purpose: Purpose
-    decision: Decision
-    disclosed: frozenset[InformationCategory]
-    event: Event | Copy | None
-
+from shared.privacy.disclosure import Copy, Disclosure
+from shared.runtime.context import HandlerContext
 
 async def disclose(ctx: HandlerContext, patient_id: UUID, disclosure: Disclosure, via: str) -> None:
     event = disclosure.event

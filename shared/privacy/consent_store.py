@@ -8,7 +8,7 @@ import asyncpg
 from contracts import BreakGlassRequested, ConsentRecorded, ConsentWithdrawn, InformationCategory, Purpose, SharedCopiesErased
 from shared.privacy import copies
 from shared.privacy.consent import ConsentState, Recorded
-from shared.runtime.consumer import HandlerContext
+from shared.runtime.context import HandlerContext
 
 
 async def on_consent_recorded(ctx: HandlerContext, consent: ConsentRecorded) -> int:

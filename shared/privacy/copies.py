@@ -8,19 +8,16 @@ every copy already sent to it unreadable; a later copy gets a new key.
 """
 
 import base64
-import os
 from collections.abc import Iterable
 from datetime import datetime
 from uuid import UUID, uuid4
 
 import asyncpg
 from cryptography.exceptions import InvalidTag
-from cryptography.hazmat.primitives.ciphers.aead import AESGCM
 from pydantic import BaseModel
 
 from contracts import AddressedCopy, InformationCategory, Sealed
-
-NONCE_BYTES = 12
+from shared.privacy import crypto
 
 
 class Unreadable(Exception):
@@ -46,9 +43,8 @@ async def seal(
         key_id,
         [category.value for category in categories],
     )
-    nonce = os.urandom(NONCE_BYTES)
-    ciphertext = AESGCM(key).encrypt(nonce, content.model_dump_json().encode(), _associated(patient_id, recipient, event_type))
-    return Sealed(key_id=key_id, ciphertext=base64.b64encode(nonce + ciphertext).decode())
+    sealed = crypto.seal_bytes(key, content.model_dump_json().encode(), _associated(patient_id, recipient, event_type))
+    return Sealed(key_id=key_id, ciphertext=base64.b64encode(sealed).decode())
 
 
 async def open_copy(conn: asyncpg.Connection, copy: AddressedCopy) -> BaseModel:
@@ -58,7 +54,7 @@ async def open_copy(conn: asyncpg.Connection, copy: AddressedCopy) -> BaseModel:
         raise Unreadable("the key for this copy has been destroyed or is not held here")
     raw = base64.b64decode(copy.sealed.ciphertext)
     try:
-        plain = AESGCM(key).decrypt(raw[:NONCE_BYTES], raw[NONCE_BYTES:], _associated(copy.patient_id, copy.recipient, type(copy)))
+        plain = crypto.open_bytes(key, raw, _associated(copy.patient_id, copy.recipient, type(copy)))
     except InvalidTag as error:
         raise Unreadable("the copy does not open with its key (altered, or moved to another recipient)") from error
     return type(copy).content_type.model_validate_json(plain)
@@ -98,7 +94,7 @@ async def _live_key(conn: asyncpg.Connection, patient_id: UUID, recipient: str, 
         uuid4(),
         patient_id,
         recipient,
-        AESGCM.generate_key(bit_length=256),
+        crypto.new_key(),
         now,
     )
     row = await conn.fetchrow(

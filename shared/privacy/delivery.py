@@ -18,7 +18,7 @@ from collections.abc import Awaitable, Callable, Mapping
 from contracts import AddressedCopy
 from shared.privacy import consent, consent_store, copies
 from shared.privacy.audit import audit
-from shared.runtime.consumer import Handler, HandlerContext
+from shared.runtime.context import Handler, HandlerContext
 from shared.runtime.errors import NotYetKnown
 from shared.runtime.failpoints import hold
 

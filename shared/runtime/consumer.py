@@ -25,12 +25,12 @@ PostgreSQL transaction of its own:
 import asyncio
 import time
 from collections import defaultdict
-from collections.abc import Awaitable, Callable, Iterable, Mapping
+from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 from enum import Enum
 from typing import Any
-from uuid import UUID, uuid4
+from uuid import uuid4
 
 import asyncpg
 import structlog
@@ -41,58 +41,13 @@ from aiokafka.errors import CommitFailedError, KafkaError
 from contracts import Envelope, Event
 from shared.runtime import inbox, outbox, parking
 from shared.runtime.clock import Clock
+from shared.runtime.context import Handler, HandlerContext
 from shared.runtime.codec import Undecodable, decode_record, event_type_of, headers_to_dict
 from shared.runtime.errors import InvalidEvent, NotYetKnown
 from shared.runtime.failpoints import failpoint
 from shared.runtime.kafka import UNREADABLE, UNREADABLE_REASON, pass_over_unreadable
 
 log = structlog.get_logger(__name__)
-
-
-@dataclass
-class HandlerContext:
-    """What a handler (or a periodic job) gets besides the event: the open transaction, the
-    clock, and `emit`, which queues events in the outbox inside that transaction."""
-
-    conn: asyncpg.Connection
-    clock: Clock
-    source: str
-    envelope: Envelope | None = None  # the event being handled; None in a periodic job
-    received_at: float = field(default_factory=time.monotonic)  # when its batch was fetched
-    committing_soon: bool = False
-
-    def commit_soon(self) -> None:
-        """The handler took a lock other work waits for (a team's planning lock, say): the
-        transaction ends as soon as this event is handled, so it is held no longer than needed
-        and never together with locks later events of the batch take (two batches taking two
-        such locks in opposite orders would deadlock)."""
-        self.committing_soon = True
-
-    async def emit(
-        self, *events: Event, correlation_id: UUID | None = None, causation_id: UUID | None = None
-    ) -> list[Envelope]:
-        """Events caused by the one being handled carry its correlation id and its id as cause."""
-        incoming = self.envelope
-        correlation = correlation_id or (incoming.correlationid if incoming else uuid4())
-        causation = causation_id or (incoming.id if incoming else None)
-        now = self.clock.now()
-        envelopes = [
-            Envelope(
-                id=uuid4(),
-                source=self.source,
-                type=event.cloudevents_type(),
-                time=now,
-                subject=event.key,
-                correlationid=correlation,
-                causationid=causation,
-            )
-            for event in events
-        ]
-        await outbox.add(self.conn, *zip(events, envelopes))
-        return envelopes
-
-
-Handler = Callable[[HandlerContext, Any], Awaitable[None]]
 
 
 @dataclass(frozen=True)

@@ -3,7 +3,7 @@
 from uuid import UUID
 
 from contracts import NotificationSent
-from shared.runtime.consumer import HandlerContext
+from shared.runtime.context import HandlerContext
 
 
 async def notify(ctx: HandlerContext, recipient: str, patient_id: UUID, episode_id: UUID, kind: str, text: str) -> None:

@@ -20,7 +20,8 @@ from contracts.topics import CONSENT_INBOUND
 from shared.runtime import db, parking
 from shared.privacy import delivery
 from shared.runtime.clock import Clock, clock_for
-from shared.runtime.consumer import Handler, HandlerContext, KafkaLoop, ReliableConsumer, RetryPolicy
+from shared.runtime.consumer import KafkaLoop, ReliableConsumer, RetryPolicy
+from shared.runtime.context import Handler, HandlerContext
 from shared.runtime.kafka import GroupProgress, make_broker
 from shared.runtime.logs import configure_logging
 from shared.runtime.outbox import OutboxRelay, PendingEvent
