@@ -37,7 +37,7 @@ property: infra  ## the consent property test over more journeys: make property 
 	CAREPATH_PROPERTY_JOURNEYS=$(JOURNEYS) $(BIN)/pytest -s tests/acceptance/test_consent_property.py
 
 bench: infra  ## re-planning a team's week; then, on the real broker, a minimal relay, the referral drain, journey latency at 10/s and 50/s, catch-up (about 10 min)
-	$(BIN)/python -m services.scheduling.bench
+	$(BIN)/python -m tests.bench.replanning
 	$(BIN)/python -m tests.bench
 
 .PHONY: soak

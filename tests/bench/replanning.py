@@ -1,7 +1,7 @@
 """Benchmark: re-plan a whole team's week — 30 staff, 60 patients, 7 visits each — and print
 how long it takes. Pure planning (no broker, no database), best of several runs.
 
-    make bench        (or: .venv/bin/python -m services.scheduling.bench)
+    make bench        (or: .venv/bin/python -m tests.bench.replanning)
 """
 
 import random
