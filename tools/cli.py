@@ -88,6 +88,7 @@ def main(argv: list[str] | None = None) -> None:
     health.add_argument("--max-age", type=float, default=30, help="seconds")
     wait = commands.add_parser("wait-kafka", help="wait until Kafka answers")
     wait.add_argument("--timeout", type=float, default=60)
+    commands.add_parser("routes", help="the route map: every event, who publishes it, which handlers take it (Markdown)")
 
     args = parser.parse_args(argv)
     # Library chatter (aiokafka retrying a connection) is not for the operator's screen.
@@ -97,6 +98,10 @@ def main(argv: list[str] | None = None) -> None:
         sys.exit(_health(Path(args.file), args.max_age))
     if args.command == "directory":
         sys.exit(_show_directory(args.file, Trust(args.trust) if args.trust else None))
+    if args.command == "routes":
+        from tools import routes  # imports every service: only this command needs them
+
+        sys.exit(routes.main())
     try:
         asyncio.run(_run(args))
     except KeyboardInterrupt:
