@@ -29,8 +29,8 @@ run: setup  ## run the four services, feed one demo journey, show the event log;
 test: infra  ## the whole suite: unit tests, then acceptance tests on the real broker and databases
 	$(BIN)/pytest
 
-test-unit: setup  ## only the tests that need no broker and no database
-	$(BIN)/pytest tests/unit
+test-unit: setup  ## only the tests that need no broker and no database (domain, then handlers on fake stores)
+	$(BIN)/pytest tests/unit tests/handlers
 
 JOURNEYS ?= 5000
 property: infra  ## the consent property test over more journeys: make property JOURNEYS=5000

@@ -1,11 +1,13 @@
 """Referral rules, pure: who can refer, eligibility, triage by MHSDS urgency, response clocks,
-and signposting from the service directory when carepath cannot take someone on.
+and signposting from the service directory when carepath cannot take someone on; and when a
+Trust's directory is published again.
 
 Emergency and very urgent referrals must be assessed within 4 hours, urgent within 24 (per
 Trust, from trust_rules.toml); routine referrals are not a crisis and go to the CMHT. Nobody is
 turned away without a reason they can read and at least two places to go instead.
 """
 
+import hashlib
 from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import date, datetime
@@ -22,6 +24,7 @@ from contracts import (
     ReferralSource,
     ReferralSubmitted,
     ResponseTargetBreached,
+    ServiceDirectoryPublished,
     ServiceKind,
     Trust,
     Urgency,
@@ -258,3 +261,20 @@ def breaches(pending: Iterable[PendingDeadline], now: datetime) -> list[Response
         for deadline in pending
         if now > deadline.assess_by
     ]
+
+
+@dataclass(frozen=True)
+class DirectoryChange:
+    """A Trust's directory to publish again, and the digest that says it was."""
+
+    event: ServiceDirectoryPublished
+    digest: str
+
+
+def directory_change(directory: Directory, trust: Trust, published_digest: str | None, now: datetime) -> DirectoryChange | None:
+    """The Trust's directory, if it differs from what was last published (by digest), else None."""
+    entries = directory.for_trust(trust)
+    digest = hashlib.sha256("".join(entry.model_dump_json() for entry in entries).encode()).hexdigest()
+    if digest == published_digest:
+        return None
+    return DirectoryChange(ServiceDirectoryPublished(trust=trust, entries=entries, published_at=now), digest)

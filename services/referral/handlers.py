@@ -1,61 +1,67 @@
-"""Thin handlers and jobs of the referral service: load, decide (domain), store, emit."""
+"""The referral service's handlers and jobs, each one shape: load, decide (domain), store, emit.
+The table at the bottom says which event each handler takes."""
 
-import hashlib
 from collections.abc import Mapping
+from dataclasses import dataclass
 from uuid import uuid4
 
-from contracts import AssessmentStarted, EpisodeClosed, Event, ReferralSubmitted, ServiceDirectoryPublished, Trust
-from services.referral import domain, store
+from contracts import AssessmentStarted, EpisodeClosed, Event, ReferralSubmitted, Trust
+from services.referral import domain
 from services.referral.rules import TrustRules
-from shared.runtime.context import Handler, HandlerContext
+from services.referral.store import Store
 from shared.reference.directory import Directory
+from shared.runtime.context import Handler, HandlerContext
 
 
-def build(
-    rules: Mapping[Trust, TrustRules], directory: Directory, lookup_key: bytes, sealing_key: bytes
-) -> Mapping[type[Event], Handler]:
-    async def on_referral_submitted(ctx: HandlerContext, referral: ReferralSubmitted) -> None:
-        hc_number = domain.checked_hc_number(referral)
-        if await store.referral_exists(ctx.conn, referral):
-            return  # the same referral resent under a new event id: already decided
-        lookup = store.hc_lookup(lookup_key, hc_number)
-        patient = await store.find_or_add_patient(ctx.conn, lookup, sealing_key, referral, hc_number, uuid4())
-        now = ctx.clock.now()
-        triage = domain.triage(referral, patient, rules[referral.trust], directory, uuid4(), now)
-        await store.record(ctx.conn, referral, triage.decision, now, ctx.envelope.correlationid)
-        await ctx.emit(*triage.events)
-
-    async def on_assessment_started(ctx: HandlerContext, started: AssessmentStarted) -> None:
-        await store.assessment_started(ctx.conn, started.episode_id, started.started_at)
-
-    async def on_episode_closed(ctx: HandlerContext, closed: EpisodeClosed) -> None:
-        await store.close_episode(ctx.conn, closed.episode_id, closed.closed_at)
-
-    return {
-        ReferralSubmitted: on_referral_submitted,
-        AssessmentStarted: on_assessment_started,
-        EpisodeClosed: on_episode_closed,
-    }
+@dataclass(frozen=True)
+class Dependencies:
+    rules: Mapping[Trust, TrustRules]
+    directory: Directory
 
 
-async def check_deadlines(ctx: HandlerContext) -> None:
+Ctx = HandlerContext[Store, Dependencies]
+
+
+async def on_referral_submitted(ctx: Ctx, referral: ReferralSubmitted) -> None:
+    hc_number = domain.checked_hc_number(referral)
+    if await ctx.store.referral_exists(referral):
+        return  # the same referral resent under a new event id: already decided
+    patient = await ctx.store.find_or_add_patient(referral, hc_number, new_id=uuid4())
+    now = ctx.clock.now()
+    triage = domain.triage(referral, patient, ctx.deps.rules[referral.trust], ctx.deps.directory, uuid4(), now)
+    await ctx.store.record(referral, triage.decision, now, ctx.envelope.correlationid)
+    await ctx.emit(*triage.events)
+
+
+async def on_assessment_started(ctx: Ctx, started: AssessmentStarted) -> None:
+    await ctx.store.assessment_started(started.episode_id, started.started_at)
+
+
+async def on_episode_closed(ctx: Ctx, closed: EpisodeClosed) -> None:
+    await ctx.store.close_episode(closed.episode_id, closed.closed_at)
+
+
+async def check_deadlines(ctx: Ctx) -> None:
     """Emits one breach for each accepted referral whose assessment has not started in time."""
     now = ctx.clock.now()
-    for deadline, correlation_id in await store.overdue(ctx.conn, now):
+    for deadline, correlation_id in await ctx.store.overdue(now):
         for breach in domain.breaches([deadline], now):
-            await store.mark_breached(ctx.conn, deadline.trust, deadline.referral_id, now)
+            await ctx.store.mark_breached(deadline.trust, deadline.referral_id, now)
             await ctx.emit(breach, correlation_id=correlation_id)
 
 
-def publish_directory(directory: Directory):  # noqa: ANN201 - returns a start-up job
-    async def job(ctx: HandlerContext) -> None:
-        """Publishes each Trust's directory when it has changed since it was last published."""
-        for trust in Trust:
-            entries = directory.for_trust(trust)
-            digest = hashlib.sha256("".join(entry.model_dump_json() for entry in entries).encode()).hexdigest()
-            if await store.directory_hash(ctx.conn, trust) != digest:
-                now = ctx.clock.now()
-                await ctx.emit(ServiceDirectoryPublished(trust=trust, entries=entries, published_at=now))
-                await store.directory_published(ctx.conn, trust, digest, now)
+async def publish_directory(ctx: Ctx) -> None:
+    """At start: each Trust's directory, published again where it changed since last time."""
+    now = ctx.clock.now()
+    for trust in Trust:
+        change = domain.directory_change(ctx.deps.directory, trust, await ctx.store.directory_hash(trust), now)
+        if change is not None:
+            await ctx.emit(change.event)
+            await ctx.store.directory_published(trust, change.digest, now)
 
-    return job
+
+HANDLERS: Mapping[type[Event], Handler] = {
+    ReferralSubmitted: on_referral_submitted,
+    AssessmentStarted: on_assessment_started,
+    EpisodeClosed: on_episode_closed,
+}

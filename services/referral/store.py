@@ -1,7 +1,9 @@
-"""The referral service's queries, and nothing else."""
+"""The referral service's queries, and nothing else: a `Store` on the transaction of the event
+(or job) being handled, holding the keys that keep identities out of reach."""
 
 import hashlib
 import hmac
+from dataclasses import dataclass
 from datetime import datetime
 from uuid import UUID
 
@@ -12,71 +14,16 @@ from services.referral.domain import Decision, KnownPatient, PendingDeadline
 from shared.privacy import crypto
 
 
+@dataclass(frozen=True)
+class IdentityKeys:
+    """The keyed hash an H&C number is looked up by, and the key a patient's identity is sealed with."""
+
+    lookup: bytes
+    sealing: bytes
+
+
 def hc_lookup(key: bytes, hc_number: str) -> bytes:
     return hmac.new(key, hc_number.encode(), hashlib.sha256).digest()
-
-
-async def referral_exists(conn: asyncpg.Connection, referral: ReferralSubmitted) -> bool:
-    return bool(
-        await conn.fetchval(
-            "SELECT true FROM referrals WHERE trust = $1 AND referral_id = $2",
-            referral.trust.value,
-            referral.referral_id,
-        )
-    )
-
-
-async def find_or_add_patient(
-    conn: asyncpg.Connection, lookup: bytes, sealing_key: bytes, referral: ReferralSubmitted, hc_number: str, new_id: UUID
-) -> KnownPatient:
-    """The patient with this H&C number, added (identity sealed) the first time they are seen."""
-    identity = {
-        "hc_number": hc_number,
-        "name": referral.patient_name,
-        "date_of_birth": referral.date_of_birth.isoformat() if referral.date_of_birth else None,
-    }
-    rows = await conn.fetch(  # the patient, with each of their episodes (none: a row of nulls)
-        "WITH patient AS (INSERT INTO patients (patient_id, hc_lookup, identity) VALUES ($1, $2, $3) "
-        "ON CONFLICT (hc_lookup) DO UPDATE SET hc_lookup = EXCLUDED.hc_lookup RETURNING patient_id) "
-        "SELECT patient.patient_id, e.episode_id, e.closed_at FROM patient LEFT JOIN episodes e USING (patient_id)",
-        new_id,
-        lookup,
-        crypto.seal(sealing_key, str(new_id), identity),
-    )
-    episodes = [row for row in rows if row["episode_id"] is not None]
-    open_episode = next((row["episode_id"] for row in episodes if row["closed_at"] is None), None)
-    return KnownPatient(rows[0]["patient_id"], known=bool(episodes), open_episode_id=open_episode)
-
-
-async def record(
-    conn: asyncpg.Connection,
-    referral: ReferralSubmitted,
-    decision: Decision,
-    received_at: datetime,
-    correlation_id: UUID,
-) -> None:
-    """The referral and its decision; an accepted referral's new episode in the same statement."""
-    episode_id = getattr(decision, "episode_id", None)
-    opens_episode = isinstance(decision, ReferralAccepted)
-    await conn.execute(
-        (_OPEN_EPISODE if opens_episode else "")
-        + "INSERT INTO referrals (trust, referral_id, patient_id, episode_id, source, urgency, submitted_at, "
-        "received_at, ed_arrived_at, decision, decline_reason, assess_by, correlation_id) "
-        "VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13)",
-        referral.trust.value,
-        referral.referral_id,
-        decision.patient_id,
-        episode_id,
-        referral.source.value,
-        int(referral.urgency),
-        referral.submitted_at,
-        received_at,
-        referral.ed_arrived_at,
-        _decision_name(decision),
-        decision.reason_code.value if isinstance(decision, ReferralDeclined) else None,
-        getattr(decision, "assess_by", None),
-        correlation_id,
-    )
 
 
 _OPEN_EPISODE = "WITH episode AS (INSERT INTO episodes (episode_id, patient_id, trust, opened_at) VALUES ($4, $3, $1, $8)) "
@@ -90,61 +37,115 @@ def _decision_name(decision: Decision) -> str:
     return "declined" if isinstance(decision, ReferralDeclined) else "redirected"
 
 
-async def assessment_started(conn: asyncpg.Connection, episode_id: UUID, started_at: datetime) -> None:
-    """Stops the response clock of the episode's referral."""
-    await conn.execute(
-        "UPDATE referrals SET assessment_started_at = $2 "
-        "WHERE episode_id = $1 AND decision = 'accepted' AND assessment_started_at IS NULL",
-        episode_id,
-        started_at,
-    )
+class Store:
+    """The referral service's queries, in the transaction of the event (or job) being handled."""
 
+    def __init__(self, conn: asyncpg.Connection, identity: IdentityKeys) -> None:
+        self.conn = conn
+        self.identity = identity
 
-async def close_episode(conn: asyncpg.Connection, episode_id: UUID, closed_at: datetime) -> None:
-    """After discharge, a new referral opens a new episode instead of joining the old one."""
-    await conn.execute("UPDATE episodes SET closed_at = $2 WHERE episode_id = $1 AND closed_at IS NULL", episode_id, closed_at)
-
-
-async def overdue(conn: asyncpg.Connection, now: datetime) -> list[tuple[PendingDeadline, UUID]]:
-    """Accepted referrals past their deadline with no assessment and no breach yet, locked."""
-    rows = await conn.fetch(
-        "SELECT r.referral_id, r.patient_id, r.episode_id, r.trust, r.urgency, r.assess_by, r.ed_arrived_at, "
-        "r.correlation_id FROM referrals r WHERE r.decision = 'accepted' AND r.assessment_started_at IS NULL "
-        "AND r.breached_at IS NULL AND r.assess_by < $1 ORDER BY r.assess_by LIMIT 500 FOR UPDATE SKIP LOCKED",
-        now,
-    )
-    return [
-        (
-            PendingDeadline(
-                referral_id=row["referral_id"],
-                patient_id=row["patient_id"],
-                episode_id=row["episode_id"],
-                trust=Trust(row["trust"]),
-                urgency=Urgency(row["urgency"]),
-                assess_by=row["assess_by"],
-                ed_arrived_at=row["ed_arrived_at"],
-            ),
-            row["correlation_id"],
+    async def referral_exists(self, referral: ReferralSubmitted) -> bool:
+        return bool(
+            await self.conn.fetchval(
+                "SELECT true FROM referrals WHERE trust = $1 AND referral_id = $2",
+                referral.trust.value,
+                referral.referral_id,
+            )
         )
-        for row in rows
-    ]
 
+    async def find_or_add_patient(self, referral: ReferralSubmitted, hc_number: str, new_id: UUID) -> KnownPatient:
+        """The patient with this H&C number, added (identity sealed) the first time they are seen."""
+        identity = {
+            "hc_number": hc_number,
+            "name": referral.patient_name,
+            "date_of_birth": referral.date_of_birth.isoformat() if referral.date_of_birth else None,
+        }
+        rows = await self.conn.fetch(  # the patient, with each of their episodes (none: a row of nulls)
+            "WITH patient AS (INSERT INTO patients (patient_id, hc_lookup, identity) VALUES ($1, $2, $3) "
+            "ON CONFLICT (hc_lookup) DO UPDATE SET hc_lookup = EXCLUDED.hc_lookup RETURNING patient_id) "
+            "SELECT patient.patient_id, e.episode_id, e.closed_at FROM patient LEFT JOIN episodes e USING (patient_id)",
+            new_id,
+            hc_lookup(self.identity.lookup, hc_number),
+            crypto.seal(self.identity.sealing, str(new_id), identity),
+        )
+        episodes = [row for row in rows if row["episode_id"] is not None]
+        open_episode = next((row["episode_id"] for row in episodes if row["closed_at"] is None), None)
+        return KnownPatient(rows[0]["patient_id"], known=bool(episodes), open_episode_id=open_episode)
 
-async def mark_breached(conn: asyncpg.Connection, trust: Trust, referral_id: str, at: datetime) -> None:
-    await conn.execute(
-        "UPDATE referrals SET breached_at = $3 WHERE trust = $1 AND referral_id = $2", trust.value, referral_id, at
-    )
+    async def record(self, referral: ReferralSubmitted, decision: Decision, received_at: datetime, correlation_id: UUID) -> None:
+        """The referral and its decision; an accepted referral's new episode in the same statement."""
+        episode_id = getattr(decision, "episode_id", None)
+        opens_episode = isinstance(decision, ReferralAccepted)
+        await self.conn.execute(
+            (_OPEN_EPISODE if opens_episode else "")
+            + "INSERT INTO referrals (trust, referral_id, patient_id, episode_id, source, urgency, submitted_at, "
+            "received_at, ed_arrived_at, decision, decline_reason, assess_by, correlation_id) "
+            "VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13)",
+            referral.trust.value,
+            referral.referral_id,
+            decision.patient_id,
+            episode_id,
+            referral.source.value,
+            int(referral.urgency),
+            referral.submitted_at,
+            received_at,
+            referral.ed_arrived_at,
+            _decision_name(decision),
+            decision.reason_code.value if isinstance(decision, ReferralDeclined) else None,
+            getattr(decision, "assess_by", None),
+            correlation_id,
+        )
 
+    async def assessment_started(self, episode_id: UUID, started_at: datetime) -> None:
+        """Stops the response clock of the episode's referral."""
+        await self.conn.execute(
+            "UPDATE referrals SET assessment_started_at = $2 "
+            "WHERE episode_id = $1 AND decision = 'accepted' AND assessment_started_at IS NULL",
+            episode_id,
+            started_at,
+        )
 
-async def directory_hash(conn: asyncpg.Connection, trust: Trust) -> str | None:
-    return await conn.fetchval("SELECT content_hash FROM directory_publications WHERE trust = $1", trust.value)
+    async def close_episode(self, episode_id: UUID, closed_at: datetime) -> None:
+        """After discharge, a new referral opens a new episode instead of joining the old one."""
+        await self.conn.execute("UPDATE episodes SET closed_at = $2 WHERE episode_id = $1 AND closed_at IS NULL", episode_id, closed_at)
 
+    async def overdue(self, now: datetime) -> list[tuple[PendingDeadline, UUID]]:
+        """Accepted referrals past their deadline with no assessment and no breach yet, locked."""
+        rows = await self.conn.fetch(
+            "SELECT r.referral_id, r.patient_id, r.episode_id, r.trust, r.urgency, r.assess_by, r.ed_arrived_at, "
+            "r.correlation_id FROM referrals r WHERE r.decision = 'accepted' AND r.assessment_started_at IS NULL "
+            "AND r.breached_at IS NULL AND r.assess_by < $1 ORDER BY r.assess_by LIMIT 500 FOR UPDATE SKIP LOCKED",
+            now,
+        )
+        return [
+            (
+                PendingDeadline(
+                    referral_id=row["referral_id"],
+                    patient_id=row["patient_id"],
+                    episode_id=row["episode_id"],
+                    trust=Trust(row["trust"]),
+                    urgency=Urgency(row["urgency"]),
+                    assess_by=row["assess_by"],
+                    ed_arrived_at=row["ed_arrived_at"],
+                ),
+                row["correlation_id"],
+            )
+            for row in rows
+        ]
 
-async def directory_published(conn: asyncpg.Connection, trust: Trust, content_hash: str, at: datetime) -> None:
-    await conn.execute(
-        "INSERT INTO directory_publications (trust, content_hash, published_at) VALUES ($1, $2, $3) "
-        "ON CONFLICT (trust) DO UPDATE SET content_hash = EXCLUDED.content_hash, published_at = EXCLUDED.published_at",
-        trust.value,
-        content_hash,
-        at,
-    )
+    async def mark_breached(self, trust: Trust, referral_id: str, at: datetime) -> None:
+        await self.conn.execute(
+            "UPDATE referrals SET breached_at = $3 WHERE trust = $1 AND referral_id = $2", trust.value, referral_id, at
+        )
+
+    async def directory_hash(self, trust: Trust) -> str | None:
+        return await self.conn.fetchval("SELECT content_hash FROM directory_publications WHERE trust = $1", trust.value)
+
+    async def directory_published(self, trust: Trust, content_hash: str, at: datetime) -> None:
+        await self.conn.execute(
+            "INSERT INTO directory_publications (trust, content_hash, published_at) VALUES ($1, $2, $3) "
+            "ON CONFLICT (trust) DO UPDATE SET content_hash = EXCLUDED.content_hash, published_at = EXCLUDED.published_at",
+            trust.value,
+            content_hash,
+            at,
+        )

@@ -41,7 +41,7 @@ from aiokafka.errors import CommitFailedError, KafkaError
 from contracts import Envelope, Event
 from shared.runtime import inbox, outbox, parking
 from shared.runtime.clock import Clock
-from shared.runtime.context import Handler, HandlerContext
+from shared.runtime.context import Contexts, Handler, StoreFactory
 from shared.runtime.codec import Undecodable, decode_record, event_type_of, headers_to_dict
 from shared.runtime.errors import InvalidEvent, NotYetKnown
 from shared.runtime.failpoints import failpoint
@@ -107,6 +107,8 @@ class ReliableConsumer:
         clock: Clock,
         source: str,
         retry: RetryPolicy = RetryPolicy(),
+        store: StoreFactory | None = None,
+        deps: object = None,
     ) -> None:
         self.group = group
         self._pool = pool
@@ -115,7 +117,7 @@ class ReliableConsumer:
         self._prefix = topic_prefix
         self._inbound_topics = {cls.topic.full_name(topic_prefix) for cls in handlers if cls.topic.inbound}
         self._clock = clock
-        self._source = source
+        self._contexts = Contexts(clock, source, store, deps)
         self._retry = retry
         # Whether any event may be parked here: while none is, a batch skips the two queries
         # about parked events. Each park counts, so a sweep that found none as an event was being
@@ -211,7 +213,7 @@ class ReliableConsumer:
         if identity not in fresh:
             return Outcome.DUPLICATE, False
         fresh.discard(identity)  # a second copy later in the same batch is a duplicate too
-        ctx = HandlerContext(conn, self._clock, self._source, item.envelope, received_at)
+        ctx = self._contexts(conn, item.envelope, received_at)
         try:
             await item.handler(ctx, item.event)
         except Exception as error:  # noqa: BLE001 - the careful way decides what becomes of it
@@ -224,7 +226,7 @@ class ReliableConsumer:
         ):
             attempt = 1
             while True:
-                ctx = HandlerContext(conn, self._clock, self._source, item.envelope, received_at)
+                ctx = self._contexts(conn, item.envelope, received_at)
                 try:
                     async with conn.transaction():  # a savepoint: a failure undoes this event alone
                         if not await inbox.claim(conn, self.group, item.envelope, item.record.topic, item.record.partition, item.record.offset):
@@ -300,7 +302,7 @@ class ReliableConsumer:
                 await parking.release(conn, parked.seq)
                 return True
             async with conn.transaction():
-                await item.handler(HandlerContext(conn, self._clock, self._source, item.envelope, received_at), item.event)
+                await item.handler(self._contexts(conn, item.envelope, received_at), item.event)
                 await parking.release(conn, parked.seq)
             log.info("event.unparked", event_id=str(item.envelope.id), event_type=item.envelope.type, waited=parked.reason)
             return True

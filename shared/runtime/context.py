@@ -1,11 +1,19 @@
-"""What a handler (or a periodic job) is given besides its event: the open transaction, the
-clock, the envelope it came in, and `emit`, which queues events in the outbox inside that
-transaction. Every service's handlers have the one shape `on_<event>(ctx, event)`."""
+"""What a handler (or a periodic job) is given besides its event: the service's store bound to
+the open transaction, the service's dependencies (rules, directory, time zone: whatever its
+wiring built), the clock, the envelope the event came in, and `emit`, which queues events in
+the outbox inside that transaction.
+
+Every service's handlers have the one shape, load, decide, store, emit:
+
+    async def on_episode_closed(ctx: Ctx, closed: EpisodeClosed) -> None:
+        await ctx.store.close_episode(closed.episode_id, closed.closed_at)
+
+A handler test gives the same handler a context holding a small fake store instead."""
 
 import time
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
-from typing import Any
+from typing import Any, Generic, TypeVar
 from uuid import UUID, uuid4
 
 import asyncpg
@@ -15,10 +23,13 @@ from shared.runtime import outbox
 from shared.runtime.clock import Clock
 
 
+S = TypeVar("S")  # the service's store
+D = TypeVar("D")  # the service's dependencies
+
+
 @dataclass
-class HandlerContext:
-    """What a handler (or a periodic job) gets besides the event: the open transaction, the
-    clock, and `emit`, which queues events in the outbox inside that transaction."""
+class HandlerContext(Generic[S, D]):
+    """What a handler (or a periodic job) gets besides the event."""
 
     conn: asyncpg.Connection
     clock: Clock
@@ -26,6 +37,8 @@ class HandlerContext:
     envelope: Envelope | None = None  # the event being handled; None in a periodic job
     received_at: float = field(default_factory=time.monotonic)  # when its batch was fetched
     committing_soon: bool = False
+    store: S = None  # type: ignore[assignment] - the service's store on `conn`
+    deps: D = None  # type: ignore[assignment] - the service's dependencies, built by its wiring
 
     def commit_soon(self) -> None:
         """The handler took a lock other work waits for (a team's planning lock, say): the
@@ -59,3 +72,23 @@ class HandlerContext:
 
 
 Handler = Callable[[HandlerContext, Any], Awaitable[None]]
+# A service's store, built on the transaction's connection for each event and each job.
+StoreFactory = Callable[[asyncpg.Connection], Any]
+
+
+@dataclass(frozen=True)
+class Contexts:
+    """Makes each handler's and job's context: the same clock, source, store and dependencies."""
+
+    clock: Clock
+    source: str
+    store: StoreFactory | None = None
+    deps: Any = None
+
+    def __call__(
+        self, conn: asyncpg.Connection, envelope: Envelope | None = None, received_at: float | None = None
+    ) -> HandlerContext:
+        return HandlerContext(
+            conn, self.clock, self.source, envelope, time.monotonic() if received_at is None else received_at,
+            store=self.store(conn) if self.store is not None else None, deps=self.deps,
+        )

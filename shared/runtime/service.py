@@ -7,6 +7,7 @@ import logging
 import signal
 from collections.abc import Awaitable, Callable, Mapping, Sequence
 from dataclasses import dataclass
+from typing import Any
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
@@ -21,7 +22,7 @@ from shared.runtime import db, parking
 from shared.privacy import delivery
 from shared.runtime.clock import Clock, clock_for
 from shared.runtime.consumer import KafkaLoop, ReliableConsumer, RetryPolicy
-from shared.runtime.context import Handler, HandlerContext
+from shared.runtime.context import Contexts, Handler, HandlerContext, StoreFactory
 from shared.runtime.kafka import GroupProgress, make_broker
 from shared.runtime.logs import configure_logging
 from shared.runtime.outbox import OutboxRelay, PendingEvent
@@ -55,6 +56,8 @@ class Service:
     # group's progress on the consent topic, so it cannot be that group.
     deliveries: Sequence[type[AddressedCopy]] = ()
     clock: Clock | None = None  # default: the system clock (or the tests' offset clock)
+    store: StoreFactory | None = None  # the service's store, built on each transaction's connection
+    deps: Any = None  # the service's dependencies (frozen), given to every handler and job as ctx.deps
 
     def __post_init__(self) -> None:
         self.clock = self.clock or clock_for(self.settings.clock_offset_file)
@@ -62,6 +65,10 @@ class Service:
     @property
     def source(self) -> str:
         return f"/carepath/{self.name}"
+
+    @property
+    def contexts(self) -> Contexts:
+        return Contexts(self.clock, self.source, self.store, self.deps)
 
     @property
     def group(self) -> str:
@@ -81,7 +88,7 @@ class Service:
             log.info("service.migrated", migrations=applied)
         if self.on_start is not None:
             async with pool.acquire() as conn, conn.transaction():
-                await self.on_start(HandlerContext(conn, self.clock, self.source))
+                await self.on_start(self.contexts(conn))
         broker = make_broker(settings.kafka_bootstrap, self.group, logger=logging.getLogger("carepath.broker"))
         consent_progress = GroupProgress(
             settings.kafka_bootstrap, self.group, [CONSENT_INBOUND.full_name(settings.topic_prefix)], CONSENT_INBOUND.partitions
@@ -126,7 +133,7 @@ class Service:
         settings = self.settings
         retry = RetryPolicy(settings.max_attempts, settings.retry_base_delay_s, settings.retry_max_delay_s)
         consumer = ReliableConsumer(group=group, pool=pool, handlers=handlers, topic_prefix=settings.topic_prefix,
-                                    clock=self.clock, source=self.source, retry=retry)
+                                    clock=self.clock, source=self.source, retry=retry, store=self.store, deps=self.deps)
         return KafkaLoop(consumer, settings.kafka_bootstrap, batch_size=settings.consumer_batch_size,
                          commit_interval_s=settings.commit_interval_s)
 
@@ -134,7 +141,7 @@ class Service:
         while True:
             try:
                 async with pool.acquire() as conn, conn.transaction():
-                    await periodic.job(HandlerContext(conn, self.clock, self.source))
+                    await periodic.job(self.contexts(conn))
             except Exception as error:  # noqa: BLE001 - a failed run is retried at the next interval
                 log.warning("periodic.failed", job=periodic.name, error=type(error).__name__)
             await asyncio.sleep(periodic.interval_s)

@@ -22,6 +22,8 @@ from shared.runtime import db
 from tests.factories import referral
 
 HELD = 5_000  # rows already held: enough that the planner reads an index when there is one
+KEYS = referral_store.IdentityKeys(lookup=b"L" * 32, sealing=b"k" * 32)
+KNOWN_HC_NUMBER = "320 000 0019"  # patient 1234 of the fill is looked up by this number
 NOW = datetime(2026, 12, 1, 9, tzinfo=UTC)
 
 _FILL_REFERRAL = f"""
@@ -36,6 +38,8 @@ INSERT INTO referrals (trust, referral_id, patient_id, episode_id, source, urgen
     SELECT 'belfast', 'R' || n, md5(''||n)::uuid, md5('e' || n)::uuid, 'gp', 2, now(), now(), 'accepted',
            md5('c' || n)::uuid, now()
     FROM generate_series(1, {HELD}) n;
+UPDATE patients SET hc_lookup = decode('{referral_store.hc_lookup(KEYS.lookup, KNOWN_HC_NUMBER).hex()}', 'hex')
+    WHERE patient_id = md5('1234')::uuid;
 """
 
 _FILL_DISCHARGE = f"""
@@ -62,16 +66,15 @@ def _row(kind: str, n: int) -> UUID:
 
 async def _a_referral_for_a_new_and_a_known_patient(conn: asyncpg.Connection) -> None:
     new, known = referral(), referral()
-    assert not await referral_store.referral_exists(conn, new)
-    await referral_store.find_or_add_patient(conn, b"L" * 32, b"k" * 32, new, "943 476 5919", uuid4())
-    patient = await referral_store.find_or_add_patient(
-        conn, hashlib.md5(b"1234").digest(), b"k" * 32, known, "943 476 5919", uuid4()
-    )
+    store = referral_store.Store(conn, KEYS)
+    assert not await store.referral_exists(new)
+    await store.find_or_add_patient(new, "943 476 5919", uuid4())
+    patient = await store.find_or_add_patient(known, KNOWN_HC_NUMBER, uuid4())
     assert patient.known, "the known patient was not found: the case proves nothing"
 
 
 async def _an_assessment_starting(conn: asyncpg.Connection) -> None:
-    await referral_store.assessment_started(conn, _row("e", 4321), NOW)
+    await referral_store.Store(conn, KEYS).assessment_started(_row("e", 4321), NOW)
 
 
 async def _a_discharge_and_a_contact(conn: asyncpg.Connection) -> None:

@@ -160,3 +160,12 @@ def test_an_ed_referral_must_say_when_the_person_arrived() -> None:
     """Time in ED is a known harm, so it is required from an emergency department."""
     with pytest.raises(ValueError, match="ed_arrived_at"):
         referral(source=ReferralSource.EMERGENCY_DEPARTMENT)
+
+
+def test_a_trusts_directory_is_published_again_only_when_it_changed() -> None:
+    """The digest of what was last published decides: unchanged entries are not sent twice."""
+    first = domain.directory_change(DIRECTORY, Trust.BELFAST, None, NOW)
+    assert first is not None and first.event.entries == DIRECTORY.for_trust(Trust.BELFAST)
+    assert domain.directory_change(DIRECTORY, Trust.BELFAST, first.digest, NOW) is None
+    assert domain.directory_change(DIRECTORY, Trust.BELFAST, "an older digest", NOW) is not None
+    assert domain.directory_change(DIRECTORY, Trust.SOUTHERN, None, NOW).digest != first.digest

@@ -1,0 +1,53 @@
+"""The middle tier's stand-in for the runtime: a handler context that records what a handler
+emits instead of writing the outbox, with whatever small fake store the test gives it. The
+handler under test is the real one; only the database and the broker are missing."""
+
+from dataclasses import dataclass, field
+from datetime import datetime
+from typing import Any
+from uuid import UUID, uuid4
+
+from contracts import Envelope, Event
+from tests.factories import NOW, envelope_for
+
+
+@dataclass
+class FixedClock:
+    at: datetime = NOW
+
+    def now(self) -> datetime:
+        return self.at
+
+
+@dataclass
+class Emitted:
+    event: Event
+    correlation_id: UUID | None
+
+
+@dataclass
+class FakeContext:
+    """What a handler is given, with the store and dependencies the test chooses."""
+
+    store: Any
+    deps: Any = None
+    clock: FixedClock = field(default_factory=FixedClock)
+    envelope: Envelope | None = None
+    emitted: list[Emitted] = field(default_factory=list)
+    committing_soon: bool = False
+    source: str = "test"
+
+    @classmethod
+    def for_event(cls, event: Event, store: Any, deps: Any = None, **fields: Any) -> "FakeContext":
+        return cls(store, deps, envelope=envelope_for(event), **fields)
+
+    def commit_soon(self) -> None:
+        self.committing_soon = True
+
+    async def emit(self, *events: Event, correlation_id: UUID | None = None, causation_id: UUID | None = None) -> list[Envelope]:
+        correlation = correlation_id or (self.envelope.correlationid if self.envelope else None)
+        self.emitted.extend(Emitted(event, correlation) for event in events)
+        return [envelope_for(event, id=uuid4()) for event in events]
+
+    def events(self, kind: type[Event] | None = None) -> list[Event]:
+        return [item.event for item in self.emitted if kind is None or isinstance(item.event, kind)]
