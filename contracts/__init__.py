@@ -22,6 +22,7 @@ from contracts.assessment_sections import SECTION_CATEGORY, AssessmentSections, 
 from contracts.consent import BreakGlassRequested, ConsentRecorded, ConsentWithdrawn, SharedCopiesErased, DecisionMaker, InformationCategory, Purpose
 from contracts.audit import BreakGlassAlerted, ConsentChangeAudited, DisclosureAudited
 from contracts.base import Event, Trust
+from contracts.recipients import Recipient, TeamKind
 from contracts.discharge import (
     CarerView,
     CrisisContactsGiven,

@@ -7,7 +7,8 @@ from datetime import datetime
 from typing import Any
 from uuid import UUID, uuid4
 
-from contracts import Envelope, Event
+from contracts import AddressedCopy, Envelope, Event, Sealed
+from shared.privacy.consent import ConsentState
 from tests.factories import NOW, envelope_for
 
 
@@ -17,6 +18,26 @@ class FixedClock:
 
     def now(self) -> datetime:
         return self.at
+
+
+@dataclass
+class FakePrivacy:
+    """The privacy tables' store: each patient's consent as the test sets it, the carers their
+    decisions name, and copies "sealed" with a random key (nothing is encrypted here)."""
+
+    consent_of: dict[UUID, ConsentState] = field(default_factory=dict)
+    carers_of: dict[UUID, list[str]] = field(default_factory=dict)
+    sealed: list[tuple[UUID, str, type]] = field(default_factory=list)  # patient, recipient, copy type
+
+    async def consent(self, patient_id: UUID) -> ConsentState:
+        return self.consent_of.get(patient_id, ConsentState())
+
+    async def carers(self, patient_id: UUID) -> list[str]:
+        return self.carers_of.get(patient_id, [])
+
+    async def seal(self, patient_id: UUID, recipient: str, event_type: type[AddressedCopy], content: Any, categories: Any, now: datetime) -> Sealed:
+        self.sealed.append((patient_id, recipient, event_type))
+        return Sealed(key_id=uuid4(), ciphertext="A" * 64)
 
 
 @dataclass
@@ -36,6 +57,7 @@ class FakeContext:
     emitted: list[Emitted] = field(default_factory=list)
     committing_soon: bool = False
     source: str = "test"
+    privacy: FakePrivacy = field(default_factory=FakePrivacy)
 
     @classmethod
     def for_event(cls, event: Event, store: Any, deps: Any = None, **fields: Any) -> "FakeContext":

@@ -32,6 +32,7 @@ from contracts import AUDIT, ServiceKind, Trust
 from contracts.registry import EVENT_TYPES
 from tools import audit_report
 from shared.privacy import copies
+from shared.privacy.store import PrivacyStore
 from shared.runtime.db import connect_options
 from shared.reference.directory import DIRECTORY_FILE, DirectoryError, load_directory
 from tools.eventlog import EventLog, one_line
@@ -122,9 +123,7 @@ async def _copies(patient_id: UUID, recipient: str, assessment_url: str | None, 
     for url in urls.values():
         conn = await asyncpg.connect(url, **connect_options(url))
         try:
-            rows = await conn.fetch(
-                "SELECT * FROM deliveries WHERE patient_id = $1 AND recipient = $2 ORDER BY delivered_at", patient_id, recipient
-            )
+            rows = await PrivacyStore(conn).deliveries(patient_id, recipient)
             for row in rows:
                 copy = EVENT_TYPES[row["event_type"]].model_validate_json(row["copy"])
                 try:
@@ -149,7 +148,7 @@ async def _assessment_diff(patient_id: UUID, old: int | None, new: int | None, d
     conn = await asyncpg.connect(url, **connect_options(url))
     try:
         async with conn.transaction():
-            versions = await store.versions(conn, patient_id)
+            versions = await store.Store(conn).versions(patient_id)
     finally:
         await conn.close()
     if not versions:
@@ -174,14 +173,14 @@ async def _scheduling_report(episode_id: UUID | None, database_url: str | None) 
     conn = await asyncpg.connect(url, **connect_options(url))
     try:
         if episode_id is not None:
-            row = await store.continuity(conn, episode_id)
+            row = await store.Store(conn).continuity(episode_id)
             print(
                 f"episode {episode_id}: {row['visits']} visits by {row['staff_seen']} staff, "
                 f"{float(row['key_worker_share']):.0%} by the key worker"
             )
             return
         print(f"{'team':<26} {'week of':<10} {'planned':>7} {'done':>5} {'missed':>6} {'cut short':>9} {'unassigned':>10}")
-        for row in await store.weekly_report(conn, settings.timezone):
+        for row in await store.Store(conn).weekly_report(settings.timezone):
             print(
                 f"{row['team']:<26} {row['week']!s:<10} {row['planned']:>7} {row['completed']:>5} {row['missed']:>6} "
                 f"{row['cut_short']:>9} {row['unassigned']:>10}"

@@ -1,10 +1,11 @@
-"""Wiring of the assessment service: settings, handlers and migrations into the shared runtime."""
+"""Wiring of the assessment service: settings, store, handlers and migrations."""
 
 from pathlib import Path
 
 from contracts import AssessmentShared, CarerInformationShared
 from services.assessment import handlers
 from services.assessment.settings import Settings
+from services.assessment.store import Store
 from shared.runtime.clock import Clock
 from shared.runtime.service import Service
 
@@ -16,8 +17,9 @@ def create_service(settings: Settings | None = None, clock: Clock | None = None)
     return Service(
         "assessment",
         settings,
-        handlers.build(settings),
+        handlers.HANDLERS,
         MIGRATIONS,
+        store=Store,
         deliveries=(AssessmentShared, CarerInformationShared),
         clock=clock,
     )

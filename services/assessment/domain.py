@@ -16,13 +16,20 @@ from contracts import (
     AssessmentSections,
     AssessmentShared,
     AssessmentSubmitted,
+    AssessmentVersionRecorded,
+    BreakGlassAlerted,
+    BreakGlassRequested,
     CarerInformation,
     CarerInformationShared,
+    ConsentChangeAudited,
     InformationCategory,
     Pathway,
     Purpose,
+    Recipient,
     SectionName,
+    SharedCopiesErased,
     Skill,
+    TeamKind,
     Trust,
 )
 from shared.privacy import consent
@@ -32,11 +39,13 @@ from shared.runtime.errors import InvalidEvent, NotYetKnown
 Sections = dict[SectionName, dict[str, Any]]
 
 TEAM_FOR_PATHWAY = {
-    Pathway.HOME_TREATMENT: "htcr",
-    Pathway.INPATIENT_ADMISSION: "ward",
-    Pathway.CMHT: "cmht",
-    Pathway.RECOVERY_TEAM: "recovery-team",
+    Pathway.HOME_TREATMENT: TeamKind.HTCR,
+    Pathway.INPATIENT_ADMISSION: TeamKind.WARD,
+    Pathway.CMHT: TeamKind.CMHT,
+    Pathway.RECOVERY_TEAM: TeamKind.RECOVERY_TEAM,
 }
+# What a carer is given comes from these sections: a change in either re-sends it.
+CARER_SECTIONS = frozenset({SectionName.CRISIS_PLAN, SectionName.FAMILY_AND_CARERS})
 
 
 @dataclass(frozen=True)
@@ -74,6 +83,45 @@ def as_of(versions: list[Version], number: int) -> Sections:
 def changed(state: Sections, incoming: Sections) -> Sections:
     """The incoming sections that differ from the current state: all a new version carries."""
     return {name: value for name, value in incoming.items() if state.get(name) != value}
+
+
+def latest(versions: list[Version]) -> tuple[int | None, Sections]:
+    """The latest version's number (None before the first) and the assessment as it stands."""
+    return (max(v.number for v in versions) if versions else None), current(versions)
+
+
+@dataclass(frozen=True)
+class NewVersion:
+    """What an incoming assessment or update adds: the next number, only the sections that
+    changed, and the assessment as it stands with them."""
+
+    number: int
+    changes: Sections
+    state: Sections
+
+    @property
+    def carers_to_tell(self) -> bool:
+        """What carers are given changed (the crisis plan, or who the carers are)."""
+        return bool(CARER_SECTIONS & self.changes.keys())
+
+    def recorded(self, patient_id: UUID, episode_id: UUID, at: datetime) -> AssessmentVersionRecorded:
+        return AssessmentVersionRecorded(
+            patient_id=patient_id,
+            episode_id=episode_id,
+            assessment_version=self.number,
+            changed_sections=tuple(self.changes),
+            recorded_at=at,
+            required_skills=required_skills(self.state),
+        )
+
+
+def next_version(versions: list[Version], incoming: Sections) -> NewVersion | None:
+    """Versions are numbered per patient, across episodes; nothing changed makes no version."""
+    number, before = latest(versions)
+    changes = changed(before, incoming)
+    if not changes:
+        return None
+    return NewVersion((number or 0) + 1, changes, before | changes)
 
 
 def flatten(value: Any, prefix: str) -> dict[str, Any]:
@@ -137,9 +185,63 @@ def completed(
     )
 
 
-def team_taking_over(outcome: Pathway, trust: Trust | None) -> str | None:
+def team_taking_over(outcome: Pathway, trust: Trust | None) -> Recipient | None:
     kind = TEAM_FOR_PATHWAY.get(outcome)
-    return f"{kind}:{trust.value}" if kind and trust else None
+    return Recipient.team(kind, trust) if kind and trust else None
+
+
+def htcr(trust: Trust) -> Recipient:
+    """The home treatment team of the Trust that accepted the referral."""
+    return Recipient.team(TeamKind.HTCR, trust)
+
+
+def break_glass_alert(override: BreakGlassRequested, now: datetime) -> BreakGlassAlerted:
+    """Every use of break-glass is alerted, with when the override lapses."""
+    return BreakGlassAlerted(
+        patient_id=override.patient_id,
+        override_id=override.override_id,
+        recipient=override.recipient,
+        staff_id=override.staff_id,
+        categories=override.categories,
+        expires_at=consent.break_glass_expiry(override),
+        alerted_at=now,
+    )
+
+
+def consent_changed(
+    state: consent.ConsentState, consent_id: UUID, change: str, patient_id: UUID, destroyed: int, now: datetime
+) -> ConsentChangeAudited | None:
+    """The audit of a change to one decision, as the decision now stands (None: a withdrawal of
+    a decision never recorded here, which changes nothing)."""
+    decision = next((d for d in state.decisions if d.consent_id == consent_id), None)
+    if decision is None:
+        return None
+    return ConsentChangeAudited(
+        patient_id=patient_id,
+        consent_id=consent_id,
+        change=change,
+        recipient=decision.recipient,
+        permit=decision.permit,
+        categories=tuple(sorted(decision.categories)),
+        consent_version=state.version,
+        keys_destroyed=destroyed,
+        changed_at=now,
+    )
+
+
+def copies_erased(erasure: SharedCopiesErased, state: consent.ConsentState, destroyed: int, now: datetime) -> ConsentChangeAudited:
+    """The audit of an erasure: nothing is re-sent, as the patient asked that those copies be gone."""
+    return ConsentChangeAudited(
+        patient_id=erasure.patient_id,
+        consent_id=erasure.erasure_id,
+        change="copies-erased",
+        recipient=erasure.recipient or "everyone",
+        permit=False,
+        categories=(),
+        consent_version=state.version,
+        keys_destroyed=destroyed,
+        changed_at=now,
+    )
 
 
 def share(
@@ -187,7 +289,7 @@ def carer_information(
         return []
     disclosures = []
     for carer in carers:
-        recipient = f"carer:{carer['carer_id']}"
+        recipient = Recipient.carer(carer["carer_id"])
         decision = consent.decide(consent_state, recipient, Purpose.CARER_SUPPORT, {InformationCategory.CARER_GENERAL_INFORMATION}, now)
         information = CarerInformation(signs_of_relapse=tuple(plan.get("warning_signs", ())), how_to_help=plan["what_to_do"])
         copy = Copy(CarerInformationShared, information, {"episode_id": episode_id, "shared_at": now})

@@ -1,12 +1,13 @@
-"""Wiring of the discharge service: settings, the directory, handlers, jobs and migrations."""
+"""Wiring of the discharge service: settings, dependencies, store, handlers, jobs, migrations."""
 
 from pathlib import Path
 
 from contracts import DischargeSummaryIssued
 from services.discharge import handlers
 from services.discharge.settings import Settings
-from shared.runtime.clock import Clock
+from services.discharge.store import Store
 from shared.reference.directory import DIRECTORY_FILE, load_directory
+from shared.runtime.clock import Clock
 from shared.runtime.service import Periodic, Service
 
 MIGRATIONS = Path(__file__).parent / "migrations"
@@ -14,17 +15,21 @@ MIGRATIONS = Path(__file__).parent / "migrations"
 
 def create_service(settings: Settings | None = None, clock: Clock | None = None) -> Service:
     settings = settings or Settings()
-    directory = load_directory(Path(settings.directory_file) if settings.directory_file else DIRECTORY_FILE)
-    subscribed, (check_follow_ups, check_reviews) = handlers.build(settings, directory)
+    deps = handlers.Dependencies(
+        directory=load_directory(Path(settings.directory_file) if settings.directory_file else DIRECTORY_FILE),
+    )
+    every = settings.follow_up_check_interval_s
     return Service(
         "discharge",
         settings,
-        subscribed,
+        handlers.HANDLERS,
         MIGRATIONS,
+        store=Store,
+        deps=deps,
         deliveries=(DischargeSummaryIssued,),
         periodic=[
-            Periodic("follow-up-checks", settings.follow_up_check_interval_s, check_follow_ups),
-            Periodic("episode-reviews", settings.follow_up_check_interval_s, check_reviews),
+            Periodic("follow-up-checks", every, handlers.check_follow_ups),
+            Periodic("episode-reviews", every, handlers.check_reviews),
         ],
         clock=clock,
     )

@@ -6,27 +6,34 @@ within 24 hours; follow-up within 72 hours of leaving home treatment or a ward (
 Contract); episodes reviewed at 6 weeks; readmission within 28 days linked to the last episode.
 """
 
+from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from uuid import UUID
 
 from contracts import (
     DischargeDecided,
+    DischargeMeetingArranged,
+    DischargeProposed,
     DischargeRefused,
     DischargeSummaryIssued,
     EpisodeClosed,
     EpisodeReviewDue,
     FollowUpBreached,
+    FollowUpCompleted,
+    FollowUpContactRecorded,
     FollowUpSource,
     GateCondition,
     InformationCategory,
     NotificationSent,
     OnwardCare,
-    Purpose,
     ReadmissionLinked,
+    Recipient,
     Signpost,
     SummaryContent,
     SummaryHeadings,
+    TeamKind,
+    Trust,
 )
 from shared.privacy import consent
 from shared.privacy.disclosure import Copy, Disclosure
@@ -67,6 +74,19 @@ class Episode:
     crisis_contacts: tuple[str, ...] = ()
 
 
+@dataclass(frozen=True)
+class FollowUp:
+    """A follow-up clock: started at a discharge from home treatment (with its episode) or from
+    a ward, stopped by the first contact."""
+
+    followup_id: UUID
+    patient_id: UUID
+    episode_id: UUID | None
+    source: FollowUpSource
+    trust: str | None
+    discharged_at: datetime
+
+
 def known(episode: Episode | None, patient_id: UUID) -> Episode:
     """Every discharge event must name an episode this service knows, for this patient."""
     if episode is None:
@@ -101,12 +121,18 @@ def complete(episode: Episode, decision: DischargeDecided, now: datetime) -> Epi
     )
 
 
-def recipients(episode: Episode, carers: list[str]) -> list[str]:
+def carers_on_record(named_in_planning: Iterable[str], named_in_consent: Iterable[str]) -> list[str]:
+    """Every carer named in the discharge planning or in the patient's consent decisions, once."""
+    return sorted(set(named_in_planning) | set(named_in_consent))
+
+
+def recipients(episode: Episode, carers: list[str]) -> list[Recipient]:
     """Always the patient, the GP and the CMHT; the onward team; every carer on record."""
-    teams = [f"cmht:{episode.trust}"] if episode.trust else []
-    if episode.onward_to is OnwardCare.RECOVERY_TEAM and episode.trust:
-        teams.append(f"recovery-team:{episode.trust}")
-    return ["patient", "gp", *teams, *(f"carer:{carer}" for carer in carers)]
+    trust = Trust(episode.trust) if episode.trust else None
+    teams = [Recipient.team(TeamKind.CMHT, trust)] if trust else []
+    if episode.onward_to is OnwardCare.RECOVERY_TEAM and trust:
+        teams.append(Recipient.team(TeamKind.RECOVERY_TEAM, trust))
+    return [Recipient.patient(), Recipient.gp(), *teams, *(Recipient.carer(carer) for carer in carers)]
 
 
 def invitations(
@@ -114,8 +140,8 @@ def invitations(
 ) -> list[Disclosure]:
     """The patient, and each carer whose consent covers the discharge arrangements, is invited."""
     disclosures = []
-    for recipient in ["patient", *(f"carer:{carer}" for carer in carers)]:
-        purpose = Purpose.CARER_SUPPORT if recipient.startswith("carer:") else Purpose.DIRECT_CARE
+    for recipient in [Recipient.patient(), *(Recipient.carer(carer) for carer in carers)]:
+        purpose = recipient.purpose
         decision = consent.decide(state, recipient, purpose, {C.DISCHARGE_ARRANGEMENTS}, now)
         note = NotificationSent(
             recipient=recipient, patient_id=episode.patient_id, episode_id=episode.episode_id,
@@ -146,7 +172,7 @@ def summaries(
     }
     issued = []
     for recipient in everyone:
-        purpose = Purpose.CARER_SUPPORT if recipient.startswith("carer:") else Purpose.DIRECT_CARE
+        purpose = Recipient(recipient).purpose
         decision = consent.decide(state, recipient, purpose, set(HEADING_CATEGORY.values()), now)
         headings = {name: value for name, value in full.items() if value and decision.allows(HEADING_CATEGORY[name])}
         if not headings:
@@ -168,6 +194,29 @@ def _patient_view(episode: Episode) -> str | None:
         said = f' They said: "{episode.patient_view}"' if episode.patient_view else ""
         return f"The patient asked for more time before discharge.{said}"
     return episode.patient_view
+
+
+def _to_patient(episode: Episode, kind: str, text: str, now: datetime) -> NotificationSent:
+    return NotificationSent(
+        recipient=Recipient.patient(), patient_id=episode.patient_id, episode_id=episode.episode_id, kind=kind, text=text, sent_at=now
+    )
+
+
+def discharge_planned(episode: Episode, proposal: DischargeProposed, now: datetime) -> NotificationSent:
+    """The patient hears of a planned discharge before it happens, and is asked to confirm."""
+    more_time = " You told us you would like more time: that is written down and will be considered." if proposal.patient_wants_more_time else ""
+    return _to_patient(episode, "discharge-planned", (
+        f"We are planning to end your home treatment on {proposal.planned_for:%A %d %B}. We will talk it through "
+        f"with you first, and agree who will support you after.{more_time} Please let us know you have read this."
+    ), now)
+
+
+def meeting_text(meeting: DischargeMeetingArranged) -> str:
+    return f"A meeting to plan the end of home treatment is arranged for {meeting.meeting_at:%A %d %B at %H:%M}."
+
+
+def discharged(episode: Episode, signposting: tuple[Signpost, ...], now: datetime) -> NotificationSent:
+    return _to_patient(episode, "discharged", patient_letter(episode, signposting), now)
 
 
 def patient_letter(episode: Episode, signposting: tuple[Signpost, ...]) -> str:
@@ -204,6 +253,29 @@ def follow_up_breach(
         detected_at=now,
         hours_late=int((now - due).total_seconds() // 3600),
     )
+
+
+def follow_up_overdue(followup: FollowUp, breach: FollowUpBreached, now: datetime) -> list[NotificationSent]:
+    """The CMHT of the patient's Trust is asked to make contact today (a ward discharge names no
+    episode: the follow-up's own id stands in)."""
+    if not followup.trust:
+        return []
+    return [NotificationSent(
+        recipient=Recipient.team(TeamKind.CMHT, Trust(followup.trust)), patient_id=followup.patient_id,
+        episode_id=followup.episode_id or followup.followup_id, kind="follow-up-overdue", sent_at=now,
+        text=f"No follow-up contact within 72 hours of discharge ({breach.hours_late} h late). Please contact the patient today.",
+    )]
+
+
+def follow_ups_completed(contact: FollowUpContactRecorded, stopped: Iterable[tuple[UUID, datetime]]) -> list[FollowUpCompleted]:
+    """Each follow-up clock the contact stopped (id, discharged at), and whether it was in time."""
+    return [
+        FollowUpCompleted(
+            patient_id=contact.patient_id, followup_id=followup_id, contact_at=contact.contact_at,
+            within_target=contact.contact_at <= discharged_at + FOLLOW_UP_WITHIN,
+        )
+        for followup_id, discharged_at in stopped
+    ]
 
 
 def review_due(patient_id: UUID, episode_id: UUID, opened_at: datetime, now: datetime) -> EpisodeReviewDue | None:

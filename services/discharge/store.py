@@ -1,4 +1,4 @@
-"""The discharge service's queries, and nothing else."""
+"""The discharge service's queries, and nothing else: a `Store` on the transaction of the event (or job) being handled."""
 
 
 from datetime import datetime
@@ -16,177 +16,161 @@ from contracts import (
     SummaryContent,
     VisitCompleted,
 )
-from services.discharge.domain import Episode
+from services.discharge.domain import Episode, FollowUp
 
 
-async def open_episode(conn: asyncpg.Connection, assessment: AssessmentCompleted, opened_at: datetime) -> bool:
-    return bool(
-        await conn.fetchval(
-            "INSERT INTO episodes (episode_id, patient_id, opened_at, trust) VALUES ($1, $2, $3, $4) "
-            "ON CONFLICT (episode_id) DO NOTHING RETURNING true",
-            assessment.episode_id,
-            assessment.patient_id,
-            opened_at,
-            assessment.trust.value if assessment.trust else None,
+class Store:
+    """The discharge service's queries, in the transaction of the event (or job) being handled."""
+
+    def __init__(self, conn: asyncpg.Connection) -> None:
+        self.conn = conn
+
+    async def open_episode(self, assessment: AssessmentCompleted, opened_at: datetime) -> bool:
+        return bool(
+            await self.conn.fetchval(
+                "INSERT INTO episodes (episode_id, patient_id, opened_at, trust) VALUES ($1, $2, $3, $4) "
+                "ON CONFLICT (episode_id) DO NOTHING RETURNING true",
+                assessment.episode_id,
+                assessment.patient_id,
+                opened_at,
+                assessment.trust.value if assessment.trust else None,
+            )
         )
-    )
 
+    async def last_discharge(self, patient_id: UUID, other_than: UUID) -> tuple[UUID, datetime] | None:
+        row = await self.conn.fetchrow(
+            "SELECT episode_id, closed_at FROM episodes WHERE patient_id = $1 AND episode_id <> $2 AND closed_at IS NOT NULL "
+            "ORDER BY closed_at DESC LIMIT 1",
+            patient_id,
+            other_than,
+        )
+        return (row["episode_id"], row["closed_at"]) if row else None
 
-async def last_discharge(conn: asyncpg.Connection, patient_id: UUID, other_than: UUID) -> tuple[UUID, datetime] | None:
-    row = await conn.fetchrow(
-        "SELECT episode_id, closed_at FROM episodes WHERE patient_id = $1 AND episode_id <> $2 AND closed_at IS NOT NULL "
-        "ORDER BY closed_at DESC LIMIT 1",
-        patient_id,
-        other_than,
-    )
-    return (row["episode_id"], row["closed_at"]) if row else None
+    async def link_previous(self, episode_id: UUID, previous: UUID) -> None:
+        await self.conn.execute("UPDATE episodes SET previous_episode_id = $2 WHERE episode_id = $1", episode_id, previous)
 
+    async def count_visit(self, visit: VisitCompleted) -> None:
+        await self.conn.execute(
+            "UPDATE episodes SET visits_completed = visits_completed + 1 WHERE episode_id = $1", visit.episode_id
+        )
 
-async def link_previous(conn: asyncpg.Connection, episode_id: UUID, previous: UUID) -> None:
-    await conn.execute("UPDATE episodes SET previous_episode_id = $2 WHERE episode_id = $1", episode_id, previous)
+    async def find_episode(self, episode_id: UUID) -> Episode | None:
+        row = await self.conn.fetchrow("SELECT * FROM episodes WHERE episode_id = $1 FOR UPDATE", episode_id)
+        if row is None:
+            return None
+        return Episode(
+            episode_id=row["episode_id"],
+            patient_id=row["patient_id"],
+            visits_completed=row["visits_completed"],
+            closed_at=row["closed_at"],
+            trust=row["trust"],
+            patient_told=row["patient_told_at"] is not None,
+            onward_to=OnwardCare(row["onward_to"]) if row["onward_to"] else None,
+            crisis_contacts_given=row["crisis_contacts_given_at"] is not None,
+            patient_view=row["patient_view"],
+            patient_wants_more_time=row["patient_wants_more_time"],
+            summary=SummaryContent.model_validate_json(row["summary"]) if row["summary"] else None,
+            crisis_contacts=tuple(row["crisis_contacts"]),
+        )
 
+    async def save_proposal(self, proposal: DischargeProposed) -> None:
+        """The patient's view is kept: a later proposal without one never blanks it."""
+        await self.conn.execute(
+            "UPDATE episodes SET proposed_at = $2, planned_for = $3, proposal_reason = $4, "
+            "patient_view = coalesce($5, patient_view), patient_wants_more_time = patient_wants_more_time OR $6, "
+            "summary = $7::jsonb, crisis_contacts = $8 WHERE episode_id = $1",
+            proposal.episode_id,
+            proposal.proposed_at,
+            proposal.planned_for,
+            proposal.reason,
+            proposal.patient_view,
+            proposal.patient_wants_more_time,
+            proposal.summary.model_dump_json(),
+            list(proposal.crisis_contacts),
+        )
+        await self.conn.executemany(
+            "INSERT INTO carer_views (episode_id, carer_id, view, recorded_at) VALUES ($1, $2, $3, $4) ON CONFLICT DO NOTHING",
+            [(proposal.episode_id, view.carer_id, view.view, proposal.proposed_at) for view in proposal.carer_views],
+        )
 
-async def count_visit(conn: asyncpg.Connection, visit: VisitCompleted) -> None:
-    await conn.execute(
-        "UPDATE episodes SET visits_completed = visits_completed + 1 WHERE episode_id = $1", visit.episode_id
-    )
+    async def carers(self, episode_id: UUID) -> list[str]:
+        """Carers named in the discharge planning."""
+        return [row[0] for row in await self.conn.fetch("SELECT carer_id FROM carer_views WHERE episode_id = $1", episode_id)]
 
+    async def patient_told(self, episode_id: UUID, at: datetime) -> None:
+        await self.conn.execute("UPDATE episodes SET patient_told_at = coalesce(patient_told_at, $2) WHERE episode_id = $1", episode_id, at)
 
-async def find_episode(conn: asyncpg.Connection, episode_id: UUID) -> Episode | None:
-    row = await conn.fetchrow("SELECT * FROM episodes WHERE episode_id = $1 FOR UPDATE", episode_id)
-    if row is None:
-        return None
-    return Episode(
-        episode_id=row["episode_id"],
-        patient_id=row["patient_id"],
-        visits_completed=row["visits_completed"],
-        closed_at=row["closed_at"],
-        trust=row["trust"],
-        patient_told=row["patient_told_at"] is not None,
-        onward_to=OnwardCare(row["onward_to"]) if row["onward_to"] else None,
-        crisis_contacts_given=row["crisis_contacts_given_at"] is not None,
-        patient_view=row["patient_view"],
-        patient_wants_more_time=row["patient_wants_more_time"],
-        summary=SummaryContent.model_validate_json(row["summary"]) if row["summary"] else None,
-        crisis_contacts=tuple(row["crisis_contacts"]),
-    )
+    async def follow_on(self, arranged: FollowOnCareArranged) -> None:
+        await self.conn.execute(
+            "UPDATE episodes SET onward_to = $2, onward_reason = $3 WHERE episode_id = $1",
+            arranged.episode_id,
+            arranged.onward_to.value,
+            arranged.reason_if_none,
+        )
 
+    async def crisis_contacts_given(self, episode_id: UUID, at: datetime) -> None:
+        await self.conn.execute(
+            "UPDATE episodes SET crisis_contacts_given_at = coalesce(crisis_contacts_given_at, $2) WHERE episode_id = $1",
+            episode_id,
+            at,
+        )
 
-async def save_proposal(conn: asyncpg.Connection, proposal: DischargeProposed) -> None:
-    """The patient's view is kept: a later proposal without one never blanks it."""
-    await conn.execute(
-        "UPDATE episodes SET proposed_at = $2, planned_for = $3, proposal_reason = $4, "
-        "patient_view = coalesce($5, patient_view), patient_wants_more_time = patient_wants_more_time OR $6, "
-        "summary = $7::jsonb, crisis_contacts = $8 WHERE episode_id = $1",
-        proposal.episode_id,
-        proposal.proposed_at,
-        proposal.planned_for,
-        proposal.reason,
-        proposal.patient_view,
-        proposal.patient_wants_more_time,
-        proposal.summary.model_dump_json(),
-        list(proposal.crisis_contacts),
-    )
-    await conn.executemany(
-        "INSERT INTO carer_views (episode_id, carer_id, view, recorded_at) VALUES ($1, $2, $3, $4) ON CONFLICT DO NOTHING",
-        [(proposal.episode_id, view.carer_id, view.view, proposal.proposed_at) for view in proposal.carer_views],
-    )
+    async def close_episode(self, closed: EpisodeClosed, decided_by: str, reason: str) -> None:
+        await self.conn.execute(
+            "UPDATE episodes SET closed_at = $2, decided_by = $3, discharge_reason = $4 WHERE episode_id = $1",
+            closed.episode_id,
+            closed.closed_at,
+            decided_by,
+            reason,
+        )
 
+    async def contact(self, patient_id: UUID, at: datetime) -> list[tuple[UUID, datetime]]:
+        """Stops the patient's open follow-up clocks started before the contact; returns each
+        one's id and when the patient was discharged."""
+        rows = await self.conn.fetch(
+            "UPDATE followups SET contacted_at = $2 WHERE patient_id = $1 AND contacted_at IS NULL AND discharged_at <= $2 "
+            "RETURNING followup_id, discharged_at",
+            patient_id,
+            at,
+        )
+        return [(row["followup_id"], row["discharged_at"]) for row in rows]
 
-async def carers(conn: asyncpg.Connection, episode_id: UUID, patient_id: UUID) -> list[str]:
-    """Carers named in the discharge planning or in the patient's consent decisions."""
-    rows = await conn.fetch(
-        "SELECT carer_id FROM carer_views WHERE episode_id = $1 UNION "
-        "SELECT substr(recipient, 7) FROM consent_decisions WHERE patient_id = $2 AND recipient LIKE 'carer:%' "
-        "ORDER BY 1",
-        episode_id,
-        patient_id,
-    )
-    return [row[0] for row in rows]
+    async def open_follow_ups(self) -> list[FollowUp]:
+        rows = await self.conn.fetch(
+            "SELECT followup_id, patient_id, episode_id, source, trust, discharged_at FROM followups "
+            "WHERE contacted_at IS NULL AND breached_at IS NULL ORDER BY discharged_at LIMIT 500 FOR UPDATE SKIP LOCKED"
+        )
+        return [FollowUp(**{**dict(row), "source": FollowUpSource(row["source"])}) for row in rows]
 
+    async def mark_breached(self, followup_id: UUID, at: datetime) -> None:
+        await self.conn.execute("UPDATE followups SET breached_at = $2 WHERE followup_id = $1", followup_id, at)
 
-async def patient_told(conn: asyncpg.Connection, episode_id: UUID, at: datetime) -> None:
-    await conn.execute("UPDATE episodes SET patient_told_at = coalesce(patient_told_at, $2) WHERE episode_id = $1", episode_id, at)
+    async def open_episodes_unreviewed(self, opened_before: datetime) -> list[asyncpg.Record]:
+        return await self.conn.fetch(
+            "SELECT episode_id, patient_id, opened_at FROM episodes WHERE closed_at IS NULL AND review_due_at IS NULL "
+            "AND opened_at <= $1 LIMIT 500 FOR UPDATE SKIP LOCKED",
+            opened_before,
+        )
 
+    async def mark_review_due(self, episode_id: UUID, at: datetime) -> None:
+        await self.conn.execute("UPDATE episodes SET review_due_at = $2 WHERE episode_id = $1", episode_id, at)
 
-async def follow_on(conn: asyncpg.Connection, arranged: FollowOnCareArranged) -> None:
-    await conn.execute(
-        "UPDATE episodes SET onward_to = $2, onward_reason = $3 WHERE episode_id = $1",
-        arranged.episode_id,
-        arranged.onward_to.value,
-        arranged.reason_if_none,
-    )
-
-
-async def crisis_contacts_given(conn: asyncpg.Connection, episode_id: UUID, at: datetime) -> None:
-    await conn.execute(
-        "UPDATE episodes SET crisis_contacts_given_at = coalesce(crisis_contacts_given_at, $2) WHERE episode_id = $1",
-        episode_id,
-        at,
-    )
-
-
-async def close_episode(conn: asyncpg.Connection, closed: EpisodeClosed, decided_by: str, reason: str) -> None:
-    await conn.execute(
-        "UPDATE episodes SET closed_at = $2, decided_by = $3, discharge_reason = $4 WHERE episode_id = $1",
-        closed.episode_id,
-        closed.closed_at,
-        decided_by,
-        reason,
-    )
-
-
-async def start_follow_up(
-    conn: asyncpg.Connection,
-    followup_id: UUID,
-    patient_id: UUID,
-    episode_id: UUID | None,
-    source: FollowUpSource,
-    trust: str | None,
-    discharged_at: datetime,
-) -> None:
-    await conn.execute(
-        "INSERT INTO followups (followup_id, patient_id, episode_id, source, trust, discharged_at) "
-        "VALUES ($1, $2, $3, $4, $5, $6) ON CONFLICT (followup_id) DO NOTHING",
-        followup_id,
-        patient_id,
-        episode_id,
-        source.value,
-        trust,
-        discharged_at,
-    )
-
-
-async def contact(conn: asyncpg.Connection, patient_id: UUID, at: datetime) -> list[asyncpg.Record]:
-    """Closes the patient's open follow-up clocks started before the contact; returns them."""
-    return await conn.fetch(
-        "UPDATE followups SET contacted_at = $2 WHERE patient_id = $1 AND contacted_at IS NULL AND discharged_at <= $2 "
-        "RETURNING followup_id, discharged_at",
-        patient_id,
-        at,
-    )
-
-
-async def open_follow_ups(conn: asyncpg.Connection) -> list[asyncpg.Record]:
-    return await conn.fetch(
-        "SELECT followup_id, patient_id, episode_id, source, trust, discharged_at FROM followups "
-        "WHERE contacted_at IS NULL AND breached_at IS NULL ORDER BY discharged_at LIMIT 500 FOR UPDATE SKIP LOCKED"
-    )
-
-
-async def mark_breached(conn: asyncpg.Connection, followup_id: UUID, at: datetime) -> None:
-    await conn.execute("UPDATE followups SET breached_at = $2 WHERE followup_id = $1", followup_id, at)
-
-
-async def open_episodes_unreviewed(conn: asyncpg.Connection, opened_before: datetime) -> list[asyncpg.Record]:
-    return await conn.fetch(
-        "SELECT episode_id, patient_id, opened_at FROM episodes WHERE closed_at IS NULL AND review_due_at IS NULL "
-        "AND opened_at <= $1 LIMIT 500 FOR UPDATE SKIP LOCKED",
-        opened_before,
-    )
-
-
-async def mark_review_due(conn: asyncpg.Connection, episode_id: UUID, at: datetime) -> None:
-    await conn.execute("UPDATE episodes SET review_due_at = $2 WHERE episode_id = $1", episode_id, at)
-
-
+    async def start_follow_up(
+        self,
+        followup_id: UUID,
+        patient_id: UUID,
+        episode_id: UUID | None,
+        source: FollowUpSource,
+        trust: str | None,
+        discharged_at: datetime,
+    ) -> None:
+        await self.conn.execute(
+            "INSERT INTO followups (followup_id, patient_id, episode_id, source, trust, discharged_at) "
+            "VALUES ($1, $2, $3, $4, $5, $6) ON CONFLICT (followup_id) DO NOTHING",
+            followup_id,
+            patient_id,
+            episode_id,
+            source.value,
+            trust,
+            discharged_at,
+        )

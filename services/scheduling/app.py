@@ -1,9 +1,12 @@
-"""Wiring of the scheduling service: settings, handlers, the periodic checks and migrations."""
+"""Wiring of the scheduling service: settings, dependencies, store, handlers, jobs, migrations."""
 
+from datetime import timedelta
 from pathlib import Path
+from zoneinfo import ZoneInfo
 
 from services.scheduling import handlers
 from services.scheduling.settings import Settings
+from services.scheduling.store import Store
 from shared.runtime.clock import Clock
 from shared.runtime.service import Periodic, Service
 
@@ -12,16 +15,19 @@ MIGRATIONS = Path(__file__).parent / "migrations"
 
 def create_service(settings: Settings | None = None, clock: Clock | None = None) -> Service:
     settings = settings or Settings()
-    subscribed, (check_visits, check_weeks, name_key_workers) = handlers.build(settings)
+    deps = handlers.Dependencies(tz=ZoneInfo(settings.timezone), missed_grace=timedelta(minutes=settings.missed_grace_minutes))
+    every = settings.visit_check_interval_s
     return Service(
         "scheduling",
         settings,
-        subscribed,
+        handlers.HANDLERS,
         MIGRATIONS,
+        store=Store,
+        deps=deps,
         periodic=[
-            Periodic("visit-checks", settings.visit_check_interval_s, check_visits),
-            Periodic("weekly-contacts", settings.visit_check_interval_s, check_weeks),
-            Periodic("key-worker-names", settings.visit_check_interval_s, name_key_workers),
+            Periodic("visit-checks", every, handlers.check_visits),
+            Periodic("weekly-contacts", every, handlers.check_weeks),
+            Periodic("key-worker-names", every, handlers.name_key_workers),
         ],
         clock=clock,
     )

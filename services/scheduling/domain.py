@@ -1,5 +1,6 @@
-"""Scheduling rules, pure: the care plan, continuity-first assignment, late and missed visits,
-and escalation.
+"""Scheduling rules, pure: visits and episodes, visit windows, outcomes and escalation, late and
+missed visits, weeks below plan, and when a key worker's name is told. Who visits (the rota,
+continuity-first assignment, revising plans) is `planning`; what people read is `messages`.
 
 The standards behind them (CORE fidelity items on information and frequency): a named key
 worker and a small core team; at least 7 contacts in the first week and about 5 a week after;
@@ -11,24 +12,18 @@ says what happens when its prerequisite comes late (`NotYetKnown`), when the epi
 closed, and when the rota is read after the plan it should have shaped.
 """
 
-import math
-from bisect import bisect_right
-from collections.abc import Iterable, Sequence
-from dataclasses import dataclass, field, replace
+from dataclasses import dataclass
 from datetime import date, datetime, time, timedelta
-from uuid import UUID, uuid4
+from uuid import UUID
 from zoneinfo import ZoneInfo
 
 from contracts import (
-    AssessmentCompleted,
-    CarePlanAgreed,
     CarerStrain,
     ContactsBelowPlan,
     EscalationAction,
     EscalationRaised,
     EscalationReason,
     Event,
-    Pathway,
     RiskChange,
     Skill,
     VisitCompleted,
@@ -36,7 +31,6 @@ from contracts import (
     VisitOutcomeRecorded,
     VisitRequested,
     VisitRunningLate,
-    VisitScheduled,
     VisitStarted,
     VisitStatus,
 )
@@ -53,99 +47,6 @@ CUT_SHORT_BELOW = 0.5  # of the planned length
 # A key worker chosen after the plan was made (the rota read late) is told to the patient once
 # the choice has stood this long: a rota arriving one member at a time settles first.
 KEY_WORKER_SETTLES = timedelta(minutes=10)
-
-
-@dataclass(frozen=True)
-class Staff:
-    staff_id: str
-    skills: frozenset[Skill]
-    team_lead: bool = False
-    display_name: str | None = None
-
-    def can_visit(self, needs: Iterable[Skill]) -> bool:
-        return self.skills.issuperset(needs)
-
-
-@dataclass
-class Roster:
-    """A team's staff, the hour slots each is on shift for, and the slots already booked.
-
-    Shifts are kept as runs of whole hours (hour numbers counted from the epoch, UTC), not as a
-    set of slots: a team's rota over the planning horizon is thousands of slots, and every plan
-    reads it."""
-
-    staff: dict[str, Staff]
-    on_shift: dict[str, list[tuple[int, int]]]  # per member, sorted runs [first, stop) of slot hours
-    booked: dict[str, set[datetime]] = field(default_factory=dict)
-    # Answers already worked out: a plan asks about the same few slots of each member many times.
-    _covered: dict[tuple[str, datetime], bool] = field(default_factory=dict, repr=False, compare=False)
-
-    @classmethod
-    def build(
-        cls,
-        staff: Iterable[Staff],
-        shifts: Iterable[tuple[str, datetime, datetime]],
-        booked: Iterable[tuple[str, datetime]] = (),
-    ) -> "Roster":
-        runs: dict[str, list[tuple[int, int]]] = {}
-        for staff_id, start, end in shifts:
-            # A slot is a whole hour that starts at or after the shift starts and ends by its end.
-            first, stop = _hour_at_or_after(start), int(end.timestamp() // _HOUR)
-            if first < stop:
-                runs.setdefault(staff_id, []).append((first, stop))
-        roster = cls({s.staff_id: s for s in staff}, {staff_id: _merged(r) for staff_id, r in runs.items()}, {})
-        for staff_id, start in booked:
-            roster.booked.setdefault(staff_id, set()).add(start)
-        return roster
-
-    def available(self, staff_id: str, slot: datetime, needs: Iterable[Skill]) -> bool:
-        member = self.staff.get(staff_id)
-        return (
-            member is not None
-            and member.can_visit(needs)
-            and slot not in self.booked.get(staff_id, ())
-            and self._covers(staff_id, slot)
-        )
-
-    def book(self, staff_id: str, slot: datetime) -> None:
-        self.booked.setdefault(staff_id, set()).add(slot)
-
-    def release(self, staff_id: str, slot: datetime) -> None:
-        self.booked.get(staff_id, set()).discard(slot)
-
-    def hours_on_shift(self, staff_id: str, start: datetime, end: datetime) -> int:
-        """Slots on shift starting in [start, end)."""
-        lo, hi = _hour_at_or_after(start), _hour_at_or_after(end)
-        return sum(max(0, min(stop, hi) - max(first, lo)) for first, stop in self.on_shift.get(staff_id, ()))
-
-    def _covers(self, staff_id: str, slot: datetime) -> bool:
-        known = self._covered.get((staff_id, slot))
-        if known is None:
-            seconds = slot.timestamp()
-            hour = int(seconds // _HOUR)
-            runs = self.on_shift.get(staff_id, ())
-            at = bisect_right(runs, (hour, math.inf)) - 1
-            # Slots start on the hour.
-            known = self._covered[staff_id, slot] = not seconds % _HOUR and at >= 0 and runs[at][0] <= hour < runs[at][1]
-        return known
-
-
-_HOUR = 3600
-
-
-def _hour_at_or_after(moment: datetime) -> int:
-    return math.ceil(moment.timestamp() / _HOUR)
-
-
-def _merged(runs: list[tuple[int, int]]) -> list[tuple[int, int]]:
-    """Runs sorted, overlapping and touching ones joined (each slot counted once)."""
-    joined: list[tuple[int, int]] = []
-    for first, stop in sorted(runs):
-        if joined and first <= joined[-1][1]:
-            joined[-1] = (joined[-1][0], max(joined[-1][1], stop))
-        else:
-            joined.append((first, stop))
-    return joined
 
 
 @dataclass(frozen=True)
@@ -202,116 +103,11 @@ def slots_on(day: date, tz: ZoneInfo, not_before: datetime) -> list[datetime]:
     return [start.astimezone(not_before.tzinfo) for start in starts if start >= not_before]
 
 
-def choose_team(roster: Roster, needs: Iterable[Skill], start: datetime, end: datetime) -> tuple[str | None, tuple[str, ...]]:
-    """The key worker and core team: those able to visit with the most hours on shift this week
-    (ties by staff id, so the choice depends on the roster alone). Someone with no shift that
-    week is neither: they could not visit, and a name given for them would soon be wrong."""
-    needs = tuple(needs)
-    hours = {s.staff_id: roster.hours_on_shift(s.staff_id, start, end) for s in roster.staff.values() if s.can_visit(needs)}
-    ranked = sorted((sid for sid, h in hours.items() if h > 0), key=lambda sid: (-hours[sid], sid))
-    return (ranked[0] if ranked else None), tuple(ranked[:CORE_TEAM_SIZE])
-
-
-def week_of(plan_start: date, tz: ZoneInfo) -> tuple[datetime, datetime]:
-    """The plan's first week, over which the key worker's and core team's hours are counted."""
-    start = datetime.combine(plan_start, time(0), tzinfo=tz)
+def week_of(plan_start: date, tz: ZoneInfo, week: int = 1) -> tuple[datetime, datetime]:
+    """A week of the plan (1: the first, over which the key worker's and core team's hours are
+    counted), from local midnight to local midnight."""
+    start = datetime.combine(plan_start + timedelta(days=7 * (week - 1)), time(0), tzinfo=tz)
     return start, start + timedelta(days=7)
-
-
-def _by_familiarity(roster: Roster, preferred: tuple[str, ...]) -> tuple[str, ...]:
-    return (*preferred, *sorted(sid for sid in roster.staff if sid not in preferred))
-
-
-def assign(
-    roster: Roster, day: date, tz: ZoneInfo, not_before: datetime, preferred: tuple[str, ...], needs: tuple[Skill, ...]
-) -> tuple[datetime, str | None]:
-    """The earliest slot of the day for the most familiar person free then: the key worker,
-    then the core team, then anyone with the skills. Books it in the roster."""
-    slots = slots_on(day, tz, not_before)
-    if not slots:
-        raise ValueError("no slot left on that day")
-    for staff_id in _by_familiarity(roster, preferred):
-        member = roster.staff.get(staff_id)
-        if member is None or not member.can_visit(needs):
-            continue
-        for slot in slots:
-            if roster.available(staff_id, slot, needs):
-                roster.book(staff_id, slot)
-                return slot, staff_id
-    return slots[0], None  # nobody free: the visit stands, unassigned, and the team lead is told
-
-
-def assign_at(roster: Roster, slot: datetime, preferred: tuple[str, ...], needs: tuple[Skill, ...]) -> str | None:
-    """The most familiar person free for a window already given: the key worker, then the core
-    team, then anyone with the skills. Books it in the roster."""
-    for staff_id in _by_familiarity(roster, preferred):
-        if roster.available(staff_id, slot, needs):
-            roster.book(staff_id, slot)
-            return staff_id
-    return None
-
-
-@dataclass(frozen=True)
-class Plan:
-    agreed: CarePlanAgreed
-    visits: tuple[VisitScheduled, ...]
-
-    @property
-    def names_key_worker(self) -> bool:
-        """The plan's message tells the patient their key worker's name (see `plan_text`)."""
-        return self.agreed.key_worker is not None
-
-
-def plan_home_treatment(
-    assessment: AssessmentCompleted, roster: Roster, tz: ZoneInfo, now: datetime, closed_at: datetime | None = None
-) -> Plan | None:
-    """A new home-treatment episode: the key worker, core team and first week of visits. An
-    episode already closed (its closure read before this assessment) gets no plan."""
-    if assessment.outcome is not Pathway.HOME_TREATMENT or closed_at is not None:
-        return None
-    needs = assessment.required_skills
-    first_day = now.astimezone(tz).date() + timedelta(days=1)  # arranged the day before
-    days = [first_day + timedelta(days=n) for n in range(VISITS_FIRST_WEEK)]
-    key_worker, core = choose_team(roster, needs, *week_of(first_day, tz))
-    visits = tuple(
-        visit_on(roster, day, tz, now, assessment.patient_id, assessment.episode_id, core, needs) for day in days
-    )
-    agreed = CarePlanAgreed(
-        patient_id=assessment.patient_id,
-        episode_id=assessment.episode_id,
-        key_worker=key_worker,
-        core_team=core,
-        visits_first_week=len(visits),
-        visits_per_week_after=VISITS_PER_WEEK_AFTER,
-        planned_minutes=PLANNED_MINUTES,
-        required_skills=needs,
-        agreed_at=now,
-    )
-    return Plan(agreed, visits)
-
-
-def visit_on(
-    roster: Roster,
-    day: date,
-    tz: ZoneInfo,
-    now: datetime,
-    patient_id: UUID,
-    episode_id: UUID,
-    core: tuple[str, ...],
-    needs: tuple[Skill, ...],
-    replaces: UUID | None = None,
-) -> VisitScheduled:
-    start, staff_id = assign(roster, day, tz, now, core, needs)
-    return VisitScheduled(
-        visit_id=uuid4(),
-        patient_id=patient_id,
-        episode_id=episode_id,
-        window_start=start,
-        window_end=start + WINDOW,
-        planned_minutes=PLANNED_MINUTES,
-        staff_id=staff_id,
-        replaces_visit_id=replaces,
-    )
 
 
 def next_visit_day(tz: ZoneInfo, now: datetime) -> date:
@@ -333,21 +129,6 @@ def visit_request_day(episode: Episode | None, request: VisitRequested, tz: Zone
     if request.day < now.astimezone(tz).date() or not slots_on(request.day, tz, now):
         raise InvalidEvent("the requested day has no visit window left")
     return request.day
-
-
-def plan_text(plan: Plan, roster: Roster, tz: ZoneInfo) -> str:
-    """The plan in words the patient can read."""
-    key = roster.staff.get(plan.agreed.key_worker or "")
-    who = f"Your named worker is {key.display_name or 'a member of the team'}" if key else "Your named worker will be confirmed"
-    team = f"a small team of {len(plan.agreed.core_team)}" if plan.agreed.core_team else "a small team"
-    first = plan.visits[0].window_start.astimezone(tz)
-    return (
-        f"Your home treatment plan. We will visit you {plan.agreed.visits_first_week} times in the next week, "
-        f"about {plan.agreed.planned_minutes} minutes each time, then about {plan.agreed.visits_per_week_after} "
-        f"times a week. {who}, and {team} will share your visits. "
-        f"Each visit has a one-hour window, confirmed the day before; the first is {first:%A %d %B} between "
-        f"{first:%H:%M} and {(first + WINDOW):%H:%M}. If we are more than 15 minutes late, we will tell you."
-    )
 
 
 def record_outcome(visit: Visit | None, outcome: VisitOutcomeRecorded) -> list[VisitCompleted]:
@@ -419,7 +200,7 @@ class OutcomeDecision:
     completed: VisitCompleted | None = None
     escalation: EscalationRaised | None = None
     book_visit: bool = False  # one more visit: today if a window is left, else tomorrow
-    team_lead_text: str | None = None
+    after_closure: EscalationRaised | None = None  # raised on a closed episode: the team lead decides
 
     @property
     def events(self) -> tuple[Event, ...]:
@@ -447,24 +228,28 @@ def decide_outcome(visit: Visit | None, episode: Episode | None, outcome: VisitO
         completed=completed,
         escalation=raised,
         book_visit=raised is not None and not closed,
-        team_lead_text=escalation_after_closure_text(raised) if raised is not None and closed else None,
+        after_closure=raised if closed else None,
     )
 
 
-_REASON_WORDS = {
-    EscalationReason.RISK_INCREASED: "rising risk",
-    EscalationReason.CARER_AT_BREAKING_POINT: "a carer at breaking point",
-}
+@dataclass(frozen=True)
+class PlanWeeks:
+    """An open plan with weeks ended since it was last checked against what it promised."""
 
+    episode_id: UUID
+    patient_id: UUID
+    team: str | None
+    plan_start: date
+    weeks_checked: int
+    visits_first_week: int
+    visits_per_week_after: int
 
-def escalation_after_closure_text(raised: EscalationRaised) -> str:
-    """For the team lead: an escalation nobody else will act on, as the episode is closed."""
-    what = " and ".join(_REASON_WORDS[reason] for reason in raised.reasons)
-    asks = " It asks for an admission to be considered." if raised.action is EscalationAction.ADMISSION_REQUEST else ""
-    return (
-        f"A visit outcome recorded after this home-treatment episode was closed reports {what}.{asks} "
-        "No visit was booked, as the episode is closed: please decide whether the patient needs care again."
-    )
+    def due(self, today: date) -> list[int]:
+        return weeks_ended(self.plan_start, self.weeks_checked, today)
+
+    def below_plan(self, week: int, completed: int, now: datetime) -> ContactsBelowPlan | None:
+        planned = planned_in_week(week, self.visits_first_week, self.visits_per_week_after)
+        return shortfall(self.patient_id, self.episode_id, week, planned, completed, now)
 
 
 def weeks_ended(plan_start: date, weeks_checked: int, today: date) -> list[int]:
@@ -535,107 +320,6 @@ def check_visit(visit: Visit, episode_closed: bool, now: datetime, grace: timede
     return VisitCheck(late=running_late(visit, now))
 
 
-@dataclass(frozen=True)
-class Revision:
-    """A plan after a rota change: its people, and the visits whose staff changed."""
-
-    plan: Episode
-    key_worker: str | None
-    core_team: tuple[str, ...]
-    visits: tuple[VisitScheduled, ...]  # as now scheduled; the same windows, new staff
-    agreed: CarePlanAgreed | None  # the revised plan, when its key worker or core team changed
-
-    @property
-    def key_worker_changed(self) -> bool:
-        return self.key_worker != self.plan.key_worker
-
-    @property
-    def events(self) -> tuple[Event, ...]:
-        return (*([self.agreed] if self.agreed else []), *self.visits)
-
-
-def roster_from(plans: Iterable[Episode], tz: ZoneInfo, now: datetime) -> datetime:
-    """How far back a rota change must read shifts: to the first week of every plan whose people
-    may be re-chosen, so their hours are counted as they were when the plan was made."""
-    starts = [week_of(p.plan_start, tz)[0] for p in plans if p.plan_start and (p.provisional or p.key_worker is None)]
-    return min([now - timedelta(hours=1), *starts])
-
-
-def revise_plans(
-    plans: Sequence[Episode], visits: Iterable[Visit], roster: Roster, tz: ZoneInfo, now: datetime
-) -> list[Revision]:
-    """When a team's rota changes (staff or shifts recorded), its open plans catch up with it, in
-    the order they were made, with the functions used at planning -- so the result depends only
-    on the roster, whichever of rota and assessment was read first.
-
-    - A plan with no key worker yet gets one, and a core team (`choose_team`, over the plan's
-      first week).
-    - A provisional plan -- nobody has visited and the patient has not been told a name -- is
-      re-chosen at every rota change, and its visits ahead re-assigned to its people. So a rota
-      read one member at a time ends with the key worker and core team the whole rota gives,
-      as it would have given had it come first. The name is told only once it has stood for
-      `KEY_WORKER_SETTLES`; a name once told is kept (the patient has been told who to expect),
-      as is a key worker once somebody has visited (continuity is then under way).
-    - Any other plan keeps its people; only its visits ahead with nobody assigned get someone.
-
-    A visit keeps its window (the patient may have been told it); only who makes it changes.
-    Visits ahead are those not started whose window opens after now; other plans' bookings stand.
-    Only the visits whose staff changed are returned; those left unassigned are for the team lead.
-    """
-    ahead: dict[UUID, list[Visit]] = {}
-    for visit in sorted(visits, key=lambda v: (v.window_start, v.visit_id)):
-        if visit.status is None and not visit.cancelled and not visit.started and visit.window_start > now:
-            ahead.setdefault(visit.episode_id, []).append(visit)
-    revisions = []
-    for plan in plans:
-        if plan.closed or plan.plan_start is None:
-            continue
-        needs = plan.required_skills
-        if plan.provisional or plan.key_worker is None:
-            key_worker, core = choose_team(roster, needs, *week_of(plan.plan_start, tz))
-        else:
-            key_worker, core = plan.key_worker, plan.core_team
-        moving = [v for v in ahead.get(plan.episode_id, []) if plan.provisional or v.staff_id is None]
-        for visit in moving:
-            if visit.staff_id is not None:
-                roster.release(visit.staff_id, visit.window_start)
-        changed = []
-        for visit in moving:
-            staff_id = assign_at(roster, visit.window_start, core, needs)
-            if staff_id != visit.staff_id:
-                changed.append(_scheduled(replace(visit, staff_id=staff_id)))
-        agreed = None
-        if (key_worker, core) != (plan.key_worker, plan.core_team):
-            agreed = CarePlanAgreed(
-                patient_id=plan.patient_id,
-                episode_id=plan.episode_id,
-                key_worker=key_worker,
-                core_team=core,
-                visits_first_week=plan.visits_first_week or VISITS_FIRST_WEEK,
-                visits_per_week_after=plan.visits_per_week_after if plan.visits_per_week_after is not None else VISITS_PER_WEEK_AFTER,
-                planned_minutes=plan.planned_minutes,
-                required_skills=needs,
-                agreed_at=now,
-            )
-        if agreed or changed:
-            revisions.append(Revision(plan, key_worker, core, tuple(changed), agreed))
-    return revisions
-
-
-def _scheduled(visit: Visit) -> VisitScheduled:
-    assert visit.window_start is not None and visit.window_end is not None
-    return VisitScheduled(
-        visit_id=visit.visit_id,
-        patient_id=visit.patient_id,
-        episode_id=visit.episode_id,
-        window_start=visit.window_start,
-        window_end=visit.window_end,
-        planned_minutes=visit.planned_minutes,
-        staff_id=visit.staff_id,
-        replaces_visit_id=visit.replaces_visit_id,
-    )
-
-
 def name_due(plan: Episode, now: datetime) -> bool:
     """A key worker chosen after the plan's message is told to the patient once the choice has
     stood for `KEY_WORKER_SETTLES` (a rota arriving member by member settles first), or at once
@@ -644,11 +328,3 @@ def name_due(plan: Episode, now: datetime) -> bool:
         return False
     settled = plan.key_worker_chosen_at is None or now - plan.key_worker_chosen_at >= KEY_WORKER_SETTLES
     return settled or plan.visited
-
-
-def named_worker_text(display_name: str | None, core_team_size: int) -> str:
-    """The patient's named worker, confirmed after the plan's message said it would be."""
-    name = display_name or "a member of the team"
-    among = display_name or "your named worker"
-    team = f" A small team of {core_team_size}, {among} among them, will share your visits." if core_team_size > 1 else ""
-    return f"Your named worker for home treatment is {name}.{team} The times of your visits are unchanged."

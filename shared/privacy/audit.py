@@ -6,7 +6,6 @@ A copy's content is sealed here, for its recipient, with a key that never leaves
 from uuid import UUID
 
 from contracts import DisclosureAudited, InformationCategory, Purpose
-from shared.privacy import copies
 from shared.privacy.consent import Decision
 from shared.privacy.disclosure import Copy, Disclosure
 from shared.runtime.context import HandlerContext
@@ -20,8 +19,8 @@ async def disclose(ctx: HandlerContext, patient_id: UUID, disclosure: Disclosure
             purpose=disclosure.purpose,
             categories=tuple(sorted(disclosure.disclosed)),
             consent_version=disclosure.decision.consent_version,
-            sealed=await copies.seal(
-                ctx.conn, patient_id, disclosure.recipient, event.event_type, event.content, disclosure.disclosed, ctx.clock.now()
+            sealed=await ctx.privacy.seal(
+                patient_id, disclosure.recipient, event.event_type, event.content, disclosure.disclosed, ctx.clock.now()
             ),
             **event.fields,
         )

@@ -18,18 +18,16 @@ consent version is the number of consent events applied, so a receiver can tell 
 disclosure was decided on state at least as new as its own.
 """
 
-import re
 from dataclasses import dataclass, field, replace
-from datetime import datetime
+from datetime import datetime, timedelta
 from uuid import UUID
 
-from contracts import InformationCategory, Purpose
+from contracts import BreakGlassRequested, InformationCategory, Purpose, Recipient
 
 C = InformationCategory
 DIRECT_CARE_MINIMUM = frozenset({C.RISK, C.MEDICATION, C.COMMUNICATION_NEEDS, C.CONTACT_DETAILS, C.DISCHARGE_ARRANGEMENTS})
 CARER_DEFAULT = frozenset({C.CARER_GENERAL_INFORMATION})
 EVERYTHING = frozenset(C)
-_CARING = re.compile(r"^((htcr|cmht|ward|recovery-team):[a-z-]+|gp)$")
 
 
 @dataclass(frozen=True)
@@ -88,11 +86,12 @@ class Decision:
 
 
 def default_for(recipient: str, purpose: Purpose) -> tuple[frozenset[InformationCategory], str]:
-    if recipient == "patient":
+    recipient = Recipient(recipient)
+    if recipient.is_patient:
         return EVERYTHING, "the patient's own information"
-    if _CARING.match(recipient) and purpose is Purpose.DIRECT_CARE:
+    if recipient.is_caring_team and purpose is Purpose.DIRECT_CARE:
         return DIRECT_CARE_MINIMUM, "default: minimum necessary for direct care"
-    if recipient.startswith("carer:"):
+    if recipient.is_carer:
         return CARER_DEFAULT, "default: carers receive general information only"
     return frozenset(), "default: no consent recorded for this recipient"
 
@@ -143,3 +142,8 @@ def check_receipt(
             state.version, not_told=now_decided.not_told,
         )
     return replace(now_decided, reason=f"still permitted at v{state.version} (decided at v{decided_version})")
+
+
+def break_glass_expiry(override: BreakGlassRequested) -> datetime:
+    """When a break-glass override lapses: its minutes after it was requested."""
+    return override.requested_at + timedelta(minutes=override.minutes)

@@ -1,13 +1,13 @@
 """Each service's own copy of consent state: recorded from consent events, loaded per patient."""
 
-from datetime import timedelta
 from uuid import UUID
 
 import asyncpg
 
 from contracts import BreakGlassRequested, ConsentRecorded, ConsentWithdrawn, InformationCategory, Purpose, SharedCopiesErased
+from contracts.recipients import CARER_PREFIX
 from shared.privacy import copies
-from shared.privacy.consent import ConsentState, Recorded
+from shared.privacy.consent import ConsentState, Recorded, break_glass_expiry
 from shared.runtime.context import HandlerContext
 
 
@@ -77,7 +77,7 @@ async def on_break_glass_requested(ctx: HandlerContext, override: BreakGlassRequ
         override.recipient,
         [category.value for category in override.categories],
         override.requested_at,
-        override.requested_at + timedelta(minutes=override.minutes),
+        break_glass_expiry(override),
     )
 
 
@@ -91,6 +91,17 @@ HANDLERS = {
     BreakGlassRequested: on_break_glass_requested,
     SharedCopiesErased: on_shared_copies_erased,
 }
+
+
+async def carers(conn: asyncpg.Connection, patient_id: UUID) -> list[str]:
+    """The carers the patient's consent decisions name (by carer id)."""
+    rows = await conn.fetch(
+        "SELECT DISTINCT substr(recipient, length($2) + 1) FROM consent_decisions WHERE patient_id = $1 "
+        "AND starts_with(recipient, $2)",
+        patient_id,
+        CARER_PREFIX,
+    )
+    return [row[0] for row in rows]
 
 
 async def load(conn: asyncpg.Connection, patient_id: UUID) -> ConsentState:

@@ -16,7 +16,7 @@ the copy on the log unreadable too.
 from collections.abc import Awaitable, Callable, Mapping
 
 from contracts import AddressedCopy
-from shared.privacy import consent, consent_store, copies
+from shared.privacy import consent
 from shared.privacy.audit import audit
 from shared.runtime.context import Handler, HandlerContext
 from shared.runtime.errors import NotYetKnown
@@ -37,26 +37,15 @@ def handlers(consent_caught_up: CaughtUp, *copy_types: type[AddressedCopy]) -> M
         moment = ctx.clock.now()  # before asking: everything on the consent topic by now counts
         if not await consent_caught_up(ctx.received_at):  # waits; a service this far behind parks the copy
             raise NotYetKnown("consent events already published are not applied here yet")
-        state = await consent_store.load(ctx.conn, copy.patient_id)
+        state = await ctx.privacy.consent(copy.patient_id)
         verdict = consent.check_receipt(state, copy.recipient, copy.purpose, frozenset(copy.categories), copy.consent_version, moment)
-        if verdict.permitted and not await copies.key_alive(ctx.conn, copy.sealed.key_id):
+        if verdict.permitted and not await ctx.privacy.key_alive(copy.sealed.key_id):
             verdict = consent.Decision(
                 frozenset(), verdict.permitted, "its key was destroyed in flight (consent changed or copies erased)", state.version
             )
         if not verdict.permitted:
             await audit(ctx, copy.patient_id, copy.recipient, copy.purpose, verdict, frozenset(), RECEIPT + ctx.envelope.type, ctx.envelope.id)
             return
-        await ctx.conn.execute(
-            "INSERT INTO deliveries (event_id, patient_id, recipient, event_type, key_id, consent_version, delivered_at, copy) "
-            "VALUES ($1, $2, $3, $4, $5, $6, $7, $8) ON CONFLICT (event_id) DO NOTHING",
-            ctx.envelope.id,
-            copy.patient_id,
-            copy.recipient,
-            ctx.envelope.type,
-            copy.sealed.key_id,
-            state.version,
-            moment,
-            copy.model_dump_json(),
-        )
+        await ctx.privacy.delivered(ctx.envelope.id, copy, ctx.envelope.type, state.version, moment)
 
     return {copy_type: receive for copy_type in copy_types}

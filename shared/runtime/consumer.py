@@ -41,7 +41,7 @@ from aiokafka.errors import CommitFailedError, KafkaError
 from contracts import Envelope, Event
 from shared.runtime import inbox, outbox, parking
 from shared.runtime.clock import Clock
-from shared.runtime.context import Contexts, Handler, StoreFactory
+from shared.runtime.context import Contexts, Handler
 from shared.runtime.codec import Undecodable, decode_record, event_type_of, headers_to_dict
 from shared.runtime.errors import InvalidEvent, NotYetKnown
 from shared.runtime.failpoints import failpoint
@@ -107,8 +107,7 @@ class ReliableConsumer:
         clock: Clock,
         source: str,
         retry: RetryPolicy = RetryPolicy(),
-        store: StoreFactory | None = None,
-        deps: object = None,
+        contexts: Contexts | None = None,  # the service's store, dependencies and privacy store in each context
     ) -> None:
         self.group = group
         self._pool = pool
@@ -117,7 +116,7 @@ class ReliableConsumer:
         self._prefix = topic_prefix
         self._inbound_topics = {cls.topic.full_name(topic_prefix) for cls in handlers if cls.topic.inbound}
         self._clock = clock
-        self._contexts = Contexts(clock, source, store, deps)
+        self._contexts = contexts or Contexts(clock, source)
         self._retry = retry
         # Whether any event may be parked here: while none is, a batch skips the two queries
         # about parked events. Each park counts, so a sweep that found none as an event was being

@@ -1,5 +1,5 @@
 """What a handler (or a periodic job) is given besides its event: the service's store bound to
-the open transaction, the service's dependencies (rules, directory, time zone: whatever its
+the open transaction, the privacy tables' store on it, the service's dependencies (rules, directory, time zone: whatever its
 wiring built), the clock, the envelope the event came in, and `emit`, which queues events in
 the outbox inside that transaction.
 
@@ -39,6 +39,7 @@ class HandlerContext(Generic[S, D]):
     committing_soon: bool = False
     store: S = None  # type: ignore[assignment] - the service's store on `conn`
     deps: D = None  # type: ignore[assignment] - the service's dependencies, built by its wiring
+    privacy: Any = None  # the consent, copy-key and delivery tables on `conn` (shared.privacy.store)
 
     def commit_soon(self) -> None:
         """The handler took a lock other work waits for (a team's planning lock, say): the
@@ -84,6 +85,7 @@ class Contexts:
     source: str
     store: StoreFactory | None = None
     deps: Any = None
+    privacy: StoreFactory | None = None
 
     def __call__(
         self, conn: asyncpg.Connection, envelope: Envelope | None = None, received_at: float | None = None
@@ -91,4 +93,5 @@ class Contexts:
         return HandlerContext(
             conn, self.clock, self.source, envelope, time.monotonic() if received_at is None else received_at,
             store=self.store(conn) if self.store is not None else None, deps=self.deps,
+            privacy=self.privacy(conn) if self.privacy is not None else None,
         )

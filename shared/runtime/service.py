@@ -20,6 +20,7 @@ from contracts import AddressedCopy, Event
 from contracts.topics import CONSENT_INBOUND
 from shared.runtime import db, parking
 from shared.privacy import delivery
+from shared.privacy.store import PrivacyStore
 from shared.runtime.clock import Clock, clock_for
 from shared.runtime.consumer import KafkaLoop, ReliableConsumer, RetryPolicy
 from shared.runtime.context import Contexts, Handler, HandlerContext, StoreFactory
@@ -68,7 +69,7 @@ class Service:
 
     @property
     def contexts(self) -> Contexts:
-        return Contexts(self.clock, self.source, self.store, self.deps)
+        return Contexts(self.clock, self.source, self.store, self.deps, PrivacyStore)
 
     @property
     def group(self) -> str:
@@ -133,7 +134,7 @@ class Service:
         settings = self.settings
         retry = RetryPolicy(settings.max_attempts, settings.retry_base_delay_s, settings.retry_max_delay_s)
         consumer = ReliableConsumer(group=group, pool=pool, handlers=handlers, topic_prefix=settings.topic_prefix,
-                                    clock=self.clock, source=self.source, retry=retry, store=self.store, deps=self.deps)
+                                    clock=self.clock, source=self.source, retry=retry, contexts=self.contexts)
         return KafkaLoop(consumer, settings.kafka_bootstrap, batch_size=settings.consumer_batch_size,
                          commit_interval_s=settings.commit_interval_s)
 

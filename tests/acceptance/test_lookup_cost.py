@@ -78,13 +78,14 @@ async def _an_assessment_starting(conn: asyncpg.Connection) -> None:
 
 
 async def _a_discharge_and_a_contact(conn: asyncpg.Connection) -> None:
-    assert await discharge_store.last_discharge(conn, _row("", 2345), uuid4()) is not None
-    await discharge_store.contact(conn, _row("", 2345), NOW)
-    await discharge_store.open_episodes_unreviewed(conn, NOW - timedelta(days=42))
+    store = discharge_store.Store(conn)
+    assert await store.last_discharge(_row("", 2345), uuid4()) is not None
+    await store.contact(_row("", 2345), NOW)
+    await store.open_episodes_unreviewed(NOW - timedelta(days=42))
 
 
 async def _an_episode_ending(conn: asyncpg.Connection) -> None:
-    await assessment_store.leave_care(conn, _row("e", 3460), "cmht", NOW)
+    await assessment_store.Store(conn).leave_care(_row("e", 3460), "cmht", NOW)
 
 
 CASES = {

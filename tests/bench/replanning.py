@@ -12,17 +12,17 @@ from uuid import uuid4
 from zoneinfo import ZoneInfo
 
 from contracts import AssessmentCompleted, Pathway, Skill
-from services.scheduling import domain
+from services.scheduling import planning
 
 STAFF, PATIENTS, RUNS = 30, 60, 7
 TZ = ZoneInfo("Europe/Belfast")
 NOW = datetime(2026, 11, 26, 14, 0, tzinfo=UTC)
 
 
-def team(rng: random.Random) -> tuple[list[domain.Staff], list[tuple[str, datetime, datetime]]]:
+def team(rng: random.Random) -> tuple[list[planning.Staff], list[tuple[str, datetime, datetime]]]:
     """30 staff on a 24/7 rota of 12-hour shifts, four days on in each week, a few with skills."""
     skills = [Skill.LEARNING_DISABILITY, Skill.PERSONALITY_DISORDER, Skill.COMMUNICATION_NEEDS]
-    staff = [domain.Staff(f"staff-{n:02d}", frozenset(rng.sample(skills, k=rng.choice([0, 0, 1, 2])))) for n in range(STAFF)]
+    staff = [planning.Staff(f"staff-{n:02d}", frozenset(rng.sample(skills, k=rng.choice([0, 0, 1, 2])))) for n in range(STAFF)]
     first = NOW.replace(hour=7, minute=0)
     shifts = [
         (member.staff_id, start, start + timedelta(hours=12))
@@ -34,9 +34,9 @@ def team(rng: random.Random) -> tuple[list[domain.Staff], list[tuple[str, dateti
     return staff, shifts
 
 
-def replan(staff, shifts, patients: list[AssessmentCompleted]) -> list[domain.Plan]:
-    roster = domain.Roster.build(staff, shifts)  # a re-plan starts from nobody booked
-    return [domain.plan_home_treatment(patient, roster, TZ, NOW) for patient in patients]
+def replan(staff, shifts, patients: list[AssessmentCompleted]) -> list[planning.Plan]:
+    roster = planning.Roster.build(staff, shifts)  # a re-plan starts from nobody booked
+    return [planning.plan_home_treatment(patient, roster, TZ, NOW) for patient in patients]
 
 
 def main() -> None:

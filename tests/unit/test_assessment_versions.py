@@ -114,3 +114,20 @@ def test_nothing_is_sent_when_a_team_may_see_none_of_the_changes_but_the_denial_
     )
     assert disclosure.event is None and disclosure.disclosed == frozenset()
     assert disclosure.decision.denied == {InformationCategory.CLINICAL_DETAIL}
+
+
+def test_versions_are_numbered_per_patient_and_carry_only_what_changed() -> None:
+    first = domain.next_version([], {SectionName.RISK: RISK_V1, SectionName.MEDICATION: MEDICATION})
+    assert first.number == 1 and set(first.changes) == {SectionName.RISK, SectionName.MEDICATION}
+    versions = [Version(1, first.changes)]
+    assert domain.next_version(versions, {SectionName.RISK: RISK_V1}) is None, "nothing changed: no version"
+    second = domain.next_version(versions, {SectionName.RISK: RISK_V1 | {"to_self": "high"}, SectionName.MEDICATION: MEDICATION})
+    assert second.number == 2 and list(second.changes) == [SectionName.RISK]
+    assert second.state[SectionName.MEDICATION] == MEDICATION and not second.carers_to_tell
+    assert domain.latest(versions) == (1, first.changes) and domain.latest([]) == (None, {})
+
+
+def test_carers_are_told_again_only_when_the_crisis_plan_or_the_carers_change() -> None:
+    plan = {"warning_signs": ["stops eating"], "what_to_do": "Call the team.", "who_to_contact": ["HTCR duty line"]}
+    assert domain.next_version([], {SectionName.CRISIS_PLAN: plan}).carers_to_tell
+    assert not domain.next_version([], {SectionName.MEDICATION: MEDICATION}).carers_to_tell

@@ -8,7 +8,8 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from contracts import InformationCategory as C
-from contracts import Purpose
+from contracts import BreakGlassRequested, Purpose
+from shared.privacy import consent
 from shared.privacy.consent import ConsentState, Recorded, check_receipt, decide
 
 ALL = frozenset(C)
@@ -134,3 +135,11 @@ def test_an_older_copy_still_wholly_permitted_under_newer_consent_is_accepted() 
     state = ConsentState((other,))  # a change about someone else since the copy was decided
     verdict = check_receipt(state, "ward:belfast", Purpose.DIRECT_CARE, {C.RISK}, decided_version=0, now=NOW)
     assert verdict.permitted == {C.RISK} and verdict.consent_version == 1
+
+
+def test_a_break_glass_override_lapses_its_minutes_after_it_was_requested() -> None:
+    override = BreakGlassRequested(
+        override_id=uuid4(), patient_id=uuid4(), recipient="ward:belfast", staff_id="staff-0099",
+        reason="Patient unconscious in ED; overdose history needed now.", minutes=45, requested_at=NOW,
+    )
+    assert consent.break_glass_expiry(override) == NOW + timedelta(minutes=45)

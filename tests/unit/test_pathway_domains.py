@@ -8,13 +8,11 @@ import pytest
 from contracts import (
     AssessmentCompleted,
     AssessmentSubmitted,
-    DischargeDecided,
     Pathway,
     VisitOutcomeRecorded,
     VisitStatus,
 )
 from services.assessment import domain as assessment
-from services.discharge import domain as discharge
 from services.scheduling import domain as scheduling
 from shared.runtime.errors import InvalidEvent, NotYetKnown
 from tests.factories import NOW

@@ -23,8 +23,8 @@ from contracts import (
     VisitStarted,
     VisitStatus,
 )
-from services.scheduling import domain
-from services.scheduling.domain import Roster, Staff
+from services.scheduling import domain, messages, planning
+from services.scheduling.planning import Roster, Staff
 from shared.runtime.errors import InvalidEvent, NotYetKnown
 
 TZ = ZoneInfo("Europe/Belfast")
@@ -55,7 +55,7 @@ def staff(staff_id: str, *skills: Skill) -> Staff:
 
 def test_a_new_episode_gets_a_key_worker_and_seven_visits_in_week_one_each_within_an_hour() -> None:
     team = roster(staff("a"), staff("b"), staff("c"), staff("d"))
-    plan = domain.plan_home_treatment(assessment(), team, TZ, NOW)
+    plan = planning.plan_home_treatment(assessment(), team, TZ, NOW)
     assert plan is not None and plan.agreed.key_worker is not None
     assert len(plan.visits) >= 7 and plan.agreed.visits_first_week >= 7
     assert all(v.window_end - v.window_start <= timedelta(hours=1) for v in plan.visits)
@@ -64,34 +64,34 @@ def test_a_new_episode_gets_a_key_worker_and_seven_visits_in_week_one_each_withi
 
 def test_when_the_key_worker_is_on_shift_every_visit_is_theirs() -> None:
     team = roster(staff("a"), staff("b"), staff("c"), staff("d"), staff("e"))
-    plan = domain.plan_home_treatment(assessment(), team, TZ, NOW)
+    plan = planning.plan_home_treatment(assessment(), team, TZ, NOW)
     assert {v.staff_id for v in plan.visits} == {plan.agreed.key_worker}
 
 
 def test_on_the_key_workers_days_off_the_core_team_covers() -> None:
     shifts = [s for s in day_shifts("a") if s[1].day % 2 == 0] + [s for m in "bcde" for s in day_shifts(m)]
     team = roster(*(staff(m) for m in "abcde"), shifts=shifts)
-    plan = domain.plan_home_treatment(assessment(), team, TZ, NOW)
+    plan = planning.plan_home_treatment(assessment(), team, TZ, NOW)
     assert {v.staff_id for v in plan.visits} <= set(plan.agreed.core_team)
 
 
 def test_a_patient_needing_learning_disability_skills_only_gets_staff_with_them() -> None:
     team = roster(staff("a"), staff("ld-1", Skill.LEARNING_DISABILITY), staff("ld-2", Skill.LEARNING_DISABILITY))
-    plan = domain.plan_home_treatment(assessment(skills=(Skill.LEARNING_DISABILITY,)), team, TZ, NOW)
+    plan = planning.plan_home_treatment(assessment(skills=(Skill.LEARNING_DISABILITY,)), team, TZ, NOW)
     assert {v.staff_id for v in plan.visits} <= {"ld-1", "ld-2"}
     assert "a" not in plan.agreed.core_team
 
 
 def test_nobody_is_booked_twice_in_one_slot_however_many_patients() -> None:
     team = roster(staff("a"), staff("b"))
-    visits = [v for _ in range(30) for v in domain.plan_home_treatment(assessment(), team, TZ, NOW).visits]
+    visits = [v for _ in range(30) for v in planning.plan_home_treatment(assessment(), team, TZ, NOW).visits]
     booked = [(v.staff_id, v.window_start) for v in visits if v.staff_id]
     assert len(booked) == len(set(booked))
     assert any(v.staff_id is None for v in visits)  # 30 patients outrun two people: unassigned, not double-booked
 
 
 def test_no_plan_for_other_pathways() -> None:
-    assert domain.plan_home_treatment(assessment(outcome=Pathway.CMHT), roster(staff("a")), TZ, NOW) is None
+    assert planning.plan_home_treatment(assessment(outcome=Pathway.CMHT), roster(staff("a")), TZ, NOW) is None
 
 
 def open_visit(start: datetime, **fields) -> domain.Visit:
@@ -156,11 +156,11 @@ def test_a_week_with_fewer_contacts_than_planned_is_a_shortfall() -> None:
 def test_staff_with_no_shift_in_the_plans_first_week_are_neither_key_worker_nor_core_team() -> None:
     """A name given for someone who cannot visit that week would soon be wrong."""
     team = roster(staff("a"), staff("b"), shifts=day_shifts("b"))
-    plan = domain.plan_home_treatment(assessment(), team, TZ, NOW)
+    plan = planning.plan_home_treatment(assessment(), team, TZ, NOW)
     assert plan.agreed.key_worker == "b" and plan.agreed.core_team == ("b",)
-    nobody = domain.plan_home_treatment(assessment(), roster(staff("a"), shifts=[]), TZ, NOW)
+    nobody = planning.plan_home_treatment(assessment(), roster(staff("a"), shifts=[]), TZ, NOW)
     assert nobody.agreed.key_worker is None and nobody.agreed.core_team == () and not nobody.names_key_worker
-    told = domain.plan_text(nobody, Roster({}, {}), TZ)
+    told = messages.plan_text(nobody, Roster({}, {}), TZ)
     assert "will be confirmed" in told and "team of 0" not in told
 
 
@@ -201,7 +201,7 @@ def test_a_visit_request_for_an_open_episode_is_booked_on_the_day_asked_unless_i
 
 def test_an_assessment_read_after_its_episode_closed_plans_nothing() -> None:
     """episode.closed may be read before the assessment that opened the episode."""
-    assert domain.plan_home_treatment(assessment(), roster(staff("a")), TZ, NOW, closed_at=CLOSED_AT) is None
+    assert planning.plan_home_treatment(assessment(), roster(staff("a")), TZ, NOW, closed_at=CLOSED_AT) is None
 
 
 def visit_of(ep: domain.Episode, **fields) -> domain.Visit:
@@ -220,7 +220,7 @@ def test_an_escalation_on_an_open_episode_is_raised_and_books_one_more_visit() -
     ep = episode()
     visit = visit_of(ep)
     decision = domain.decide_outcome(visit, ep, outcome_of(visit, carer_strain=CarerStrain.BREAKING_POINT), NOW)
-    assert decision.record and decision.book_visit and decision.team_lead_text is None
+    assert decision.record and decision.book_visit and decision.after_closure is None
     assert decision.escalation.action is EscalationAction.MORE_VISITS and decision.completed is not None
 
 
@@ -232,7 +232,9 @@ def test_an_outcome_for_a_visit_cancelled_at_discharge_is_recorded_and_escalates
     assert decision.record and decision.completed is not None and not decision.book_visit
     assert decision.escalation.reasons == (EscalationReason.RISK_INCREASED,)
     assert decision.escalation.action is EscalationAction.ADMISSION_REQUEST
-    assert "closed" in decision.team_lead_text and "rising risk" in decision.team_lead_text
+    told = messages.escalation_after_closure("htcr:belfast", decision.after_closure, NOW)
+    assert [note.recipient for note in told] == ["team-lead:htcr:belfast"]
+    assert "closed" in told[0].text and "rising risk" in told[0].text
     assert [type(e).__name__ for e in decision.events] == ["VisitCompleted", "EscalationRaised"]
 
 
@@ -295,7 +297,7 @@ def uneven_team() -> tuple[list[Staff], list]:
     return members, shifts
 
 
-def episode_of(plan: domain.Plan) -> domain.Episode:
+def episode_of(plan: planning.Plan) -> domain.Episode:
     agreed = plan.agreed
     return domain.Episode(
         agreed.episode_id, agreed.patient_id, "htcr:belfast", agreed.required_skills, agreed.key_worker, agreed.core_team,
@@ -305,7 +307,7 @@ def episode_of(plan: domain.Plan) -> domain.Episode:
     )
 
 
-def visits_in(plan: domain.Plan) -> list[domain.Visit]:
+def visits_in(plan: planning.Plan) -> list[domain.Visit]:
     return [
         domain.Visit(v.visit_id, v.patient_id, v.episode_id, None, v.staff_id, v.window_start, v.window_end, v.planned_minutes)
         for v in plan.visits
@@ -315,7 +317,7 @@ def visits_in(plan: domain.Plan) -> list[domain.Visit]:
 def rota_read(ep: domain.Episode, visits: list[domain.Visit], members, shifts, at: datetime):
     """What the service does on a rota event: the roster with the plan's bookings, revised, stored."""
     booked = [(v.staff_id, v.window_start) for v in visits if v.staff_id]
-    revisions = domain.revise_plans([ep], visits, Roster.build(members, shifts, booked), TZ, at)
+    revisions = planning.revise_plans([ep], visits, Roster.build(members, shifts, booked), TZ, at)
     for revision in revisions:
         ep = replace(ep, key_worker=revision.key_worker, core_team=revision.core_team,
                      key_worker_chosen_at=at if revision.key_worker_changed else ep.key_worker_chosen_at)
@@ -328,8 +330,8 @@ def test_a_plan_made_before_the_rota_gets_once_it_is_read_the_people_it_would_ha
     """Key worker, core team, and (for one patient) every visit's window and staff converge."""
     members, shifts = uneven_team()
     patient = assessment()
-    rota_first = domain.plan_home_treatment(patient, Roster.build(members, shifts), TZ, NOW)
-    rota_late = domain.plan_home_treatment(patient, Roster({}, {}), TZ, NOW)
+    rota_first = planning.plan_home_treatment(patient, Roster.build(members, shifts), TZ, NOW)
+    rota_late = planning.plan_home_treatment(patient, Roster({}, {}), TZ, NOW)
     assert rota_late.agreed.key_worker is None and all(v.staff_id is None for v in rota_late.visits)
 
     ep, visits, [revision] = rota_read(episode_of(rota_late), visits_in(rota_late), members, shifts, NOW + timedelta(minutes=5))
@@ -342,8 +344,8 @@ def test_a_rota_read_one_member_at_a_time_ends_with_the_people_the_whole_rota_gi
     """While nobody has visited and no name was told, each rota event re-chooses the plan's people."""
     members, shifts = uneven_team()
     patient = assessment()
-    rota_first = domain.plan_home_treatment(patient, Roster.build(members, shifts), TZ, NOW)
-    rota_late = domain.plan_home_treatment(patient, Roster({}, {}), TZ, NOW)
+    rota_first = planning.plan_home_treatment(patient, Roster.build(members, shifts), TZ, NOW)
+    rota_late = planning.plan_home_treatment(patient, Roster({}, {}), TZ, NOW)
     ep, visits = episode_of(rota_late), visits_in(rota_late)
     at = NOW
     for n, member in enumerate(members, start=1):  # each member recorded, then their shifts
@@ -358,14 +360,14 @@ def test_a_rota_read_one_member_at_a_time_ends_with_the_people_the_whole_rota_gi
 
 def test_a_rota_event_that_changes_nothing_for_a_plan_announces_nothing() -> None:
     members, shifts = uneven_team()
-    rota_late = domain.plan_home_treatment(assessment(), Roster({}, {}), TZ, NOW)
+    rota_late = planning.plan_home_treatment(assessment(), Roster({}, {}), TZ, NOW)
     ep, visits, _ = rota_read(episode_of(rota_late), visits_in(rota_late), members, shifts, NOW)
     assert rota_read(ep, visits, members, shifts, NOW + timedelta(minutes=1))[2] == []
 
 
 def test_a_patient_told_a_name_keeps_their_key_worker_and_only_visits_nobody_had_get_someone() -> None:
     shifts = [s for d, s in enumerate(day_shifts("a")) if d % 2 == 0]
-    plan = domain.plan_home_treatment(assessment(), roster(staff("a"), shifts=shifts), TZ, NOW)
+    plan = planning.plan_home_treatment(assessment(), roster(staff("a"), shifts=shifts), TZ, NOW)
     assert plan.names_key_worker and any(v.staff_id is None for v in plan.visits)
     members, more = [staff("a"), staff("z")], shifts + day_shifts("z")  # z has more hours than a
     ep, visits, [revision] = rota_read(episode_of(plan), visits_in(plan), members, more, NOW + timedelta(hours=1))
@@ -377,17 +379,17 @@ def test_a_patient_told_a_name_keeps_their_key_worker_and_only_visits_nobody_had
 
 def test_once_a_visit_has_taken_place_the_key_worker_is_kept_but_a_plan_without_one_still_gets_one() -> None:
     members, shifts = uneven_team()
-    plan = domain.plan_home_treatment(assessment(), roster(staff("a"), shifts=day_shifts("a")), TZ, NOW)
+    plan = planning.plan_home_treatment(assessment(), roster(staff("a"), shifts=day_shifts("a")), TZ, NOW)
     visited = replace(episode_of(plan), key_worker_named_at=None, visited=True)
     assert rota_read(visited, visits_in(plan), members + [staff("a")], shifts, NOW)[0].key_worker == "a"
-    empty = domain.plan_home_treatment(assessment(), Roster({}, {}), TZ, NOW)
+    empty = planning.plan_home_treatment(assessment(), Roster({}, {}), TZ, NOW)
     ep, _, _ = rota_read(replace(episode_of(empty), visited=True), visits_in(empty), members, shifts, NOW)
     assert ep.key_worker == "c"
 
 
 def test_late_assignment_keeps_every_windows_time_and_leaves_visits_started_or_past_alone() -> None:
     members, shifts = uneven_team()
-    plan = domain.plan_home_treatment(assessment(), Roster({}, {}), TZ, NOW)
+    plan = planning.plan_home_treatment(assessment(), Roster({}, {}), TZ, NOW)
     visits = visits_in(plan)
     visits[0] = replace(visits[0], started=True)
     later = visits[1].window_start + timedelta(minutes=1)  # the second window has opened
@@ -399,8 +401,8 @@ def test_late_assignment_keeps_every_windows_time_and_leaves_visits_started_or_p
 
 def test_plans_made_before_the_rota_catch_up_in_order_without_double_booking_anyone() -> None:
     members, shifts = uneven_team()
-    plans = [domain.plan_home_treatment(assessment(), Roster({}, {}), TZ, NOW) for _ in range(4)]
-    revisions = domain.revise_plans(
+    plans = [planning.plan_home_treatment(assessment(), Roster({}, {}), TZ, NOW) for _ in range(4)]
+    revisions = planning.revise_plans(
         [episode_of(p) for p in plans], [v for p in plans for v in visits_in(p)], Roster.build(members, shifts), TZ, NOW
     )
     assert [r.key_worker for r in revisions] == ["c"] * 4  # continuity first, as at planning
@@ -415,9 +417,9 @@ def test_a_key_worker_chosen_late_is_told_once_the_choice_has_settled_or_at_once
     assert domain.name_due(replace(chosen, visited=True), NOW)
     assert not domain.name_due(replace(chosen, key_worker_named_at=NOW), NOW + timedelta(days=1))
     assert not domain.name_due(replace(chosen, closed_at=NOW), NOW + timedelta(days=1))
-    text = domain.named_worker_text("Niamh", 3)
+    text = messages.named_worker_text("Niamh", 3)
     assert "Your named worker for home treatment is Niamh" in text and "unchanged" in text
-    assert "your named worker among them" in domain.named_worker_text(None, 3)
+    assert "your named worker among them" in messages.named_worker_text(None, 3)
 
 
 # The roster keeps shifts as runs of hours; what it answers must be what a plain set of every

@@ -1,0 +1,131 @@
+"""Every sentence the scheduling service writes to a patient or a team lead, pure: the care plan,
+the named worker, a late or missed visit, a visit nobody is free for, a week below plan, and an
+escalation on a closed episode. Each function returns the messages to send, ready to emit."""
+
+from collections.abc import Iterable
+from datetime import datetime
+from uuid import UUID
+from zoneinfo import ZoneInfo
+
+from contracts import (
+    ContactsBelowPlan,
+    EscalationAction,
+    EscalationRaised,
+    EscalationReason,
+    NotificationSent,
+    Recipient,
+    VisitScheduled,
+)
+from services.scheduling.domain import WINDOW, Visit
+from services.scheduling.planning import Plan, Roster
+
+
+def _message(recipient: str, patient_id: UUID, episode_id: UUID, kind: str, text: str, now: datetime) -> NotificationSent:
+    return NotificationSent(recipient=recipient, patient_id=patient_id, episode_id=episode_id, kind=kind, text=text, sent_at=now)
+
+
+def _to_team_lead(team: str | None, patient_id: UUID, episode_id: UUID, kind: str, text: str, now: datetime) -> list[NotificationSent]:
+    """A team lead is told only where the episode has a team."""
+    return [_message(Recipient.team_lead(team), patient_id, episode_id, kind, text, now)] if team else []
+
+
+def plan_text(plan: Plan, roster: Roster, tz: ZoneInfo) -> str:
+    """The plan in words the patient can read."""
+    key = roster.staff.get(plan.agreed.key_worker or "")
+    who = f"Your named worker is {key.display_name or 'a member of the team'}" if key else "Your named worker will be confirmed"
+    team = f"a small team of {len(plan.agreed.core_team)}" if plan.agreed.core_team else "a small team"
+    first = plan.visits[0].window_start.astimezone(tz)
+    return (
+        f"Your home treatment plan. We will visit you {plan.agreed.visits_first_week} times in the next week, "
+        f"about {plan.agreed.planned_minutes} minutes each time, then about {plan.agreed.visits_per_week_after} "
+        f"times a week. {who}, and {team} will share your visits. "
+        f"Each visit has a one-hour window, confirmed the day before; the first is {first:%A %d %B} between "
+        f"{first:%H:%M} and {(first + WINDOW):%H:%M}. If we are more than 15 minutes late, we will tell you."
+    )
+
+
+def plan_agreed(plan: Plan, team: str | None, roster: Roster, tz: ZoneInfo, now: datetime) -> list[NotificationSent]:
+    """The patient hears the plan; the team lead hears of any visit nobody is free for."""
+    agreed = plan.agreed
+    told = _message(Recipient.patient(), agreed.patient_id, agreed.episode_id, "care-plan", plan_text(plan, roster, tz), now)
+    return [told, *unassigned(team, plan.visits, tz, now)]
+
+
+def named_worker_text(display_name: str | None, core_team_size: int) -> str:
+    """The patient's named worker, confirmed after the plan's message said it would be."""
+    name = display_name or "a member of the team"
+    among = display_name or "your named worker"
+    team = f" A small team of {core_team_size}, {among} among them, will share your visits." if core_team_size > 1 else ""
+    return f"Your named worker for home treatment is {name}.{team} The times of your visits are unchanged."
+
+
+def named_worker(patient_id: UUID, episode_id: UUID, display_name: str | None, core_team_size: int, now: datetime) -> NotificationSent:
+    text = named_worker_text(display_name, core_team_size)
+    return _message(Recipient.patient(), patient_id, episode_id, "key-worker", text, now)
+
+
+def unassigned(team: str | None, visits: Iterable[VisitScheduled], tz: ZoneInfo, now: datetime) -> list[NotificationSent]:
+    """For the team lead: each visit booked with nobody free who has the skills needed."""
+    alerts = []
+    for visit in visits:
+        if visit.staff_id is None:
+            when = visit.window_start.astimezone(tz)
+            text = f"Nobody with the skills needed is free for the visit on {when:%A %d %B} at {when:%H:%M}: please assign someone."
+            alerts += _to_team_lead(team, visit.patient_id, visit.episode_id, "visit-unassigned", text, now)
+    return alerts
+
+
+def visit_late(visit: Visit, tz: ZoneInfo, now: datetime) -> NotificationSent:
+    """For the patient, 15 minutes into the window with nobody there."""
+    text = (
+        f"Your visit due between {visit.window_start.astimezone(tz):%H:%M} and "
+        f"{visit.window_end.astimezone(tz):%H:%M} is running late. We are sorry; we are on our way "
+        "or will call you to rearrange."
+    )
+    return _message(Recipient.patient(), visit.patient_id, visit.episode_id, "visit-late", text, now)
+
+
+def visit_missed(visit: Visit, team: str | None, replacement: VisitScheduled, tz: ZoneInfo, now: datetime) -> list[NotificationSent]:
+    """The patient hears of the missed visit and the new one; the team lead hears who missed it."""
+    when = replacement.window_start.astimezone(tz)
+    due_by = visit.window_end.astimezone(tz)
+    to_patient = (
+        f"We are sorry: we did not make your visit due by {due_by:%H:%M on %A}. "
+        f"We have booked a new visit on {when:%A %d %B} between {when:%H:%M} and "
+        f"{(when + WINDOW):%H:%M}. If you need us before then, call the team."
+    )
+    to_lead = (
+        f"Missed visit (window closed {due_by:%H:%M %d %b}, staff "
+        f"{visit.staff_id or 'unassigned'}). Replacement booked for {when:%H:%M %d %b}."
+    )
+    return [
+        _message(Recipient.patient(), visit.patient_id, visit.episode_id, "visit-missed", to_patient, now),
+        *_to_team_lead(team, visit.patient_id, visit.episode_id, "visit-missed", to_lead, now),
+    ]
+
+
+def below_plan(team: str | None, below: ContactsBelowPlan, now: datetime) -> list[NotificationSent]:
+    """For the team lead, at the end of a week of the plan with fewer contacts than promised."""
+    text = f"Week {below.week} of home treatment: {below.completed} contacts against {below.planned} planned."
+    return _to_team_lead(team, below.patient_id, below.episode_id, "contacts-below-plan", text, now)
+
+
+_REASON_WORDS = {
+    EscalationReason.RISK_INCREASED: "rising risk",
+    EscalationReason.CARER_AT_BREAKING_POINT: "a carer at breaking point",
+}
+
+
+def escalation_after_closure_text(raised: EscalationRaised) -> str:
+    """For the team lead: an escalation nobody else will act on, as the episode is closed."""
+    what = " and ".join(_REASON_WORDS[reason] for reason in raised.reasons)
+    asks = " It asks for an admission to be considered." if raised.action is EscalationAction.ADMISSION_REQUEST else ""
+    return (
+        f"A visit outcome recorded after this home-treatment episode was closed reports {what}.{asks} "
+        "No visit was booked, as the episode is closed: please decide whether the patient needs care again."
+    )
+
+
+def escalation_after_closure(team: str | None, raised: EscalationRaised, now: datetime) -> list[NotificationSent]:
+    text = escalation_after_closure_text(raised)
+    return _to_team_lead(team, raised.patient_id, raised.episode_id, "escalation", text, now)

@@ -1,0 +1,61 @@
+"""The privacy tables every service has (consent decisions, copy keys, deliveries), as one store
+on the transaction a handler runs in, `ctx.privacy`: a handler asks it for a patient's consent
+and seals copies with it, and a handler test gives it a fake instead."""
+
+from collections.abc import Iterable
+from datetime import datetime
+from uuid import UUID
+
+import asyncpg
+from pydantic import BaseModel
+
+from contracts import AddressedCopy, InformationCategory, Sealed
+from shared.privacy import consent_store, copies
+from shared.privacy.consent import ConsentState
+
+
+class PrivacyStore:
+    def __init__(self, conn: asyncpg.Connection) -> None:
+        self.conn = conn
+
+    async def consent(self, patient_id: UUID) -> ConsentState:
+        return await consent_store.load(self.conn, patient_id)
+
+    async def carers(self, patient_id: UUID) -> list[str]:
+        """The carers the patient's consent decisions name (by carer id)."""
+        return await consent_store.carers(self.conn, patient_id)
+
+    async def seal(
+        self,
+        patient_id: UUID,
+        recipient: str,
+        event_type: type[AddressedCopy],
+        content: BaseModel,
+        categories: Iterable[InformationCategory],
+        now: datetime,
+    ) -> Sealed:
+        return await copies.seal(self.conn, patient_id, recipient, event_type, content, categories, now)
+
+    async def key_alive(self, key_id: UUID) -> bool:
+        return await copies.key_alive(self.conn, key_id)
+
+    async def delivered(self, event_id: UUID, copy: AddressedCopy, event_type: str, consent_version: int, at: datetime) -> None:
+        """A copy given to its recipient, kept (sealed) so they can open it through this service."""
+        await self.conn.execute(
+            "INSERT INTO deliveries (event_id, patient_id, recipient, event_type, key_id, consent_version, delivered_at, copy) "
+            "VALUES ($1, $2, $3, $4, $5, $6, $7, $8) ON CONFLICT (event_id) DO NOTHING",
+            event_id,
+            copy.patient_id,
+            copy.recipient,
+            event_type,
+            copy.sealed.key_id,
+            consent_version,
+            at,
+            copy.model_dump_json(),
+        )
+
+    async def deliveries(self, patient_id: UUID, recipient: str) -> list[asyncpg.Record]:
+        """The copies delivered to a recipient about a patient, oldest first."""
+        return await self.conn.fetch(
+            "SELECT * FROM deliveries WHERE patient_id = $1 AND recipient = $2 ORDER BY delivered_at", patient_id, recipient
+        )
