@@ -45,6 +45,8 @@ SERVICES = ("referral", "assessment", "scheduling", "discharge")
 
 
 def main(argv: list[str] | None = None) -> None:
+    # Long (about 60 lines) because it is the command's table: each subcommand and its options,
+    # read top to bottom as `carepath --help` prints them, then one dispatch.
     settings = KafkaSettings()
     parser = argparse.ArgumentParser(prog="carepath", description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--bootstrap", default=settings.kafka_bootstrap, help="Kafka bootstrap servers")

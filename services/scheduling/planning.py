@@ -254,7 +254,7 @@ def roster_from(plans: Iterable[Episode], tz: ZoneInfo, now: datetime) -> dateti
     return min([now - timedelta(hours=1), *starts])
 
 
-def revise_plans(
+def revise_plans(  # about 60 lines: one pass over the team's plans, in order; the rules below are its steps
     plans: Sequence[Episode], visits: Iterable[Visit], roster: Roster, tz: ZoneInfo, now: datetime
 ) -> list[Revision]:
     """When a team's rota changes (staff or shifts recorded), its open plans catch up with it, in

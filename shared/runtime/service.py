@@ -22,7 +22,8 @@ from shared.runtime import db, parking
 from shared.privacy import delivery
 from shared.privacy.store import PrivacyStore
 from shared.runtime.clock import Clock, clock_for
-from shared.runtime.consumer import KafkaLoop, ReliableConsumer, RetryPolicy
+from shared.runtime.consumer import ReliableConsumer, RetryPolicy
+from shared.runtime.loop import KafkaLoop
 from shared.runtime.context import Contexts, Handler, HandlerContext, StoreFactory
 from shared.runtime.kafka import GroupProgress, make_broker
 from shared.runtime.logs import configure_logging

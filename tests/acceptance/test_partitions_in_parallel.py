@@ -12,7 +12,8 @@ from contracts.topics import REFERRAL_INBOUND, TOPICS
 from shared.runtime import db
 from shared.runtime.clock import SystemClock
 from shared.runtime.codec import encode
-from shared.runtime.consumer import KafkaLoop, ReliableConsumer
+from shared.runtime.consumer import ReliableConsumer
+from shared.runtime.loop import KafkaLoop
 from shared.runtime.context import HandlerContext
 from shared.runtime.kafka import create_topics
 from tests.acceptance.conftest import BOOTSTRAP
