@@ -24,16 +24,11 @@ import sys
 import time
 from uuid import UUID
 
-import asyncpg
 from datetime import UTC, datetime
 from pathlib import Path
 
 from contracts import AUDIT, ServiceKind, Trust
-from contracts.registry import EVENT_TYPES
-from tools import audit_report
-from shared.privacy import copies
-from shared.privacy.store import PrivacyStore
-from shared.runtime.db import connect_options
+from tools import audit_report, reports
 from shared.reference.directory import DIRECTORY_FILE, DirectoryError, load_directory
 from tools.eventlog import EventLog, one_line
 from tools.journey import Journey, Patient, trust_systems
@@ -111,86 +106,6 @@ def main(argv: list[str] | None = None) -> None:
         pass
 
 
-async def _copies(patient_id: UUID, recipient: str, assessment_url: str | None, discharge_url: str | None) -> None:
-    """Each copy delivered to the recipient, oldest first, opened with the key its sending
-    service holds; a copy whose key was destroyed says so instead."""
-    from services.assessment.settings import Settings as AssessmentSettings
-    from services.discharge.settings import Settings as DischargeSettings
-
-    urls = {
-        "assessment": assessment_url or AssessmentSettings().database_url,
-        "discharge": discharge_url or DischargeSettings().database_url,
-    }
-    lines = []
-    for url in urls.values():
-        conn = await asyncpg.connect(url, **connect_options(url))
-        try:
-            rows = await PrivacyStore(conn).deliveries(patient_id, recipient)
-            for row in rows:
-                copy = EVENT_TYPES[row["event_type"]].model_validate_json(row["copy"])
-                try:
-                    content = (await copies.open_copy(conn, copy)).model_dump_json(exclude_none=True)
-                except copies.Unreadable as error:
-                    content = f"UNREADABLE: {error}"
-                lines.append((row["delivered_at"], f"  {row['delivered_at']:%Y-%m-%d %H:%M:%S} {row['event_type']} "
-                              f"({', '.join(copy.categories)}; consent v{row['consent_version']}): {content}"))
-        finally:
-            await conn.close()
-    print(f"copies delivered to {recipient} about patient {patient_id}: {len(lines)}")
-    for _, line in sorted(lines):
-        print(line)
-
-
-async def _assessment_diff(patient_id: UUID, old: int | None, new: int | None, database_url: str | None) -> None:
-    """What changed in a patient's assessment between two versions, field by field."""
-    from services.assessment import domain, store
-    from services.assessment.settings import Settings as AssessmentSettings
-
-    url = database_url or AssessmentSettings().database_url
-    conn = await asyncpg.connect(url, **connect_options(url))
-    try:
-        async with conn.transaction():
-            versions = await store.Store(conn).versions(patient_id)
-    finally:
-        await conn.close()
-    if not versions:
-        raise SystemExit(f"no assessment recorded for patient {patient_id}")
-    new = new or versions[-1].number
-    old = old if old is not None else new - 1
-    numbers = {version.number for version in versions} | {0}
-    if old not in numbers or new not in numbers:
-        raise SystemExit(f"patient {patient_id} has versions 1 to {versions[-1].number}")
-    changes = domain.diff(domain.as_of(versions, old), domain.as_of(versions, new))
-    print(f"assessment of patient {patient_id}: version {old} -> {new}, {len(changes)} field(s) changed")
-    for change in changes:
-        print(f"  {change.path}: {change.before!r} -> {change.after!r}")
-
-
-async def _scheduling_report(episode_id: UUID | None, database_url: str | None) -> None:
-    from services.scheduling import store
-    from services.scheduling.settings import Settings as SchedulingSettings
-
-    settings = SchedulingSettings()
-    url = database_url or settings.database_url
-    conn = await asyncpg.connect(url, **connect_options(url))
-    try:
-        if episode_id is not None:
-            row = await store.Store(conn).continuity(episode_id)
-            print(
-                f"episode {episode_id}: {row['visits']} visits by {row['staff_seen']} staff, "
-                f"{float(row['key_worker_share']):.0%} by the key worker"
-            )
-            return
-        print(f"{'team':<26} {'week of':<10} {'planned':>7} {'done':>5} {'missed':>6} {'cut short':>9} {'unassigned':>10}")
-        for row in await store.Store(conn).weekly_report(settings.timezone):
-            print(
-                f"{row['team']:<26} {row['week']!s:<10} {row['planned']:>7} {row['completed']:>5} {row['missed']:>6} "
-                f"{row['cut_short']:>9} {row['unassigned']:>10}"
-            )
-    finally:
-        await conn.close()
-
-
 def _show_directory(path: Path, trust: Trust | None) -> int:
     try:
         directory = load_directory(path)
@@ -242,15 +157,15 @@ async def _run(args: argparse.Namespace) -> None:
     elif args.command == "audit":
         await _audit(args.bootstrap, args.prefix, args.patient_id)
     elif args.command == "copies":
-        await _copies(args.patient_id, args.recipient, args.assessment_database_url, args.discharge_database_url)
+        await reports.copies_delivered(args.patient_id, args.recipient, args.assessment_database_url, args.discharge_database_url)
     elif args.command == "demo":
         await _demo(args.bootstrap, args.prefix)
     elif args.command == "up":
         await _up(args.bootstrap, args.prefix, demo=args.demo, logs=Path(args.logs))
     elif args.command == "assessment":
-        await _assessment_diff(args.patient_id, args.from_version, args.to_version, args.database_url)
+        await reports.assessment_diff(args.patient_id, args.from_version, args.to_version, args.database_url)
     elif args.command == "scheduling":
-        await _scheduling_report(args.episode, args.database_url)
+        await reports.scheduling_report(args.episode, args.database_url)
     elif args.command == "topics":
         created = await create_topics(args.bootstrap, args.prefix)
         print(f"topics: created {', '.join(created)}" if created else "topics: all present")

@@ -20,7 +20,7 @@ from contracts import (
     VisitScheduled,
     VisitStatus,
 )
-from services.scheduling.domain import Episode, PlanWeeks, Visit
+from services.scheduling.domain import CUT_SHORT_BELOW, Episode, PlanWeeks, Visit
 from services.scheduling.planning import Revision, Roster, Staff
 
 _VISIT_COLUMNS = (
@@ -345,10 +345,11 @@ class Store:
             "count(*) FILTER (WHERE v.status <> 'cancelled') AS planned, "
             "count(*) FILTER (WHERE v.status = 'completed') AS completed, "
             "count(*) FILTER (WHERE v.status = 'missed') AS missed, "
-            "count(*) FILTER (WHERE v.status = 'completed' AND v.actual_minutes < v.planned_minutes * 0.5) AS cut_short, "
+            "count(*) FILTER (WHERE v.status = 'completed' AND v.actual_minutes < v.planned_minutes * $2::float8) AS cut_short, "
             "count(*) FILTER (WHERE v.staff_id IS NULL AND v.status = 'scheduled') AS unassigned "
             "FROM visits v JOIN episodes e USING (episode_id) GROUP BY 1, 2 ORDER BY 1, 2",
             tz,
+            CUT_SHORT_BELOW,  # the domain's threshold: the report and VisitCompleted.cut_short agree
         )
 
     async def continuity(self, episode_id: UUID) -> asyncpg.Record:

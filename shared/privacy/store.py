@@ -36,6 +36,10 @@ class PrivacyStore:
     ) -> Sealed:
         return await copies.seal(self.conn, patient_id, recipient, event_type, content, categories, now)
 
+    async def open_copy(self, copy: AddressedCopy) -> BaseModel:
+        """The content of a copy this service sent; `copies.Unreadable` once its key is destroyed."""
+        return await copies.open_copy(self.conn, copy)
+
     async def key_alive(self, key_id: UUID) -> bool:
         return await copies.key_alive(self.conn, key_id)
 
