@@ -3,6 +3,9 @@
 Nobody is discharged without knowing: the discharge service completes a discharge only when
 the patient has been told, follow-on care is arranged (or why not is recorded) and crisis
 contacts have been given; otherwise it refuses, naming what is missing.
+
+(About 330 lines: the service's 22 events and value types, every field described with
+an example for the published schema. Split, one event's fields would be far from its siblings'.)
 """
 
 from enum import StrEnum

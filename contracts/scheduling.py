@@ -1,4 +1,7 @@
-"""Scheduling events: the rota, care plans, visits and what happens to them, escalations."""
+"""Scheduling events: the rota, care plans, visits and what happens to them, escalations.
+
+(About 310 lines: every field of every event is described, with an example, for the published
+schema; the length is those descriptions.)"""
 
 from enum import StrEnum
 

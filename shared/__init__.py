@@ -1,2 +1,3 @@
-"""carepath's own library, used by every service: envelope codec, outbox relay, inbox,
-retries and dead letters, the service runtime, logging, and the operators' command."""
+"""carepath's own library, used by every service: runtime/ (how a service consumes, handles,
+relays and runs), privacy/ (the consent decision, sealed copies, disclosure and its audit) and
+reference/ (the service directory, H&C numbers). It imports no service and no tool."""

@@ -34,7 +34,7 @@ from contracts import (
 )
 from shared.privacy import consent
 from shared.privacy.disclosure import Copy, Disclosure
-from shared.runtime.errors import InvalidEvent, NotYetKnown
+from shared.runtime.errors import named_episode
 
 Sections = dict[SectionName, dict[str, Any]]
 
@@ -148,11 +148,7 @@ def check_episode(episode: KnownEpisode | None, patient_id: UUID) -> KnownEpisod
     """The episode an event names, once its acceptance has arrived (it comes on another topic,
     which Kafka does not order with this one: until then the event waits); another patient's
     episode is refused."""
-    if episode is None:
-        raise NotYetKnown("the referral accepting this episode has not arrived yet")
-    if episode.patient_id != patient_id:
-        raise InvalidEvent("the episode belongs to a different patient")
-    return episode
+    return named_episode(episode, patient_id, "the referral accepting this episode has not arrived yet")
 
 
 def required_skills(state: Sections) -> tuple[Skill, ...]:

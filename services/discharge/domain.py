@@ -37,7 +37,7 @@ from contracts import (
 )
 from shared.privacy import consent
 from shared.privacy.disclosure import Copy, Disclosure
-from shared.runtime.errors import InvalidEvent, NotYetKnown
+from shared.runtime.errors import named_episode
 
 FOLLOW_UP_WITHIN = timedelta(hours=72)
 GP_SUMMARY_WITHIN = timedelta(days=3)
@@ -89,11 +89,7 @@ class FollowUp:
 
 def known(episode: Episode | None, patient_id: UUID) -> Episode:
     """Every discharge event must name an episode this service knows, for this patient."""
-    if episode is None:
-        raise NotYetKnown("unknown episode: no home-treatment episode with this id is known to the discharge service")
-    if episode.patient_id != patient_id:
-        raise InvalidEvent("the episode belongs to a different patient")
-    return episode
+    return named_episode(episode, patient_id, "unknown episode: no home-treatment episode with this id is known to the discharge service")
 
 
 def missing(episode: Episode) -> tuple[GateCondition, ...]:

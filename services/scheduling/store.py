@@ -129,9 +129,6 @@ class Store:
             [(r["staff_id"], start) for r in booked for start in r["starts"]],
         )
 
-    async def team_lead(self, team: str) -> bool:
-        return bool(await self.conn.fetchval("SELECT true FROM staff WHERE team = $1 AND team_lead LIMIT 1", team))
-
     async def add_episode(self, assessment: AssessmentCompleted, team: str | None) -> Episode | None:
         """The episode an assessment starts; None when it was already started. An episode whose
         closure came first is filled in, and comes back closed."""
