@@ -16,6 +16,7 @@ from contracts import (
     AssessmentSections,
     AssessmentShared,
     AssessmentSubmitted,
+    AssessmentUpdated,
     AssessmentVersionRecorded,
     BreakGlassAlerted,
     BreakGlassRequested,
@@ -88,6 +89,30 @@ def changed(state: Sections, incoming: Sections) -> Sections:
 def latest(versions: list[Version]) -> tuple[int | None, Sections]:
     """The latest version's number (None before the first) and the assessment as it stands."""
     return (max(v.number for v in versions) if versions else None), current(versions)
+
+
+@dataclass(frozen=True)
+class Change:
+    """What an assessment or an update brings to the patient's assessment: its sections, who
+    wrote them and when, and the id of the event's own record (the assessment or the update)."""
+
+    patient_id: UUID
+    episode_id: UUID
+    source_id: UUID
+    sections: Sections
+    by: str
+    at: datetime
+
+    @classmethod
+    def submitted(cls, submitted: AssessmentSubmitted) -> "Change":
+        return cls(
+            submitted.patient_id, submitted.episode_id, submitted.assessment_id, submitted.sections.present(),
+            submitted.assessed_by, submitted.assessed_at,
+        )
+
+    @classmethod
+    def updated(cls, update: AssessmentUpdated) -> "Change":
+        return cls(update.patient_id, update.episode_id, update.update_id, update.sections.present(), update.updated_by, update.updated_at)
 
 
 @dataclass(frozen=True)

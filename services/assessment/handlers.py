@@ -24,6 +24,7 @@ from contracts import (
     ReferralAccepted,
     SharedCopiesErased,
     TeamKind,
+    Trust,
 )
 from services.assessment import domain
 from services.assessment.store import Store
@@ -52,21 +53,14 @@ async def on_assessment_submitted(ctx: Ctx, submitted: AssessmentSubmitted) -> N
     if not await ctx.store.add_assessment(submitted, ctx.clock.now()):
         return  # resubmitted under a new event id
     await _start(ctx, submitted.patient_id, submitted.episode_id, submitted.assessed_at)  # if not reported before
-    version, state = await _record_version(
-        ctx, submitted.patient_id, submitted.episode_id, submitted.assessment_id, submitted.sections.present(),
-        submitted.assessed_by, submitted.assessed_at,
-    )
+    version, state = await _record_version(ctx, domain.Change.submitted(submitted))
     await ctx.emit(domain.completed(submitted, version, episode.trust, domain.required_skills(state)))
-    team = domain.team_taking_over(submitted.outcome, episode.trust)
-    if team and await ctx.store.join_care(submitted.patient_id, team, submitted.episode_id, ctx.clock.now()):
-        await _share_all(ctx, team, submitted.patient_id, submitted.episode_id, reason="joined")
+    await _hand_over(ctx, submitted, episode.trust)
 
 
 async def on_assessment_updated(ctx: Ctx, update: AssessmentUpdated) -> None:
     if not await ctx.store.source_seen(update.update_id):  # else the same update resent under a new event id
-        await _record_version(
-            ctx, update.patient_id, update.episode_id, update.update_id, update.sections.present(), update.updated_by, update.updated_at
-        )
+        await _record_version(ctx, domain.Change.updated(update))
 
 
 async def on_escalation_raised(ctx: Ctx, escalation: EscalationRaised) -> None:
@@ -127,25 +121,35 @@ async def _start(ctx: Ctx, patient_id: UUID, episode_id: UUID, at: datetime) -> 
         await ctx.emit(AssessmentStarted(patient_id=patient_id, episode_id=episode_id, started_at=at))
 
 
-async def _record_version(
-    ctx: Ctx, patient_id: UUID, episode_id: UUID, source_id: UUID, incoming: domain.Sections, by: str, at: datetime
-) -> tuple[int | None, domain.Sections]:
-    """Stores what changed as a new version, sends the changes to every caring team and, where
-    what carers are given changed, to each carer consent allows. Returns the latest version
-    number and the assessment as it now stands."""
-    versions = await ctx.store.versions(patient_id)
-    new = domain.next_version(versions, incoming)
+async def _hand_over(ctx: Ctx, submitted: AssessmentSubmitted, trust: Trust | None) -> None:
+    """The team the outcome hands the patient to joins their care and is sent the whole assessment."""
+    team = domain.team_taking_over(submitted.outcome, trust)
+    if team and await ctx.store.join_care(submitted.patient_id, team, submitted.episode_id, ctx.clock.now()):
+        await _share_all(ctx, team, submitted.patient_id, submitted.episode_id, reason="joined")
+
+
+async def _record_version(ctx: Ctx, change: domain.Change) -> tuple[int | None, domain.Sections]:
+    """Stores what changed as a new version and sends it on. Returns the latest version number
+    and the assessment as it now stands."""
+    versions = await ctx.store.versions(change.patient_id)
+    new = domain.next_version(versions, change.sections)
     if new is None:
         return domain.latest(versions)
-    await ctx.store.add_version(patient_id, new.number, episode_id, source_id, new.changes, by, at)
-    await ctx.emit(new.recorded(patient_id, episode_id, at))
-    for team in await ctx.store.caring_teams(patient_id):
-        await _share(ctx, team, new.changes, "updated", new.number, patient_id, episode_id)
-    if new.carers_to_tell:
-        consent_state = await ctx.privacy.consent(patient_id)
-        for disclosure in domain.carer_information(new.state, patient_id, episode_id, consent_state, ctx.clock.now()):
-            await disclose(ctx, patient_id, disclosure, via=CarerInformationShared.cloudevents_type())
+    await ctx.store.add_version(change.patient_id, new.number, change.episode_id, change.source_id, new.changes, change.by, change.at)
+    await ctx.emit(new.recorded(change.patient_id, change.episode_id, change.at))
+    await _send_version(ctx, change, new)
     return new.number, new.state
+
+
+async def _send_version(ctx: Ctx, change: domain.Change, new: domain.NewVersion) -> None:
+    """The changes to every caring team and, where what carers are given changed, to each carer
+    consent allows."""
+    for team in await ctx.store.caring_teams(change.patient_id):
+        await _share(ctx, team, new.changes, "updated", new.number, change.patient_id, change.episode_id)
+    if new.carers_to_tell:
+        consent_state = await ctx.privacy.consent(change.patient_id)
+        for disclosure in domain.carer_information(new.state, change.patient_id, change.episode_id, consent_state, ctx.clock.now()):
+            await disclose(ctx, change.patient_id, disclosure, via=CarerInformationShared.cloudevents_type())
 
 
 async def _share_all(ctx: Ctx, team: str, patient_id: UUID, episode_id: UUID, reason: str) -> None:

@@ -99,9 +99,7 @@ async def on_discharge_decided(ctx: Ctx, decision: DischargeDecided) -> None:
     now = ctx.clock.now()
     outcome = domain.complete(episode, decision, now)
     if isinstance(outcome, EpisodeClosed):
-        await ctx.store.close_episode(outcome, decision.decided_by, decision.reason)
-        await ctx.emit(outcome)
-        await _send_summaries(ctx, episode, now)
+        await _close(ctx, episode, outcome, decision, now)
     elif outcome is not None:
         await ctx.emit(outcome)  # refused: what is missing
 
@@ -139,6 +137,12 @@ async def check_reviews(ctx: Ctx) -> None:
 async def _carers(ctx: Ctx, episode: domain.Episode) -> list[str]:
     named = await ctx.store.carers(episode.episode_id)
     return domain.carers_on_record(named, await ctx.privacy.carers(episode.patient_id))
+
+
+async def _close(ctx: Ctx, episode: domain.Episode, closed: EpisodeClosed, decision: DischargeDecided, now: datetime) -> None:
+    await ctx.store.close_episode(closed, decision.decided_by, decision.reason)
+    await ctx.emit(closed)
+    await _send_summaries(ctx, episode, now)
 
 
 async def _send_summaries(ctx: Ctx, episode: domain.Episode, now: datetime) -> None:

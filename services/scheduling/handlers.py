@@ -21,6 +21,7 @@ from contracts import (
     ShiftsRostered,
     StaffMemberRecorded,
     TeamKind,
+    VisitMissed,
     VisitOutcomeRecorded,
     VisitRequested,
     VisitScheduled,
@@ -64,9 +65,7 @@ async def on_assessment_completed(ctx: Ctx, assessment: AssessmentCompleted) -> 
     now, tz = ctx.clock.now(), ctx.deps.tz
     roster = await _roster(ctx, team, now)
     if (plan := planning.plan_home_treatment(assessment, roster, tz, now, closed_at=episode.closed_at)) is not None:
-        await ctx.store.save_plan(plan.agreed, plan.visits[0].window_start.astimezone(tz).date(), named=plan.names_key_worker)
-        await ctx.store.add_visits(*plan.visits)
-        await ctx.emit(plan.agreed, *plan.visits, *messages.plan_agreed(plan, team, roster, tz, now))
+        await _agree(ctx, plan, team, roster, now)
 
 
 async def on_assessment_version_recorded(ctx: Ctx, recorded: AssessmentVersionRecorded) -> None:
@@ -86,14 +85,12 @@ async def on_visit_started(ctx: Ctx, started: VisitStarted) -> None:
 
 
 async def on_visit_outcome_recorded(ctx: Ctx, outcome: VisitOutcomeRecorded) -> None:
-    visit = await ctx.store.find_visit(outcome.visit_id)
     episode = await _episode_locked(ctx, outcome.episode_id)
     now = ctx.clock.now()
-    decision = domain.decide_outcome(visit, episode, outcome, now)
+    decision = domain.decide_outcome(await ctx.store.find_visit(outcome.visit_id), episode, outcome, now)
     if decision.record:
         await ctx.store.record_outcome(outcome)
-    unheeded = messages.escalation_after_closure(episode.team, decision.after_closure, now) if decision.after_closure else []
-    await ctx.emit(*decision.events, *unheeded)
+    await ctx.emit(*decision.events, *messages.escalation_after_closure(episode.team, decision.after_closure, now))
     if decision.book_visit:
         await _book_visit(ctx, episode, domain.next_visit_day(ctx.deps.tz, now), now)
 
@@ -106,24 +103,13 @@ async def on_episode_closed(ctx: Ctx, closed: EpisodeClosed) -> None:
 async def check_visits(ctx: Ctx) -> None:
     """Late visits tell the patient; missed ones alert the team lead, tell the patient and
     offer a new visit. Each happens once per visit. A visit of a closed episode is cancelled."""
-    now, tz = ctx.clock.now(), ctx.deps.tz
+    now = ctx.clock.now()
     due = await ctx.store.due_for_checks(now)
     episode_ids = list({visit.episode_id for visit in due})
     await _lock_teams(ctx, await ctx.store.teams_of(episode_ids))
     closed = await ctx.store.closed_among(episode_ids)  # read under the teams' locks, as closures take them
     for visit in due:
-        check = domain.check_visit(visit, visit.episode_id in closed, now, ctx.deps.missed_grace)
-        if check.cancel:
-            await ctx.store.cancel_visit(visit.visit_id)
-        elif check.missed is not None:
-            await ctx.store.mark_missed(visit.visit_id, now)
-            await ctx.emit(check.missed)
-            episode = await ctx.store.episode(visit.episode_id)
-            replacement = await _book_visit(ctx, episode, domain.next_visit_day(tz, now), now, replaces=visit.visit_id)
-            await ctx.emit(*messages.visit_missed(visit, episode.team, replacement, tz, now))
-        elif check.late is not None:
-            await ctx.store.mark_late(visit.visit_id, now)
-            await ctx.emit(check.late, messages.visit_late(visit, tz, now))
+        await _check_visit(ctx, visit, visit.episode_id in closed, now)
 
 
 async def check_weeks(ctx: Ctx) -> None:
@@ -133,9 +119,7 @@ async def check_weeks(ctx: Ctx) -> None:
     for plan in await ctx.store.episodes_with_weeks_ended(today):
         weeks = plan.due(today)
         for week in weeks:
-            completed = await ctx.store.completed_between(plan.episode_id, *domain.week_of(plan.plan_start, ctx.deps.tz, week))
-            if (below := plan.below_plan(week, completed, now)) is not None:
-                await ctx.emit(below, *messages.below_plan(plan.team, below, now))
+            await _check_week(ctx, plan, week, now)
         await ctx.store.weeks_checked(plan.episode_id, weeks[-1] if weeks else plan.weeks_checked)
 
 
@@ -155,14 +139,44 @@ async def _revise_plans(ctx: Ctx, team: str) -> None:
     """The team's open plans catch up with its rota, whichever was read first."""
     now, tz = ctx.clock.now(), ctx.deps.tz
     await _lock_teams(ctx, [team])
-    plans = await ctx.store.plans_to_revise(team, now)
-    if plans:
-        roster = await _roster(ctx, team, now, since=planning.roster_from(plans, tz, now))
-        visits = await ctx.store.visits_ahead([plan.episode_id for plan in plans], now)
-        revisions = planning.revise_plans(plans, visits, roster, tz, now)
-        await ctx.store.save_revisions(revisions, now)
-        for revision in revisions:
-            await ctx.emit(*revision.events, *messages.unassigned(team, revision.visits, tz, now))
+    if not (plans := await ctx.store.plans_to_revise(team, now)):
+        return
+    roster = await _roster(ctx, team, now, since=planning.roster_from(plans, tz, now))
+    revisions = planning.revise_plans(plans, await ctx.store.visits_ahead(plans, now), roster, tz, now)
+    await ctx.store.save_revisions(revisions, now)
+    await ctx.emit(*messages.revised(team, revisions, tz, now))
+
+
+async def _agree(ctx: Ctx, plan: planning.Plan, team: str | None, roster: planning.Roster, now: datetime) -> None:
+    await ctx.store.save_plan(plan.agreed, plan.first_day(ctx.deps.tz), named=plan.names_key_worker)
+    await ctx.store.add_visits(*plan.visits)
+    await ctx.emit(plan.agreed, *plan.visits, *messages.plan_agreed(plan, team, roster, ctx.deps.tz, now))
+
+
+async def _check_visit(ctx: Ctx, visit: domain.Visit, closed: bool, now: datetime) -> None:
+    check = domain.check_visit(visit, closed, now, ctx.deps.missed_grace)
+    if check.cancel:
+        await ctx.store.cancel_visit(visit.visit_id)
+    elif check.missed is not None:
+        await _visit_missed(ctx, visit, check.missed, now)
+    elif check.late is not None:
+        await ctx.store.mark_late(visit.visit_id, now)
+        await ctx.emit(check.late, messages.visit_late(visit, ctx.deps.tz, now))
+
+
+async def _visit_missed(ctx: Ctx, visit: domain.Visit, missed: VisitMissed, now: datetime) -> None:
+    """The team lead is alerted, the patient told, and a new visit offered in its place."""
+    await ctx.store.mark_missed(visit.visit_id, now)
+    await ctx.emit(missed)
+    episode = await ctx.store.episode(visit.episode_id)
+    replacement = await _book_visit(ctx, episode, domain.next_visit_day(ctx.deps.tz, now), now, replaces=visit.visit_id)
+    await ctx.emit(*messages.visit_missed(visit, episode.team, replacement, ctx.deps.tz, now))
+
+
+async def _check_week(ctx: Ctx, plan: domain.PlanWeeks, week: int, now: datetime) -> None:
+    completed = await ctx.store.completed_between(plan.episode_id, *domain.week_of(plan.plan_start, ctx.deps.tz, week))
+    if (below := plan.below_plan(week, completed, now)) is not None:
+        await ctx.emit(below, *messages.below_plan(plan.team, below, now))
 
 
 async def _episode_locked(ctx: Ctx, episode_id: UUID) -> domain.Episode | None:

@@ -12,12 +12,13 @@ from contracts import (
     EscalationAction,
     EscalationRaised,
     EscalationReason,
+    Event,
     NotificationSent,
     Recipient,
     VisitScheduled,
 )
 from services.scheduling.domain import WINDOW, Visit
-from services.scheduling.planning import Plan, Roster
+from services.scheduling.planning import Plan, Revision, Roster
 
 
 def _message(recipient: str, patient_id: UUID, episode_id: UUID, kind: str, text: str, now: datetime) -> NotificationSent:
@@ -62,6 +63,11 @@ def named_worker_text(display_name: str | None, core_team_size: int) -> str:
 def named_worker(patient_id: UUID, episode_id: UUID, display_name: str | None, core_team_size: int, now: datetime) -> NotificationSent:
     text = named_worker_text(display_name, core_team_size)
     return _message(Recipient.patient(), patient_id, episode_id, "key-worker", text, now)
+
+
+def revised(team: str | None, revisions: Iterable[Revision], tz: ZoneInfo, now: datetime) -> list[Event]:
+    """Each revision's events, then the team lead's alert for each visit nobody is free for."""
+    return [event for revision in revisions for event in (*revision.events, *unassigned(team, revision.visits, tz, now))]
 
 
 def unassigned(team: str | None, visits: Iterable[VisitScheduled], tz: ZoneInfo, now: datetime) -> list[NotificationSent]:
@@ -126,6 +132,8 @@ def escalation_after_closure_text(raised: EscalationRaised) -> str:
     )
 
 
-def escalation_after_closure(team: str | None, raised: EscalationRaised, now: datetime) -> list[NotificationSent]:
+def escalation_after_closure(team: str | None, raised: EscalationRaised | None, now: datetime) -> list[NotificationSent]:
+    if raised is None:
+        return []  # the episode is open: the escalation is acted on
     text = escalation_after_closure_text(raised)
     return _to_team_lead(team, raised.patient_id, raised.episode_id, "escalation", text, now)

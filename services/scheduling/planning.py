@@ -175,6 +175,10 @@ class Plan:
         """The plan's message tells the patient their key worker's name (see `plan_text`)."""
         return self.agreed.key_worker is not None
 
+    def first_day(self, tz: ZoneInfo) -> date:
+        """The local day of the plan's first visit, from which its weeks are counted."""
+        return self.visits[0].window_start.astimezone(tz).date()
+
 
 def plan_home_treatment(
     assessment: AssessmentCompleted, roster: Roster, tz: ZoneInfo, now: datetime, closed_at: datetime | None = None

@@ -226,11 +226,12 @@ class Store:
         )
         return [_episode(row) for row in rows]
 
-    async def visits_ahead(self, episode_ids: Sequence[UUID], now: datetime) -> list[Visit]:
+    async def visits_ahead(self, plans: Sequence[Episode], now: datetime) -> list[Visit]:
+        """The plans' visits still to come that nobody has started: the ones a revision may move."""
         rows = await self.conn.fetch(
             f"SELECT {_VISIT_COLUMNS} FROM visits WHERE episode_id = ANY($1) AND status = 'scheduled' "
             "AND started_at IS NULL AND window_start > $2",
-            list(episode_ids),
+            [plan.episode_id for plan in plans],
             now,
         )
         return [_visit(row) for row in rows]

@@ -5,7 +5,7 @@ from uuid import uuid4
 import pytest
 from pydantic import ValidationError
 
-from contracts import AssessmentSubmitted, InformationCategory, Pathway, SectionName, Trust
+from contracts import AssessmentSections, AssessmentSubmitted, AssessmentUpdated, InformationCategory, Pathway, SectionName, Trust
 from services.assessment import domain
 from services.assessment.domain import Version
 from shared.privacy.consent import ConsentState
@@ -131,3 +131,20 @@ def test_carers_are_told_again_only_when_the_crisis_plan_or_the_carers_change() 
     plan = {"warning_signs": ["stops eating"], "what_to_do": "Call the team.", "who_to_contact": ["HTCR duty line"]}
     assert domain.next_version([], {SectionName.CRISIS_PLAN: plan}).carers_to_tell
     assert not domain.next_version([], {SectionName.MEDICATION: MEDICATION}).carers_to_tell
+
+
+def test_an_assessment_and_an_update_bring_the_same_kind_of_change_naming_their_own_record_and_author() -> None:
+    patient, episode = uuid4(), uuid4()
+    submitted = AssessmentSubmitted(
+        assessment_id=uuid4(), patient_id=patient, episode_id=episode, outcome=Pathway.HOME_TREATMENT,
+        outcome_reason="clinical text", assessed_by="staff-1", assessed_at=NOW,
+        sections=AssessmentSections.model_validate({"risk": RISK_V1}),
+    )
+    update = AssessmentUpdated(
+        update_id=uuid4(), patient_id=patient, episode_id=episode, updated_by="staff-2", updated_at=NOW,
+        sections=AssessmentSections.model_validate({"medication": MEDICATION}),
+    )
+    first, second = domain.Change.submitted(submitted), domain.Change.updated(update)
+    assert (first.source_id, first.by, first.at) == (submitted.assessment_id, "staff-1", NOW)
+    assert (second.source_id, second.by, second.episode_id) == (update.update_id, "staff-2", episode)
+    assert set(first.sections) == {SectionName.RISK} and set(second.sections) == {SectionName.MEDICATION}, "absent sections bring nothing"

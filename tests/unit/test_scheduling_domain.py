@@ -60,6 +60,7 @@ def test_a_new_episode_gets_a_key_worker_and_seven_visits_in_week_one_each_withi
     assert len(plan.visits) >= 7 and plan.agreed.visits_first_week >= 7
     assert all(v.window_end - v.window_start <= timedelta(hours=1) for v in plan.visits)
     assert plan.visits[0].window_start.date() == date(2026, 11, 27)  # arranged the day before
+    assert plan.first_day(TZ) == date(2026, 11, 27)  # the weeks of the plan count from this day
 
 
 def test_when_the_key_worker_is_on_shift_every_visit_is_theirs() -> None:

@@ -5,7 +5,7 @@ from uuid import uuid4
 from zoneinfo import ZoneInfo
 
 from contracts import ContactsBelowPlan, VisitScheduled
-from services.scheduling import domain, messages
+from services.scheduling import domain, messages, planning
 
 TZ = ZoneInfo("Europe/Belfast")
 NOW = datetime(2026, 7, 2, 14, 0, tzinfo=UTC)  # a Thursday in summer: Belfast is an hour ahead
@@ -62,3 +62,18 @@ def test_a_week_below_plan_gives_the_team_lead_the_counts() -> None:
 def test_a_weeks_contacts_are_counted_from_local_midnight_to_local_midnight() -> None:
     start, end = domain.week_of(date(2026, 7, 1), TZ, week=2)
     assert start == datetime(2026, 7, 7, 23, tzinfo=UTC) and end - start == timedelta(days=7)
+
+
+def test_a_rota_revision_announces_its_visits_and_alerts_the_team_lead_only_for_those_nobody_is_free_for() -> None:
+    of = visit(NOW + timedelta(days=1))
+    moved, nobody = scheduled(of, NOW + timedelta(days=1)), scheduled(of, NOW + timedelta(days=2), staff_id=None)
+    plan = domain.Episode(of.episode_id, of.patient_id, TEAM)
+    revision = planning.Revision(plan, "s-2", ("s-2",), (moved, nobody), None)
+    events = messages.revised(TEAM, [revision], TZ, NOW)
+    assert events[:2] == [moved, nobody]
+    assert [(e.kind, e.recipient) for e in events[2:]] == [("visit-unassigned", "team-lead:htcr:belfast")]
+    assert messages.revised(TEAM, [], TZ, NOW) == []
+
+
+def test_an_escalation_on_an_open_episode_sends_no_after_closure_alert() -> None:
+    assert messages.escalation_after_closure(TEAM, None, NOW) == []
