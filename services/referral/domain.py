@@ -154,6 +154,7 @@ def _decide(
     new_episode_id: UUID,
     now: datetime,
 ) -> Decision:
+    # About 50 lines: the triage rules one after another, in the order a Trust applies them.
     if referral.source in KNOWN_ONLY and not patient.known:
         reason = (
             DeclineReason.NEW_PATIENT_SELF_REFERRAL

@@ -10,6 +10,9 @@ if staff are more than 15 minutes late.
 Events reach the service on topics that are not ordered with each other, so each rule here also
 says what happens when its prerequisite comes late (`NotYetKnown`), when the episode has already
 closed, and when the rota is read after the plan it should have shaped.
+
+(About 330 lines: each rule sits beside the rules for its late and closed cases, which are
+read together; who visits is already apart, in `planning`.)
 """
 
 from dataclasses import dataclass

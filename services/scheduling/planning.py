@@ -5,6 +5,9 @@ booked, and plans revised when the rota is read after the plan it should have sh
 The standards behind it (CORE fidelity items on information and frequency): a named key worker
 and a small core team; at least 7 contacts in the first week and about 5 a week after; a window
 of at most one hour, fixed the day before.
+
+(About 330 lines: the roster, the first plan and its revision share the choice of people and
+slots, so they are kept in one module rather than split across three that import each other.)
 """
 
 import math
