@@ -2,6 +2,7 @@
 outbox, and stop cleanly. A service supplies only its name, handlers and migrations."""
 
 import asyncio
+import gc
 import json
 import logging
 import signal
@@ -210,4 +211,18 @@ def main(service_factory: Callable[[], Service]) -> None:
     """Entry point of `python -m services.<name>`: logging first, then run until signalled."""
     service = service_factory()
     configure_logging(service.name, service.settings.log_format)
+    steady_collector()
     uvloop.run(service.run())
+
+
+def steady_collector() -> None:
+    """Python's cycle collector tuned for a long-running service. What is built at start-up (the
+    modules, the contracts' models, the wiring) lives as long as the process, so it is frozen out
+    of the collector's sight; and young objects are swept in fewer, larger passes. Left as they
+    are, full collections walk every module and model: 50-120 ms pauses every few seconds under
+    load on a 2-core machine, each one felt by every event in flight."""
+    gc.freeze()
+    gc.set_threshold(*_COLLECTOR_THRESHOLDS)
+
+
+_COLLECTOR_THRESHOLDS = (20_000, 20, 20)  # Python's defaults are (700, 10, 10)
