@@ -1,7 +1,8 @@
 """The transactional outbox: a service's state change and the events it emits are written in
 one PostgreSQL transaction; a relay publishes them afterwards, in order, at least once.
 
-A crash after publishing but before marking a row published republishes it on restart;
+A published row is deleted (the broker keeps what was published). A crash after publishing
+but before that delete republishes the row on restart;
 consumers' inboxes drop the duplicate by event id, so the effect happens once. Dead letters go
 the same way, so a record dead-lettered is never lost between the decision and the topic.
 
@@ -154,7 +155,7 @@ class OutboxRelay:
         """Publishes the oldest unpublished events; returns how many it settled (published or set
         aside). `conn` holds the relay lock; each statement commits on its own."""
         rows = await conn.fetch(
-            "SELECT seq, topic, key, value, headers FROM outbox WHERE published_at IS NULL AND set_aside_at IS NULL "
+            "SELECT seq, topic, key, value, headers FROM outbox WHERE set_aside_at IS NULL "
             "ORDER BY seq LIMIT $1",
             self._batch_size,
         )
@@ -166,7 +167,7 @@ class OutboxRelay:
         failpoint("relay-after-publish")
         published = [event.seq for event, outcome in zip(pending, outcomes) if not isinstance(outcome, BaseException)]
         set_aside = [(event, outcome) for event, outcome in zip(pending, outcomes) if isinstance(outcome, _PERMANENT)]
-        await conn.execute("UPDATE outbox SET published_at = now() WHERE seq = ANY($1::bigint[])", published)
+        await conn.execute("DELETE FROM outbox WHERE seq = ANY($1::bigint[])", published)
         for event, error in set_aside:
             await conn.execute("UPDATE outbox SET set_aside_at = now(), failure = $2 WHERE seq = $1", event.seq, type(error).__name__)
             log.error(

@@ -155,7 +155,7 @@ class Deployment:
             await asyncio.sleep(0.3)
 
     async def _outbox_empty(self, service: str) -> bool:
-        rows = await self.query(service, "SELECT count(*) AS n FROM outbox WHERE published_at IS NULL AND set_aside_at IS NULL")
+        rows = await self.query(service, "SELECT count(*) AS n FROM outbox WHERE set_aside_at IS NULL")
         return rows[0]["n"] == 0
 
     async def _caught_up(self, service: str) -> bool:

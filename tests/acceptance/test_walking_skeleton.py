@@ -173,7 +173,7 @@ async def test_an_unknown_type_from_a_trust_system_is_dead_lettered_but_a_newer_
     "crash_point",
     [
         "after-inbox-commit",  # state committed, Kafka offset not: the event will be redelivered
-        "relay-after-publish",  # event published, outbox row not marked: it will be published again
+        "relay-after-publish",  # event published, outbox row not yet deleted: it will be published again
     ],
 )
 async def test_the_assessment_service_killed_mid_journey_loses_and_duplicates_nothing(
