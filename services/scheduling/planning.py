@@ -53,7 +53,7 @@ class Roster:
 
     staff: dict[str, Staff]
     on_shift: dict[str, list[tuple[int, int]]]  # per member, sorted runs [first, stop) of slot hours
-    booked: dict[str, set[datetime]] = field(default_factory=dict)
+    booked: dict[str, set[int]] = field(default_factory=dict)  # per member, booked slots' starts in epoch seconds
     # Answers already worked out: a plan asks about the same few slots of each member many times.
     _covered: dict[tuple[str, datetime], bool] = field(default_factory=dict, repr=False, compare=False)
 
@@ -64,15 +64,29 @@ class Roster:
         shifts: Iterable[tuple[str, datetime, datetime]],
         booked: Iterable[tuple[str, datetime]] = (),
     ) -> "Roster":
+        # A slot is a whole hour that starts at or after the shift starts and ends by its end.
+        return cls.from_hours(
+            staff,
+            ((staff_id, _hour_at_or_after(start), int(end.timestamp() // _HOUR)) for staff_id, start, end in shifts),
+            ((staff_id, (_second_of(start),)) for staff_id, start in booked),
+        )
+
+    @classmethod
+    def from_hours(
+        cls,
+        staff: Iterable[Staff],
+        shift_hours: Iterable[tuple[str, int, int]],
+        booked_seconds: Iterable[tuple[str, Iterable[int]]] = (),
+    ) -> "Roster":
+        """The roster as the database can give it without a datetime per row: each shift as its
+        first and stop slot hour, each member's bookings as epoch seconds."""
         runs: dict[str, list[tuple[int, int]]] = {}
-        for staff_id, start, end in shifts:
-            # A slot is a whole hour that starts at or after the shift starts and ends by its end.
-            first, stop = _hour_at_or_after(start), int(end.timestamp() // _HOUR)
+        for staff_id, first, stop in shift_hours:
             if first < stop:
                 runs.setdefault(staff_id, []).append((first, stop))
         roster = cls({s.staff_id: s for s in staff}, {staff_id: _merged(r) for staff_id, r in runs.items()}, {})
-        for staff_id, start in booked:
-            roster.booked.setdefault(staff_id, set()).add(start)
+        for staff_id, seconds in booked_seconds:
+            roster.booked.setdefault(staff_id, set()).update(seconds)
         return roster
 
     def available(self, staff_id: str, slot: datetime, needs: Iterable[Skill]) -> bool:
@@ -80,15 +94,15 @@ class Roster:
         return (
             member is not None
             and member.can_visit(needs)
-            and slot not in self.booked.get(staff_id, ())
+            and _second_of(slot) not in self.booked.get(staff_id, ())
             and self._covers(staff_id, slot)
         )
 
     def book(self, staff_id: str, slot: datetime) -> None:
-        self.booked.setdefault(staff_id, set()).add(slot)
+        self.booked.setdefault(staff_id, set()).add(_second_of(slot))
 
     def release(self, staff_id: str, slot: datetime) -> None:
-        self.booked.get(staff_id, set()).discard(slot)
+        self.booked.get(staff_id, set()).discard(_second_of(slot))
 
     def hours_on_shift(self, staff_id: str, start: datetime, end: datetime) -> int:
         """Slots on shift starting in [start, end)."""
@@ -112,6 +126,10 @@ _HOUR = 3600
 
 def _hour_at_or_after(moment: datetime) -> int:
     return math.ceil(moment.timestamp() / _HOUR)
+
+
+def _second_of(moment: datetime) -> int:
+    return math.floor(moment.timestamp())
 
 
 def _merged(runs: list[tuple[int, int]]) -> list[tuple[int, int]]:

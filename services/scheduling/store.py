@@ -108,25 +108,29 @@ class Store:
         )
 
     async def roster(self, team: str, start: datetime, end: datetime) -> Roster:
+        """Shifts as slot hours and bookings as epoch seconds, worked out here: a team's roster is
+        hundreds of shifts and thousands of bookings, and every plan reads it."""
         staff = await self.conn.fetch("SELECT staff_id, skills, team_lead, display_name FROM staff WHERE team = $1", team)
         ids = [row["staff_id"] for row in staff]
         shifts = await self.conn.fetch(
-            "SELECT staff_id, starts_at, ends_at FROM shifts WHERE staff_id = ANY($1) AND starts_at < $3 AND ends_at > $2",
+            "SELECT staff_id, ceil(extract(epoch FROM starts_at) / 3600)::bigint AS first_hour, "
+            "floor(extract(epoch FROM ends_at) / 3600)::bigint AS stop_hour "
+            "FROM shifts WHERE staff_id = ANY($1) AND starts_at < $3 AND ends_at > $2",
             ids,
             start,
             end,
         )
         booked = await self.conn.fetch(  # a row per member, not per visit: a busy team has thousands booked ahead
-            "SELECT staff_id, array_agg(window_start) AS starts FROM visits WHERE staff_id = ANY($1) AND window_start >= $2 "
-            "AND window_start < $3 AND status <> 'cancelled' GROUP BY staff_id",
+            "SELECT staff_id, array_agg(floor(extract(epoch FROM window_start))::bigint) AS starts FROM visits "
+            "WHERE staff_id = ANY($1) AND window_start >= $2 AND window_start < $3 AND status <> 'cancelled' GROUP BY staff_id",
             ids,
             start,
             end,
         )
-        return Roster.build(
+        return Roster.from_hours(
             [Staff(r["staff_id"], frozenset(Skill(s) for s in r["skills"]), r["team_lead"], r["display_name"]) for r in staff],
-            [(r["staff_id"], r["starts_at"], r["ends_at"]) for r in shifts],
-            [(r["staff_id"], start) for r in booked for start in r["starts"]],
+            [(r["staff_id"], r["first_hour"], r["stop_hour"]) for r in shifts],
+            [(r["staff_id"], r["starts"]) for r in booked],
         )
 
     async def add_episode(self, assessment: AssessmentCompleted, team: str | None) -> Episode | None:
