@@ -1,10 +1,12 @@
 """Wiring of the scheduling service: settings, dependencies, store, handlers, jobs, migrations."""
 
 from datetime import timedelta
+from functools import partial
 from pathlib import Path
 from zoneinfo import ZoneInfo
 
 from services.scheduling import handlers
+from services.scheduling.rosters import RosterCache
 from services.scheduling.settings import Settings
 from services.scheduling.store import Store
 from shared.runtime.clock import Clock
@@ -22,7 +24,7 @@ def create_service(settings: Settings | None = None, clock: Clock | None = None)
         settings,
         handlers.HANDLERS,
         MIGRATIONS,
-        store=Store,
+        store=partial(Store, rosters=RosterCache()),  # one cache for the instance's transactions
         deps=deps,
         periodic=[
             Periodic("visit-checks", every, handlers.check_visits),

@@ -22,6 +22,7 @@ from contracts import (
 )
 from services.scheduling.domain import CUT_SHORT_BELOW, Episode, PlanWeeks, Visit
 from services.scheduling.planning import Revision, Roster, Staff
+from services.scheduling.rosters import SLACK, Kept, RosterCache
 
 _VISIT_COLUMNS = (
     "visit_id, patient_id, episode_id, status, staff_id, window_start, window_end, planned_minutes, "
@@ -57,8 +58,10 @@ def _visit(row: asyncpg.Record) -> Visit:
 class Store:
     """The scheduling service's queries, in the transaction of the event (or job) being handled."""
 
-    def __init__(self, conn: asyncpg.Connection) -> None:
+    def __init__(self, conn: asyncpg.Connection, rosters: RosterCache | None = None) -> None:
         self.conn = conn
+        self._rosters = rosters or RosterCache()  # the instance's, kept between transactions
+        self._lent: dict[str, tuple[datetime, datetime, Roster]] = {}  # rosters handed out in this transaction
 
     async def lock_team(self, team: str) -> None:
         """Plans for one team are made one at a time, across every instance of the service: bookings,
@@ -108,8 +111,29 @@ class Store:
         )
 
     async def roster(self, team: str, start: datetime, end: datetime) -> Roster:
+        """The team's roster over [start, end): the one kept from the last plan while the team's
+        roster version is unchanged (`rosters`), otherwise read. The version is locked until this
+        transaction ends, so no other change to the roster can come between."""
+        version = await self.conn.fetchval("SELECT version FROM roster_versions WHERE team = $1 FOR UPDATE", team)
+        kept = self._rosters.take(team, version, start, end)
+        if kept is None:
+            end += SLACK
+            kept = Kept(version, start, end, await self._read_roster(team, start, end))
+        if version is not None:
+            self._lent[team] = (kept.start, kept.end, kept.roster)
+        return kept.roster
+
+    async def _give_rosters_back(self) -> None:
+        """Called once what was booked in the rosters handed out is written: each is kept with the
+        version those writes made."""
+        for team, (start, end, roster) in self._lent.items():
+            version = await self.conn.fetchval("SELECT version FROM roster_versions WHERE team = $1", team)
+            self._rosters.keep(team, Kept(version, start, end, roster))
+        self._lent.clear()
+
+    async def _read_roster(self, team: str, start: datetime, end: datetime) -> Roster:
         """Shifts as slot hours and bookings as epoch seconds, worked out here: a team's roster is
-        hundreds of shifts and thousands of bookings, and every plan reads it."""
+        hundreds of shifts and thousands of bookings."""
         staff = await self.conn.fetch("SELECT staff_id, skills, team_lead, display_name FROM staff WHERE team = $1", team)
         ids = [row["staff_id"] for row in staff]
         shifts = await self.conn.fetch(
@@ -300,6 +324,7 @@ class Store:
             "$6::integer[], $7::text[], $8::uuid[])",
             *(list(column) for column in columns),
         )
+        await self._give_rosters_back()
 
     async def find_visit(self, visit_id: UUID) -> Visit | None:
         row = await self.conn.fetchrow(f"SELECT {_VISIT_COLUMNS} FROM visits WHERE visit_id = $1 FOR UPDATE", visit_id)
