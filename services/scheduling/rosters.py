@@ -19,7 +19,7 @@ SLACK = timedelta(days=1)  # a roster is read this far beyond the span asked for
 
 @dataclass(frozen=True)
 class Kept:
-    version: UUID
+    version: UUID | None  # None: the team had no roster version when this was read
     start: datetime
     end: datetime
     roster: Roster

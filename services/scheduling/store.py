@@ -4,6 +4,7 @@ every query of the service -- rota, episodes, plans, visits and the operators' r
 place, as in every service: a handler never needs a second store."""
 
 from collections.abc import Iterable, Sequence
+from dataclasses import replace
 from datetime import date, datetime
 from uuid import UUID
 
@@ -61,7 +62,7 @@ class Store:
     def __init__(self, conn: asyncpg.Connection, rosters: RosterCache | None = None) -> None:
         self.conn = conn
         self._rosters = rosters or RosterCache()  # the instance's, kept between transactions
-        self._lent: dict[str, tuple[datetime, datetime, Roster]] = {}  # rosters handed out in this transaction
+        self._lent: dict[str, Kept] = {}  # rosters handed out in this transaction
 
     async def lock_team(self, team: str) -> None:
         """Plans for one team are made one at a time, across every instance of the service: bookings,
@@ -120,15 +121,15 @@ class Store:
             end += SLACK
             kept = Kept(version, start, end, await self._read_roster(team, start, end))
         if version is not None:
-            self._lent[team] = (kept.start, kept.end, kept.roster)
+            self._lent[team] = kept
         return kept.roster
 
     async def _give_rosters_back(self) -> None:
         """Called once what was booked in the rosters handed out is written: each is kept with the
         version those writes made."""
-        for team, (start, end, roster) in self._lent.items():
+        for team, kept in self._lent.items():
             version = await self.conn.fetchval("SELECT version FROM roster_versions WHERE team = $1", team)
-            self._rosters.keep(team, Kept(version, start, end, roster))
+            self._rosters.keep(team, replace(kept, version=version))
         self._lent.clear()
 
     async def _read_roster(self, team: str, start: datetime, end: datetime) -> Roster:
