@@ -3,6 +3,7 @@
 import json
 import logging
 
+import pytest
 import structlog
 
 from shared.runtime.logs import configure_logging, mask_hc_numbers, scrub
@@ -23,7 +24,19 @@ def test_identifying_fields_are_redacted() -> None:
     assert scrubbed == {"event": "x", "patient_name": "[redacted]", "hc_number": "[redacted]", "topic": "t"}
 
 
-def test_library_log_lines_are_json_and_scrubbed(capsys) -> None:
+@pytest.fixture
+def logging_restored_afterwards():
+    """The test points logging at pytest's captured standard error, which is closed after it: the
+    tests after it (in the same process) log where they did before."""
+    structlog_config, root = structlog.get_config(), logging.getLogger()
+    handlers, level = root.handlers[:], root.level
+    yield
+    structlog.configure(**structlog_config)
+    structlog.contextvars.clear_contextvars()
+    root.handlers[:], root.level = handlers, level
+
+
+def test_library_log_lines_are_json_and_scrubbed(capsys, logging_restored_afterwards) -> None:
     """A line from any library goes through the same JSON renderer and scrubber."""
     configure_logging("test", log_format="json")
     logging.getLogger("some.library").warning("failed for 943 476 5919")
