@@ -120,8 +120,8 @@ class EventLog:
             try:
                 batches = await self._consumer.getmany(timeout_ms=500)
             except UNREADABLE as error:
-                await pass_over_unreadable(self._consumer, self._next, batch_size=500, handle=self._handed_over,
-                                           unreadable=partial(self._unreadable, error))
+                await pass_over_unreadable(self._consumer, list(self._consumer.assignment()), self._next, batch_size=500,
+                                           handle=self._handed_over, unreadable=partial(self._unreadable, error))
                 continue
             await self._handed_over(batches)
 

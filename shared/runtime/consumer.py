@@ -1,10 +1,10 @@
 """How every service consumes: in batches, each partition at once, nothing waiting in line.
 
-Each round the consumer fetches a batch, and whatever the client holds already for the
-partition numbers not in it (so one partition's backlog never idles the rest). The records are
-grouped by partition number (a patient's events share the number on every topic, so one
-patient's events are handled one at a time) and each group is handled concurrently, in one
-PostgreSQL transaction of its own:
+Each partition number has a lane of its own (`loop.KafkaLoop`): it fetches a batch of that
+partition of every topic and hands it over, at its own pace, so one partition's backlog or slow
+batch never holds up the rest. A patient's events share the number on every topic, so one
+patient's events are handled one batch at a time; each batch is handled in one PostgreSQL
+transaction of its own:
 1. a record that cannot be decoded or validated (any error at all, any header) is dead-lettered
    through the outbox with a reason; an event this service does not handle is skipped unread;
 2. each event gets a savepoint: claim its id in the inbox (a duplicate is skipped), run the

@@ -144,22 +144,23 @@ _READ_ALONE_POLLS = 200  # fetches of one partition while looking for the unread
 
 async def pass_over_unreadable(
     kafka: AIOKafkaConsumer,
+    partitions: list[TopicPartition],
     next_offsets: dict[TopicPartition, int],
     *,
     batch_size: int,
     handle: Callable[[Mapping[TopicPartition, list[ConsumerRecord]]], Awaitable[None]],
     unreadable: Callable[[TopicPartition, int], Awaitable[None]],
 ) -> None:
-    """After `getmany` raised one of `UNREADABLE`. `next_offsets` holds, for each partition, the
-    offset after the last record handed over (and `handle` keeps it so).
+    """After `getmany(*partitions)` raised one of `UNREADABLE`. `next_offsets` holds, for each
+    partition, the offset after the last record handed over (and `handle` keeps it so).
 
     The failed fetch may have moved partitions past records it never handed over, so each goes
     back to its next offset; then each partition with records to read is read on its own, in
     batches given to `handle`, and record by record from the batch that raises: the record it
     raises on is given to `unreadable` and passed over."""
-    for tp in kafka.assignment():
+    for tp in partitions:
         await _rewind(kafka, next_offsets, tp)
-    for tp in sorted(kafka.assignment()):
+    for tp in sorted(partitions):
         one_by_one = False
         for _ in range(_READ_ALONE_POLLS):  # bounded: should it raise again, the caller comes back here
             end = kafka.highwater(tp)

@@ -1,17 +1,18 @@
-"""Feeding a `ReliableConsumer` from Kafka (see `consumer` for what happens to each record):
-fetch a round, hand each partition number its records at once, commit the round's offsets in
-the background once its transactions have committed, take turns with the sweep of parked
-events; and each partition's progress, for the health check."""
+"""Feeding a `ReliableConsumer` from Kafka (see `consumer` for what happens to each record): a
+lane for each partition number, each fetching and handling its own records at its own pace;
+the offsets committed in the background once their transactions have committed; the sweep of
+parked events taking its turn between batches; and each partition's progress, for the health
+check."""
 
 import asyncio
 import time
-from collections import defaultdict
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
 import structlog
-from aiokafka import AIOKafkaConsumer, ConsumerRecord, TopicPartition
+from aiorwlock import RWLock
+from aiokafka import AIOKafkaConsumer, ConsumerRebalanceListener, ConsumerRecord, TopicPartition
 from aiokafka.coordinator.assignors.range import RangePartitionAssignor
 from aiokafka.errors import CommitFailedError, KafkaError
 
@@ -50,9 +51,10 @@ class PartitionProgress:
 
 
 class KafkaLoop:
-    """Feeds one `ReliableConsumer` from Kafka: fetch a round, handle each partition number at
-    once, commit the round's offsets in the background, repeat; and, between rounds, the sweep of
-    parked events."""
+    """Feeds one `ReliableConsumer` from Kafka, one lane for each partition number this instance
+    owns: a lane fetches its partitions' records, has them handled, and fetches again, whatever
+    the other lanes are doing. The offsets handled are committed in the background; the sweep of
+    parked events takes its turn between batches."""
 
     def __init__(
         self,
@@ -74,11 +76,14 @@ class KafkaLoop:
         # has been handed over and handled (or rewound to be handed over again).
         self._next: dict[TopicPartition, int] = {}
         self._to_commit = asyncio.Event()
-        # Batches and the sweep of parked events take turns. Were the sweep trying a parked
-        # event (its row locked) while a batch handles the event it waits for, the batch would
-        # pass over it, the sweep would find its prerequisite not yet committed, and it would
-        # wait for the next sweep while the patient's later events on other topics overtook it.
-        self._turn = asyncio.Lock()
+        # The lanes' batches run at once, the sweep of parked events alone. Were the sweep trying
+        # a parked event (its row locked) while a batch handles the event it waits for, the batch
+        # would pass over it, the sweep would find its prerequisite not yet committed, and it
+        # would wait for the next sweep while the patient's later events on other topics
+        # overtook it. A sweep waiting for its turn holds back new batches, so it is not starved.
+        self._turns = RWLock()
+        self._lanes: dict[int, asyncio.Task] = {}
+        self._assigned = asyncio.Event()
         self._commit_interval_s = commit_interval_s
         self._batch_size = batch_size
         self._failure_pause_s = failure_pause_s
@@ -90,7 +95,7 @@ class KafkaLoop:
             auto_offset_reset="earliest",  # a new group reads everything, never just what comes next
             max_poll_records=batch_size,
             # The same partition numbers of every topic to the same instance: a patient's events
-            # meet in one place, whichever topic brings them.
+            # meet in one lane, whichever topic brings them.
             partition_assignment_strategy=(RangePartitionAssignor,),
             # A killed instance's partitions go to the others (or to it, restarted) within seconds.
             session_timeout_ms=6_000,
@@ -98,7 +103,7 @@ class KafkaLoop:
         )
 
     async def start(self) -> None:
-        self.kafka.subscribe(self.consumer.topics)
+        self.kafka.subscribe(self.consumer.topics, listener=_Assignments(self._assigned))
         await self.kafka.start()
 
     async def stop(self) -> None:
@@ -107,35 +112,47 @@ class KafkaLoop:
         await self.kafka.stop()
 
     async def run(self) -> None:
+        """Opens a lane for each partition number assigned, again at each assignment; returns
+        only by raising what a lane raised."""
         committer = asyncio.create_task(self._commit_in_background(), name=f"{self.consumer.group}-commits")
         try:
             while True:
-                try:
-                    batches = await self._fetch()
-                except UNREADABLE as error:
-                    await self._pass_over_unreadable(error)
-                    continue
-                if batches:
-                    await self._process(batches)
+                self._assigned.clear()
+                self._open_lanes()
+                assigned = asyncio.ensure_future(self._assigned.wait())
+                done, _ = await asyncio.wait({assigned, *self._lanes.values()}, return_when=asyncio.FIRST_COMPLETED)
+                assigned.cancel()
+                for number, lane in list(self._lanes.items()):
+                    if lane in done:
+                        del self._lanes[number]
+                        lane.result()  # a lane ends when its partitions are gone, or by raising
         finally:
-            committer.cancel()
-            await asyncio.gather(committer, return_exceptions=True)
+            lanes = [committer, *self._lanes.values()]
+            self._lanes.clear()
+            for task in lanes:
+                task.cancel()
+            await asyncio.gather(*lanes, return_exceptions=True)
 
-    async def _fetch(self) -> dict[TopicPartition, list[ConsumerRecord]]:
-        """Up to a batch from each partition number with records waiting. The first fetch waits
-        for records and may bring one partition's backlog alone; the partition numbers not in it
-        are then asked, without waiting, for what the client holds already, so that one backlog
-        does not leave the others' share of the work idle behind it. (Each partition is read once
-        a round, so its records stay in order.)"""
-        batches = dict(await self.kafka.getmany(timeout_ms=200, max_records=self._batch_size))
-        while batches:
-            numbers = {tp.partition for tp in batches}
-            others = [tp for tp in self.kafka.assignment() if tp.partition not in numbers]
-            more = await self.kafka.getmany(*others, timeout_ms=0, max_records=self._batch_size) if others else {}
-            if not more:
-                break
-            batches.update(more)
-        return batches
+    def _open_lanes(self) -> None:
+        for number in sorted({tp.partition for tp in self.kafka.assignment()} - set(self._lanes)):
+            self._lanes[number] = asyncio.create_task(self._lane(number), name=f"{self.consumer.group}-lane-{number}")
+
+    def _numbered(self, number: int) -> list[TopicPartition]:
+        return sorted(tp for tp in self.kafka.assignment() if tp.partition == number)
+
+    async def _lane(self, number: int) -> None:
+        """Partition `number` of every topic, a batch at a time, for as long as this instance
+        owns any of them. (Each partition is read by one lane, so its records stay in order; a
+        patient's events share the number on every topic, so they are handled one batch at a
+        time.)"""
+        while partitions := self._numbered(number):
+            try:
+                batches = await self.kafka.getmany(*partitions, timeout_ms=200, max_records=self._batch_size)
+            except UNREADABLE as error:
+                await self._pass_over_unreadable(error, partitions)
+                continue
+            if batches:
+                await self._process(batches)
 
     async def _commit_in_background(self) -> None:
         """Commits what has been handled while the next batches are fetched and handled: one
@@ -150,51 +167,36 @@ class KafkaLoop:
 
     async def sweep_parked(self) -> int:
         """Tries again the parked events of the partitions this instance owns, between batches."""
-        async with self._turn:
+        async with self._turns.writer:
             return await self.consumer.replay_parked(self.owned())
 
     async def _process(self, batches: Mapping[TopicPartition, list[ConsumerRecord]]) -> None:
-        async with self._turn:
+        """One lane's batch: its partitions' records handled together, in one transaction."""
+        async with self._turns.reader:
             await self._process_in_turn(batches)
 
     async def _process_in_turn(self, batches: Mapping[TopicPartition, list[ConsumerRecord]]) -> None:
         received_at = time.monotonic()
-        by_number: dict[int, list[ConsumerRecord]] = defaultdict(list)
-        for tp, records in batches.items():
-            by_number[tp.partition].extend(records)
-        results = await asyncio.gather(
-            *(self.consumer.handle_batch(records, received_at) for records in by_number.values()), return_exceptions=True
-        )
-        offsets: dict[TopicPartition, int] = {}
-        failed = False
-        tally: dict[str, int] = defaultdict(int)
-        for records, result in zip(by_number.values(), results):
-            firsts: dict[TopicPartition, int] = {}
-            lasts: dict[TopicPartition, int] = {}
-            for record in records:
-                tp = TopicPartition(record.topic, record.partition)
-                firsts.setdefault(tp, record.offset)
-                lasts[tp] = record.offset + 1
-            if isinstance(result, BaseException):
-                failed = True
-                log.warning("batch.failed_retrying", error=type(result).__name__, partitions=len(firsts))
-                for tp, first in firsts.items():
-                    self.kafka.seek(tp, first)  # rewind: the batch is fetched and handled again
-                self._next.update(firsts)
-            else:
-                offsets.update(lasts)
-                self._next.update(lasts)
-                for outcome, count in result.items():
-                    tally[outcome.value] += count
-        if offsets:
-            self._uncommitted.update(offsets)
-            self._to_commit.set()
-        log.info("batch.processed", consumer=self.consumer.group, records=sum(map(len, batches.values())),
-                 duration_ms=round((time.monotonic() - received_at) * 1000, 1), **tally)
-        if failed:
+        records = [record for tp_records in batches.values() for record in tp_records]
+        firsts = {tp: tp_records[0].offset for tp, tp_records in batches.items() if tp_records}
+        lasts = {tp: tp_records[-1].offset + 1 for tp, tp_records in batches.items() if tp_records}
+        try:
+            tally = await self.consumer.handle_batch(records, received_at)
+        except Exception as error:  # noqa: BLE001 - the transaction failed (the database is down?): handled again
+            log.warning("batch.failed_retrying", consumer=self.consumer.group, error=type(error).__name__, partitions=len(firsts))
+            for tp, first in firsts.items():
+                self.kafka.seek(tp, first)  # rewind: the batch is fetched and handled again
+            self._next.update(firsts)
             await asyncio.sleep(self._failure_pause_s)
+            return
+        self._next.update(lasts)
+        self._uncommitted.update(lasts)
+        self._to_commit.set()
+        log.info("batch.processed", consumer=self.consumer.group, records=len(records),
+                 duration_ms=round((time.monotonic() - received_at) * 1000, 1),
+                 **{outcome.value: count for outcome, count in tally.items()})
 
-    async def _pass_over_unreadable(self, error: Exception) -> None:
+    async def _pass_over_unreadable(self, error: Exception, partitions: list[TopicPartition]) -> None:
         reason = UNREADABLE_REASON.format(error=type(error).__name__)
 
         async def dead_letter(tp: TopicPartition, offset: int) -> None:
@@ -204,7 +206,8 @@ class KafkaLoop:
             self._uncommitted[tp] = offset + 1
             self._to_commit.set()
 
-        await pass_over_unreadable(self.kafka, self._next, batch_size=self._batch_size, handle=self._process, unreadable=dead_letter)
+        await pass_over_unreadable(self.kafka, partitions, self._next, batch_size=self._batch_size, handle=self._process,
+                                   unreadable=dead_letter)
 
     async def _commit_now(self) -> None:
         offsets, self._uncommitted = self._uncommitted, {}
@@ -225,3 +228,16 @@ class KafkaLoop:
 
     def owned(self) -> list[tuple[str, int]]:
         return [(tp.topic, tp.partition) for tp in self.kafka.assignment()]
+
+
+class _Assignments(ConsumerRebalanceListener):
+    """Tells the loop that partitions were assigned, so that it opens their lanes."""
+
+    def __init__(self, assigned: asyncio.Event) -> None:
+        self._assigned = assigned
+
+    def on_partitions_revoked(self, revoked: object) -> None:
+        pass
+
+    def on_partitions_assigned(self, assigned: object) -> None:
+        self._assigned.set()

@@ -85,7 +85,8 @@ class Service:
     async def run(self, stop: asyncio.Event | None = None) -> None:
         stop = stop or _stop_on_signals()
         settings = self.settings
-        pool = await db.create_pool(settings.database_url, max_size=settings.database_pool_size)
+        pool = await db.create_pool(settings.database_url, min_size=min(settings.database_pool_open, settings.database_pool_size),
+                                     max_size=settings.database_pool_size)
         applied = await db.migrate(pool, [db.SHARED_MIGRATIONS, self.migrations])
         if applied:
             log.info("service.migrated", migrations=applied)

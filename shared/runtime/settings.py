@@ -35,6 +35,9 @@ class ServiceSettings(KafkaSettings):
     # Offsets handled are committed at most this often (all the batches since share a commit).
     commit_interval_s: float = Field(default=0.1, gt=0, le=5)
     database_pool_size: int = Field(default=24, ge=4)  # two loops of six partitions, each may count a failure on a second connection
+    # Connections opened at start, one for each lane of the two loops: the first batches after a
+    # start, handled at once, do not each wait for a connection to be made.
+    database_pool_open: int = Field(default=12, ge=1)
     # An event naming something not heard of yet (e.g. an episode announced on another topic) is
     # parked until it arrives; the sweep tries parked events again this often, and reports any
     # still waiting after a day (they are never dead-lettered for lateness alone).

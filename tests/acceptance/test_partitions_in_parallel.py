@@ -1,6 +1,7 @@
 """Each partition's share of the work goes ahead on its own, on the real broker: a backlog on one
 partition (a Trust system resending a day's referrals, a service restarted behind) does not hold
-up the events waiting on the others."""
+up the events waiting on the others, nor does a batch that is slow to finish (a plan waiting for
+its team's lock, a slow query)."""
 
 import asyncio
 from uuid import uuid4
@@ -58,6 +59,53 @@ async def test_a_backlog_on_one_partition_does_not_hold_up_another_partitions_ev
     assert "WAITING-ALONE" in handled, "the event alone on its partition was never handled"
     ahead = handled.index("WAITING-ALONE")
     assert ahead < 2 * BATCH, f"the event alone on its partition waited behind {ahead:,} of the other partition's backlog"
+
+
+async def test_a_slow_batch_on_one_partition_does_not_hold_up_events_arriving_on_another(scratch_database: str) -> None:
+    prefix = f"test-lanes-{uuid4().hex[:8]}"
+    await create_topics(BOOTSTRAP, prefix)
+    pool = await db.create_pool(scratch_database)
+    handled: list[str] = []
+    slow_started, slow_may_finish = asyncio.Event(), asyncio.Event()
+
+    async def on_referral(ctx: HandlerContext, submitted: ReferralSubmitted) -> None:
+        if submitted.referral_id == "SLOW":
+            slow_started.set()
+            await slow_may_finish.wait()
+        handled.append(submitted.referral_id)
+
+    try:
+        await db.migrate(pool, [db.SHARED_MIGRATIONS])
+        consumer = ReliableConsumer(group=f"{prefix}-group", pool=pool, handlers={ReferralSubmitted: on_referral},
+                                    topic_prefix=prefix, clock=SystemClock(), source="/carepath/test")
+        loop = KafkaLoop(consumer, BOOTSTRAP, batch_size=BATCH)
+        await loop.start()
+        running = asyncio.create_task(loop.run())
+        try:
+            await _publish(prefix, [(0, "SLOW")])
+            await asyncio.wait_for(slow_started.wait(), 30)
+            for n in range(3):  # each sent once the one before it is handled: a new fetch each time
+                await _publish(prefix, [(3, f"MEANWHILE-{n}")])
+                await _until(lambda n=n: f"MEANWHILE-{n}" in handled, 10)
+            handled_while_slow = list(handled)
+            slow_may_finish.set()
+            await _until(lambda: "SLOW" in handled, 10)
+        finally:
+            slow_may_finish.set()
+            running.cancel()
+            await asyncio.gather(running, return_exceptions=True)
+            await loop.stop()
+    finally:
+        await pool.close()
+        await delete_topics(BOOTSTRAP, [topic.full_name(prefix) for topic in TOPICS])
+    assert handled_while_slow == ["MEANWHILE-0", "MEANWHILE-1", "MEANWHILE-2"], handled_while_slow
+    assert handled[-1] == "SLOW"
+
+
+async def _until(condition, timeout_s: float) -> None:
+    async with asyncio.timeout(timeout_s):
+        while not condition():
+            await asyncio.sleep(0.02)
 
 
 async def _publish(prefix: str, referrals: list[tuple[int, str]]) -> None:
