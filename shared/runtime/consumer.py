@@ -322,6 +322,15 @@ class ReliableConsumer:
         await parking.still_waiting(conn, parked.seq, reason, failed)
         return False
 
+    async def sweep_needed(self, partitions: list[tuple[str, int]]) -> bool:
+        """Whether the sweep has anything to do on these partitions: an event may be parked here,
+        or one is parked there (by an instance that owned them before). Safe beside batches, so
+        that a sweep with nothing to do holds none of them up."""
+        if self._parked_maybe:
+            return True
+        async with self._pool.acquire() as conn:
+            return bool(await parking.keys_parked(conn, self.group, partitions))
+
     async def replay_parked(self, partitions: list[tuple[str, int]], chunk: int = 200) -> int:
         """The sweep: tries again every parked event on these partitions (those this instance
         owns), for prerequisites that arrived another way (another group, another instance)."""

@@ -166,9 +166,13 @@ class KafkaLoop:
             await asyncio.sleep(self._commit_interval_s)
 
     async def sweep_parked(self) -> int:
-        """Tries again the parked events of the partitions this instance owns, between batches."""
+        """Tries again the parked events of the partitions this instance owns, between batches;
+        with nothing parked, it takes no turn at all."""
+        owned = self.owned()
+        if not await self.consumer.sweep_needed(owned):
+            return 0
         async with self._turns.writer:
-            return await self.consumer.replay_parked(self.owned())
+            return await self.consumer.replay_parked(owned)
 
     async def _process(self, batches: Mapping[TopicPartition, list[ConsumerRecord]]) -> None:
         """One lane's batch: its partitions' records handled together, in one transaction."""

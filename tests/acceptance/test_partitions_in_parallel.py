@@ -61,7 +61,7 @@ async def test_a_backlog_on_one_partition_does_not_hold_up_another_partitions_ev
     assert ahead < 2 * BATCH, f"the event alone on its partition waited behind {ahead:,} of the other partition's backlog"
 
 
-async def test_a_slow_batch_on_one_partition_does_not_hold_up_events_arriving_on_another(scratch_database: str) -> None:
+async def test_a_slow_batch_on_one_partition_holds_up_neither_events_arriving_on_another_nor_an_idle_sweep(scratch_database: str) -> None:
     prefix = f"test-lanes-{uuid4().hex[:8]}"
     await create_topics(BOOTSTRAP, prefix)
     pool = await db.create_pool(scratch_database)
@@ -82,8 +82,10 @@ async def test_a_slow_batch_on_one_partition_does_not_hold_up_events_arriving_on
         await loop.start()
         running = asyncio.create_task(loop.run())
         try:
+            assert await loop.sweep_parked() == 0  # the first sweep finds nothing parked
             await _publish(prefix, [(0, "SLOW")])
             await asyncio.wait_for(slow_started.wait(), 30)
+            swept_beside_the_slow_batch = await asyncio.wait_for(loop.sweep_parked(), 5)
             for n in range(3):  # each sent once the one before it is handled: a new fetch each time
                 await _publish(prefix, [(3, f"MEANWHILE-{n}")])
                 await _until(lambda n=n: f"MEANWHILE-{n}" in handled, 10)
@@ -98,6 +100,7 @@ async def test_a_slow_batch_on_one_partition_does_not_hold_up_events_arriving_on
     finally:
         await pool.close()
         await delete_topics(BOOTSTRAP, [topic.full_name(prefix) for topic in TOPICS])
+    assert swept_beside_the_slow_batch == 0
     assert handled_while_slow == ["MEANWHILE-0", "MEANWHILE-1", "MEANWHILE-2"], handled_while_slow
     assert handled[-1] == "SLOW"
 
