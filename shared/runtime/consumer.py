@@ -322,6 +322,11 @@ class ReliableConsumer:
         await parking.still_waiting(conn, parked.seq, reason, failed)
         return False
 
+    def partitions_assigned(self) -> None:
+        """Partitions another instance owned may bring events it parked: until the next sweep has
+        looked, each batch asks about parked events."""
+        self._parked_maybe = True
+
     async def sweep_needed(self, partitions: list[tuple[str, int]]) -> bool:
         """Whether the sweep has anything to do on these partitions: an event may be parked here,
         or one is parked there (by an instance that owned them before). Safe beside batches, so

@@ -6,7 +6,7 @@ check."""
 
 import asyncio
 import time
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -103,7 +103,7 @@ class KafkaLoop:
         )
 
     async def start(self) -> None:
-        self.kafka.subscribe(self.consumer.topics, listener=_Assignments(self._assigned))
+        self.kafka.subscribe(self.consumer.topics, listener=_Assignments(self._partitions_assigned))
         await self.kafka.start()
 
     async def stop(self) -> None:
@@ -132,6 +132,10 @@ class KafkaLoop:
             for task in lanes:
                 task.cancel()
             await asyncio.gather(*lanes, return_exceptions=True)
+
+    def _partitions_assigned(self) -> None:
+        self.consumer.partitions_assigned()
+        self._assigned.set()
 
     def _open_lanes(self) -> None:
         for number in sorted({tp.partition for tp in self.kafka.assignment()} - set(self._lanes)):
@@ -235,13 +239,13 @@ class KafkaLoop:
 
 
 class _Assignments(ConsumerRebalanceListener):
-    """Tells the loop that partitions were assigned, so that it opens their lanes."""
+    """Tells the loop that partitions were assigned (before any of their records is fetched)."""
 
-    def __init__(self, assigned: asyncio.Event) -> None:
+    def __init__(self, assigned: Callable[[], None]) -> None:
         self._assigned = assigned
 
     def on_partitions_revoked(self, revoked: object) -> None:
         pass
 
     def on_partitions_assigned(self, assigned: object) -> None:
-        self._assigned.set()
+        self._assigned()

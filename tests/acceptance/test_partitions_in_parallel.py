@@ -6,20 +6,17 @@ its team's lock, a slow query)."""
 import asyncio
 from uuid import uuid4
 
-from aiokafka import AIOKafkaProducer
-
 from contracts import ReferralSubmitted
-from contracts.topics import REFERRAL_INBOUND, TOPICS
+from contracts.topics import TOPICS
 from shared.runtime import db
 from shared.runtime.clock import SystemClock
-from shared.runtime.codec import encode
 from shared.runtime.consumer import ReliableConsumer
 from shared.runtime.loop import KafkaLoop
 from shared.runtime.context import HandlerContext
 from shared.runtime.kafka import create_topics
 from tests.acceptance.conftest import BOOTSTRAP
 from tests.acceptance.deployment import delete_topics
-from tests.factories import envelope_for, referral
+from tests.acceptance.loops import publish_referrals, until
 
 BACKLOG = 2_000
 BATCH = 100
@@ -38,7 +35,7 @@ async def test_a_backlog_on_one_partition_does_not_hold_up_another_partitions_ev
 
     try:
         await db.migrate(pool, [db.SHARED_MIGRATIONS])
-        await _publish(prefix, [(0, f"BACKLOG-{n}") for n in range(BACKLOG)] + [(3, "WAITING-ALONE")])
+        await publish_referrals(prefix, [(0, f"BACKLOG-{n}") for n in range(BACKLOG)] + [(3, "WAITING-ALONE")])
         consumer = ReliableConsumer(group=f"{prefix}-group", pool=pool, handlers={ReferralSubmitted: on_referral},
                                     topic_prefix=prefix, clock=SystemClock(), source="/carepath/test")
         loop = KafkaLoop(consumer, BOOTSTRAP, batch_size=BATCH)
@@ -83,15 +80,15 @@ async def test_a_slow_batch_on_one_partition_holds_up_neither_events_arriving_on
         running = asyncio.create_task(loop.run())
         try:
             assert await loop.sweep_parked() == 0  # the first sweep finds nothing parked
-            await _publish(prefix, [(0, "SLOW")])
+            await publish_referrals(prefix, [(0, "SLOW")])
             await asyncio.wait_for(slow_started.wait(), 30)
             swept_beside_the_slow_batch = await asyncio.wait_for(loop.sweep_parked(), 5)
             for n in range(3):  # each sent once the one before it is handled: a new fetch each time
-                await _publish(prefix, [(3, f"MEANWHILE-{n}")])
-                await _until(lambda n=n: f"MEANWHILE-{n}" in handled, 10)
+                await publish_referrals(prefix, [(3, f"MEANWHILE-{n}")])
+                await until(lambda n=n: f"MEANWHILE-{n}" in handled, 10)
             handled_while_slow = list(handled)
             slow_may_finish.set()
-            await _until(lambda: "SLOW" in handled, 10)
+            await until(lambda: "SLOW" in handled, 10)
         finally:
             slow_may_finish.set()
             running.cancel()
@@ -103,28 +100,3 @@ async def test_a_slow_batch_on_one_partition_holds_up_neither_events_arriving_on
     assert swept_beside_the_slow_batch == 0
     assert handled_while_slow == ["MEANWHILE-0", "MEANWHILE-1", "MEANWHILE-2"], handled_while_slow
     assert handled[-1] == "SLOW"
-
-
-async def _until(condition, timeout_s: float) -> None:
-    async with asyncio.timeout(timeout_s):
-        while not condition():
-            await asyncio.sleep(0.02)
-
-
-async def _publish(prefix: str, referrals: list[tuple[int, str]]) -> None:
-    producer = AIOKafkaProducer(bootstrap_servers=BOOTSTRAP, acks="all", enable_idempotence=True)
-    await producer.start()
-    try:
-        for partition, referral_id in referrals:
-            event = referral(referral_id=referral_id)
-            record = encode(event, envelope_for(event))
-            await producer.send(
-                REFERRAL_INBOUND.full_name(prefix),
-                record.value,
-                key=record.key,
-                partition=partition,
-                headers=[(name, text.encode()) for name, text in record.headers.items()],
-            )
-        await producer.flush()
-    finally:
-        await producer.stop()
