@@ -119,10 +119,10 @@ class ReliableConsumer:
         self._contexts = contexts or Contexts(clock, source)
         self._retry = retry
         # Whether any event may be parked here: while none is, a batch skips the two queries
-        # about parked events. Each park counts, so a sweep that found none as an event was being
-        # parked cannot clear the flag wrongly.
+        # about parked events. Set as an event is parked; cleared by a sweep that found none
+        # parked, unless a batch committed a park while it looked (each commit of a park counts).
         self._parked_maybe = True
-        self._parks = 0
+        self._parks_committed = 0
 
     @property
     def topics(self) -> list[str]:
@@ -197,6 +197,8 @@ class ReliableConsumer:
                 await inbox.unclaim(conn, self.group, fresh)
             if handled and self._parked_maybe:
                 await self._replay(conn, sorted(handled), received_at)
+        if tally.get(Outcome.PARKED):
+            self._parks_committed += 1
         failpoint("after-inbox-commit")
         return used, tally
 
@@ -260,7 +262,6 @@ class ReliableConsumer:
         record = item.record
         if not await inbox.claim(conn, self.group, item.envelope, record.topic, record.partition, record.offset):
             return Outcome.DUPLICATE
-        self._parks += 1
         self._parked_maybe = True
         await parking.park(conn, self.group, record, headers_to_dict(record.headers), reason, self._clock.now())
         log.info("event.parked", reason=reason, topic=record.topic, partition=record.partition, offset=record.offset,
@@ -327,25 +328,28 @@ class ReliableConsumer:
         looked, each batch asks about parked events."""
         self._parked_maybe = True
 
-    async def sweep_needed(self, partitions: list[tuple[str, int]]) -> bool:
-        """Whether the sweep has anything to do on these partitions: an event may be parked here,
-        or one is parked there (by an instance that owned them before). Safe beside batches, so
-        that a sweep with nothing to do holds none of them up."""
-        if self._parked_maybe:
-            return True
+    async def parked_keys(self, partitions: list[tuple[str, int]]) -> dict[int, list[str]]:
+        """The sweep's first look, beside the batches: the keys of the events parked on these
+        partitions (those this instance owns, some perhaps parked by an instance that owned them
+        before), by partition number. When none is, and no batch has committed a park since
+        before the look, batches stop asking about parked events."""
+        if not partitions:
+            return {}
+        parks_before = self._parks_committed
         async with self._pool.acquire() as conn:
-            return bool(await parking.keys_parked(conn, self.group, partitions))
-
-    async def replay_parked(self, partitions: list[tuple[str, int]], chunk: int = 200) -> int:
-        """The sweep: tries again every parked event on these partitions (those this instance
-        owns), for prerequisites that arrived another way (another group, another instance)."""
-        parks_before = self._parks
-        async with self._pool.acquire() as conn:
-            keys = await parking.keys_parked(conn, self.group, partitions)
-        if keys:
+            parked = await parking.keys_parked(conn, self.group, partitions)
+        if parked:
             self._parked_maybe = True
-        elif self._parks == parks_before:
+        elif self._parks_committed == parks_before:
             self._parked_maybe = False
+        by_number: dict[int, list[str]] = defaultdict(list)
+        for key, number in parked:
+            by_number[number].append(key)
+        return dict(by_number)
+
+    async def replay_parked(self, keys: list[str], chunk: int = 200) -> int:
+        """The sweep: tries again the parked events of these keys, for prerequisites that arrived
+        another way (another group, another instance); returns how many were released."""
         released = 0
         for start in range(0, len(keys), chunk):
             async with self._pool.acquire() as conn, conn.transaction():

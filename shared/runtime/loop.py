@@ -1,17 +1,17 @@
 """Feeding a `ReliableConsumer` from Kafka (see `consumer` for what happens to each record): a
 lane for each partition number, each fetching and handling its own records at its own pace;
 the offsets committed in the background once their transactions have committed; the sweep of
-parked events taking its turn between batches; and each partition's progress, for the health
+parked events taking its turn between a lane's batches; and each partition's progress, for the health
 check."""
 
 import asyncio
 import time
+from collections import defaultdict
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
 import structlog
-from aiorwlock import RWLock
 from aiokafka import AIOKafkaConsumer, ConsumerRebalanceListener, ConsumerRecord, TopicPartition
 from aiokafka.coordinator.assignors.range import RangePartitionAssignor
 from aiokafka.errors import CommitFailedError, KafkaError
@@ -54,7 +54,7 @@ class KafkaLoop:
     """Feeds one `ReliableConsumer` from Kafka, one lane for each partition number this instance
     owns: a lane fetches its partitions' records, has them handled, and fetches again, whatever
     the other lanes are doing. The offsets handled are committed in the background; the sweep of
-    parked events takes its turn between batches."""
+    parked events takes its turn between a lane's batches."""
 
     def __init__(
         self,
@@ -76,12 +76,12 @@ class KafkaLoop:
         # has been handed over and handled (or rewound to be handed over again).
         self._next: dict[TopicPartition, int] = {}
         self._to_commit = asyncio.Event()
-        # The lanes' batches run at once, the sweep of parked events alone. Were the sweep trying
-        # a parked event (its row locked) while a batch handles the event it waits for, the batch
+        # A lane and the sweep take turns on the lane's partition number: were the sweep trying a
+        # parked event (its row locked) while a batch handles the event it waits for, the batch
         # would pass over it, the sweep would find its prerequisite not yet committed, and it
         # would wait for the next sweep while the patient's later events on other topics
-        # overtook it. A sweep waiting for its turn holds back new batches, so it is not starved.
-        self._turns = RWLock()
+        # overtook it. (A patient's events all have one number; the other lanes go on.)
+        self._turns: dict[int, asyncio.Lock] = defaultdict(asyncio.Lock)
         self._lanes: dict[int, asyncio.Task] = {}
         self._assigned = asyncio.Event()
         self._commit_interval_s = commit_interval_s
@@ -170,17 +170,18 @@ class KafkaLoop:
             await asyncio.sleep(self._commit_interval_s)
 
     async def sweep_parked(self) -> int:
-        """Tries again the parked events of the partitions this instance owns, between batches;
-        with nothing parked, it takes no turn at all."""
-        owned = self.owned()
-        if not await self.consumer.sweep_needed(owned):
-            return 0
-        async with self._turns.writer:
-            return await self.consumer.replay_parked(owned)
+        """Tries again the parked events of the partitions this instance owns: for each partition
+        number with any, between two of its lane's batches (the other lanes go on)."""
+        released = 0
+        for number, keys in (await self.consumer.parked_keys(self.owned())).items():
+            async with self._turns[number]:
+                released += await self.consumer.replay_parked(keys)
+        return released
 
     async def _process(self, batches: Mapping[TopicPartition, list[ConsumerRecord]]) -> None:
         """One lane's batch: its partitions' records handled together, in one transaction."""
-        async with self._turns.reader:
+        number = next(iter(batches)).partition
+        async with self._turns[number]:
             await self._process_in_turn(batches)
 
     async def _process_in_turn(self, batches: Mapping[TopicPartition, list[ConsumerRecord]]) -> None:

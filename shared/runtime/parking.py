@@ -68,15 +68,16 @@ async def take(conn: asyncpg.Connection, consumer: str, keys: list[str]) -> list
     ]
 
 
-async def keys_parked(conn: asyncpg.Connection, consumer: str, partitions: list[tuple[str, int]]) -> list[str]:
+async def keys_parked(conn: asyncpg.Connection, consumer: str, partitions: list[tuple[str, int]]) -> list[tuple[str, int]]:
+    """(key, partition number) of every event parked on these partitions."""
     rows = await conn.fetch(
-        "SELECT DISTINCT key FROM parked p JOIN unnest($2::text[], $3::int[]) AS owned (topic, partition) "
+        "SELECT DISTINCT key, partition FROM parked p JOIN unnest($2::text[], $3::int[]) AS owned (topic, partition) "
         "USING (topic, partition) WHERE p.consumer = $1",
         consumer,
         [topic for topic, _ in partitions],
         [partition for _, partition in partitions],
     )
-    return [row["key"] for row in rows]
+    return [(row["key"], row["partition"]) for row in rows]
 
 
 async def release(conn: asyncpg.Connection, seq: int) -> None:

@@ -13,6 +13,7 @@ from shared.runtime.clock import SystemClock
 from shared.runtime.consumer import ReliableConsumer
 from shared.runtime.loop import KafkaLoop
 from shared.runtime.context import HandlerContext
+from shared.runtime.errors import NotYetKnown
 from shared.runtime.kafka import create_topics
 from tests.acceptance.conftest import BOOTSTRAP
 from tests.acceptance.deployment import delete_topics
@@ -58,7 +59,7 @@ async def test_a_backlog_on_one_partition_does_not_hold_up_another_partitions_ev
     assert ahead < 2 * BATCH, f"the event alone on its partition waited behind {ahead:,} of the other partition's backlog"
 
 
-async def test_a_slow_batch_on_one_partition_holds_up_neither_events_arriving_on_another_nor_an_idle_sweep(scratch_database: str) -> None:
+async def test_a_slow_batch_on_one_partition_holds_up_neither_events_arriving_on_another_nor_the_sweep_of_events_parked_there(scratch_database: str) -> None:
     prefix = f"test-lanes-{uuid4().hex[:8]}"
     await create_topics(BOOTSTRAP, prefix)
     pool = await db.create_pool(scratch_database)
@@ -69,7 +70,12 @@ async def test_a_slow_batch_on_one_partition_holds_up_neither_events_arriving_on
         if submitted.referral_id == "SLOW":
             slow_started.set()
             await slow_may_finish.wait()
+        if submitted.referral_id == "PARKED":
+            raise NotYetKnown("waits for something that never comes, in this test")
         handled.append(submitted.referral_id)
+
+    async def parked() -> int:
+        return await pool.fetchval("SELECT count(*) FROM parked WHERE consumer = $1", consumer.group)
 
     try:
         await db.migrate(pool, [db.SHARED_MIGRATIONS])
@@ -79,9 +85,13 @@ async def test_a_slow_batch_on_one_partition_holds_up_neither_events_arriving_on
         await loop.start()
         running = asyncio.create_task(loop.run())
         try:
-            assert await loop.sweep_parked() == 0  # the first sweep finds nothing parked
+            await publish_referrals(prefix, [(3, "PARKED")])
+            async with asyncio.timeout(30):
+                while await parked() == 0:
+                    await asyncio.sleep(0.05)
             await publish_referrals(prefix, [(0, "SLOW")])
             await asyncio.wait_for(slow_started.wait(), 30)
+            # The event parked on partition 3 is tried again while partition 0's batch is in hand.
             swept_beside_the_slow_batch = await asyncio.wait_for(loop.sweep_parked(), 5)
             for n in range(3):  # each sent once the one before it is handled: a new fetch each time
                 await publish_referrals(prefix, [(3, f"MEANWHILE-{n}")])
@@ -97,6 +107,6 @@ async def test_a_slow_batch_on_one_partition_holds_up_neither_events_arriving_on
     finally:
         await pool.close()
         await delete_topics(BOOTSTRAP, [topic.full_name(prefix) for topic in TOPICS])
-    assert swept_beside_the_slow_batch == 0
+    assert swept_beside_the_slow_batch == 0  # tried, and still waiting
     assert handled_while_slow == ["MEANWHILE-0", "MEANWHILE-1", "MEANWHILE-2"], handled_while_slow
     assert handled[-1] == "SLOW"
