@@ -119,10 +119,13 @@ class ReliableConsumer:
         self._contexts = contexts or Contexts(clock, source)
         self._retry = retry
         # Whether any event may be parked here: while none is, a batch skips the two queries
-        # about parked events. Set as an event is parked; cleared by a sweep that found none
-        # parked, unless a batch committed a park while it looked (each commit of a park counts).
+        # about parked events. Set as an event is parked and at every assignment; cleared by a
+        # sweep that found none parked, unless parking changed while it looked: a park begun, a
+        # transaction that parked ended (its commit perhaps later than the sweep's snapshot), an
+        # assignment; nor while a transaction that parked is still open.
         self._parked_maybe = True
-        self._parks_committed = 0
+        self._parking_changes = 0
+        self._parking_open: set[int] = set()  # connections whose open transaction has parked
 
     @property
     def topics(self) -> list[str]:
@@ -168,39 +171,52 @@ class ReliableConsumer:
         """Handles items in one transaction, up to the first whose handler asked to commit soon;
         returns how many it used and what became of them."""
         tally: dict[Outcome, int] = defaultdict(int)
-        used = 0
-        async with self._pool.acquire() as conn, conn.transaction():
-            waiting: set[tuple[str, str]] = set()
-            if self._parked_maybe:
-                waiting = await parking.waiting(conn, self.group, sorted({item.key for item in items if item.handler}))
-            fresh = set() if careful else await self._claim_all(conn, [i for i in items if i.handler and (i.record.topic, i.key) not in waiting])
-            handled: set[str] = set()
-            for item in items:
-                used += 1
-                soon = False
-                if item.reason is not None:
-                    outcome = await self._dead_letter(conn, item.record, item.reason)
-                elif (item.record.topic, item.key) in waiting:
-                    outcome = await self._park(conn, item, "behind an earlier event of this patient that is waiting")
-                elif careful:
-                    outcome, soon = await self._handle(conn, item, received_at)
-                else:
-                    outcome, soon = await self._handle_quickly(conn, item, fresh, received_at)
-                tally[outcome] += 1
-                if outcome is Outcome.PARKED:
-                    waiting.add((item.record.topic, item.key))
-                elif outcome is Outcome.HANDLED:
-                    handled.add(item.key)
-                if soon:
-                    break
-            if fresh:  # claimed for events left to the next transaction: theirs to claim
-                await inbox.unclaim(conn, self.group, fresh)
-            if handled and self._parked_maybe:
-                await self._replay(conn, sorted(handled), received_at)
-        if tally.get(Outcome.PARKED):
-            self._parks_committed += 1
+        async with self._pool.acquire() as conn:
+            try:
+                async with conn.transaction():
+                    used = await self._handle_in(conn, items, received_at, careful, tally)
+            finally:
+                self._transaction_ended(conn)
         failpoint("after-inbox-commit")
         return used, tally
+
+    async def _handle_in(self, conn: asyncpg.Connection, items: list[Incoming], received_at: float, careful: bool,
+                         tally: dict[Outcome, int]) -> int:
+        used = 0
+        waiting: set[tuple[str, str]] = set()
+        if self._parked_maybe:
+            waiting = await parking.waiting(conn, self.group, sorted({item.key for item in items if item.handler}))
+        fresh = set() if careful else await self._claim_all(conn, [i for i in items if i.handler and (i.record.topic, i.key) not in waiting])
+        handled: set[str] = set()
+        for item in items:
+            used += 1
+            soon = False
+            if item.reason is not None:
+                outcome = await self._dead_letter(conn, item.record, item.reason)
+            elif (item.record.topic, item.key) in waiting:
+                outcome = await self._park(conn, item, "behind an earlier event of this patient that is waiting")
+            elif careful:
+                outcome, soon = await self._handle(conn, item, received_at)
+            else:
+                outcome, soon = await self._handle_quickly(conn, item, fresh, received_at)
+            tally[outcome] += 1
+            if outcome is Outcome.PARKED:
+                waiting.add((item.record.topic, item.key))
+            elif outcome is Outcome.HANDLED:
+                handled.add(item.key)
+            if soon:
+                break
+        if fresh:  # claimed for events left to the next transaction: theirs to claim
+            await inbox.unclaim(conn, self.group, fresh)
+        if handled and self._parked_maybe:
+            await self._replay(conn, sorted(handled), received_at)
+        return used
+
+    def _transaction_ended(self, conn: asyncpg.Connection) -> None:
+        """After COMMIT or ROLLBACK: a sweep looking meanwhile must not take its snapshot's word."""
+        if id(conn) in self._parking_open:
+            self._parking_open.discard(id(conn))
+            self._parking_changes += 1
 
     async def _claim_all(self, conn: asyncpg.Connection, items: list[Incoming]) -> set[tuple[str, str]]:
         """Claims every event in one statement; returns the (source, id) seen here for the first time."""
@@ -263,6 +279,8 @@ class ReliableConsumer:
         if not await inbox.claim(conn, self.group, item.envelope, record.topic, record.partition, record.offset):
             return Outcome.DUPLICATE
         self._parked_maybe = True
+        self._parking_changes += 1
+        self._parking_open.add(id(conn))
         await parking.park(conn, self.group, record, headers_to_dict(record.headers), reason, self._clock.now())
         log.info("event.parked", reason=reason, topic=record.topic, partition=record.partition, offset=record.offset,
                  event_type=item.envelope.type)
@@ -327,6 +345,7 @@ class ReliableConsumer:
         """Partitions another instance owned may bring events it parked: until the next sweep has
         looked, each batch asks about parked events."""
         self._parked_maybe = True
+        self._parking_changes += 1
 
     async def parked_keys(self, partitions: list[tuple[str, int]]) -> dict[int, list[str]]:
         """The sweep's first look, beside the batches: the keys of the events parked on these
@@ -335,12 +354,12 @@ class ReliableConsumer:
         before the look, batches stop asking about parked events."""
         if not partitions:
             return {}
-        parks_before = self._parks_committed
+        changes_before = self._parking_changes
         async with self._pool.acquire() as conn:
             parked = await parking.keys_parked(conn, self.group, partitions)
         if parked:
             self._parked_maybe = True
-        elif self._parks_committed == parks_before:
+        elif self._parking_changes == changes_before and not self._parking_open:
             self._parked_maybe = False
         by_number: dict[int, list[str]] = defaultdict(list)
         for key, number in parked:

@@ -5,9 +5,10 @@ parked events taking its turn between a lane's batches; and each partition's pro
 check."""
 
 import asyncio
+import contextlib
 import time
 from collections import defaultdict
-from collections.abc import Callable, Mapping
+from collections.abc import Awaitable, Callable, Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -103,7 +104,7 @@ class KafkaLoop:
         )
 
     async def start(self) -> None:
-        self.kafka.subscribe(self.consumer.topics, listener=_Assignments(self._partitions_assigned))
+        self.kafka.subscribe(self.consumer.topics, listener=_Assignments(self._partitions_revoked, self._partitions_assigned))
         await self.kafka.start()
 
     async def stop(self) -> None:
@@ -132,6 +133,21 @@ class KafkaLoop:
             for task in lanes:
                 task.cancel()
             await asyncio.gather(*lanes, return_exceptions=True)
+
+    async def _partitions_revoked(self, revoked: set[TopicPartition]) -> None:
+        """Before partitions go to another instance (or back to this one): their lanes' batches
+        in hand finish, and what they handled is committed, so that the next owner starts after
+        it and meets the events they parked."""
+        async with contextlib.AsyncExitStack() as turns:
+            for number in sorted({tp.partition for tp in revoked}):
+                await turns.enter_async_context(self._turns[number])
+            offsets = {tp: self._uncommitted.pop(tp) for tp in revoked if tp in self._uncommitted}
+            if offsets:
+                try:
+                    await self.kafka.commit(offsets)
+                    self.progress.advanced(offsets)
+                except Exception as error:  # noqa: BLE001 - the next owner is redelivered them; the inbox knows them
+                    log.warning("batch.commit_failed", error=type(error).__name__, when="partitions revoked")
 
     def _partitions_assigned(self) -> None:
         self.consumer.partitions_assigned()
@@ -193,8 +209,10 @@ class KafkaLoop:
             tally = await self.consumer.handle_batch(records, received_at)
         except Exception as error:  # noqa: BLE001 - the transaction failed (the database is down?): handled again
             log.warning("batch.failed_retrying", consumer=self.consumer.group, error=type(error).__name__, partitions=len(firsts))
+            owned = self.kafka.assignment()
             for tp, first in firsts.items():
-                self.kafka.seek(tp, first)  # rewind: the batch is fetched and handled again
+                if tp in owned:  # a partition gone meanwhile is its new owner's to fetch
+                    self.kafka.seek(tp, first)  # rewind: the batch is fetched and handled again
             self._next.update(firsts)
             await asyncio.sleep(self._failure_pause_s)
             return
@@ -221,6 +239,10 @@ class KafkaLoop:
     async def _commit_now(self) -> None:
         offsets, self._uncommitted = self._uncommitted, {}
         self._to_commit.clear()
+        owned = self.kafka.assignment()
+        offsets = {tp: offset for tp, offset in offsets.items() if tp in owned}  # one gone is its new owner's
+        if not offsets:
+            return
         try:
             await self.kafka.commit(offsets)
         except (CommitFailedError, KafkaError) as error:
@@ -240,13 +262,15 @@ class KafkaLoop:
 
 
 class _Assignments(ConsumerRebalanceListener):
-    """Tells the loop that partitions were assigned (before any of their records is fetched)."""
+    """Tells the loop of each rebalance: partitions revoked (awaited before they are handed
+    over), then partitions assigned (before any of their records is fetched)."""
 
-    def __init__(self, assigned: Callable[[], None]) -> None:
+    def __init__(self, revoked: Callable[[set[TopicPartition]], Awaitable[None]], assigned: Callable[[], None]) -> None:
+        self._revoked = revoked
         self._assigned = assigned
 
-    def on_partitions_revoked(self, revoked: object) -> None:
-        pass
+    async def on_partitions_revoked(self, revoked: set[TopicPartition]) -> None:
+        await self._revoked(revoked)
 
     def on_partitions_assigned(self, assigned: object) -> None:
         self._assigned()
