@@ -341,6 +341,11 @@ class ReliableConsumer:
         await parking.still_waiting(conn, parked.seq, reason, failed)
         return False
 
+    @property
+    def asks_about_parked(self) -> bool:
+        """Whether each batch asks the database about parked events (else none may be parked)."""
+        return self._parked_maybe
+
     def partitions_assigned(self) -> None:
         """Partitions another instance owned may bring events it parked: until the next sweep has
         looked, each batch asks about parked events."""

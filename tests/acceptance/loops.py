@@ -2,14 +2,43 @@
 partitions, and waiting for what the loop does with them."""
 
 import asyncio
-from collections.abc import Callable
+from collections.abc import AsyncIterator, Awaitable, Callable
+from contextlib import asynccontextmanager
+
+import asyncpg
 
 from aiokafka import AIOKafkaProducer
 
+from contracts import ReferralSubmitted
 from contracts.topics import REFERRAL_INBOUND
+from shared.runtime.clock import SystemClock
 from shared.runtime.codec import encode
+from shared.runtime.consumer import ReliableConsumer
+from shared.runtime.context import HandlerContext
+from shared.runtime.loop import KafkaLoop
 from tests.acceptance.conftest import BOOTSTRAP
 from tests.factories import envelope_for, referral
+
+
+def referral_loop(prefix: str, pool: asyncpg.Pool, on_referral: Callable[[HandlerContext, ReferralSubmitted], Awaitable[None]],
+                  *, batch_size: int = 100) -> KafkaLoop:
+    """A loop of the group `<prefix>-group` that hands each referral to `on_referral`."""
+    consumer = ReliableConsumer(group=f"{prefix}-group", pool=pool, handlers={ReferralSubmitted: on_referral},
+                                topic_prefix=prefix, clock=SystemClock(), source="/carepath/test")
+    return KafkaLoop(consumer, BOOTSTRAP, batch_size=batch_size)
+
+
+@asynccontextmanager
+async def running(loop: KafkaLoop) -> AsyncIterator[asyncio.Task]:
+    """The loop started and running until the block ends (the task, to stop it sooner)."""
+    await loop.start()
+    task = asyncio.create_task(loop.run())
+    try:
+        yield task
+    finally:
+        task.cancel()
+        await asyncio.gather(task, return_exceptions=True)
+        await loop.stop()
 
 
 async def publish_referrals(prefix: str, referrals: list[tuple[int, str]], **fields: object) -> None:

@@ -8,15 +8,13 @@ from uuid import uuid4
 from contracts import ReferralSubmitted, Urgency
 from contracts.topics import TOPICS
 from shared.runtime import db
-from shared.runtime.clock import SystemClock
-from shared.runtime.consumer import ReliableConsumer
 from shared.runtime.context import HandlerContext
 from shared.runtime.errors import NotYetKnown
 from shared.runtime.kafka import create_topics
 from shared.runtime.loop import KafkaLoop
 from tests.acceptance.conftest import BOOTSTRAP
 from tests.acceptance.deployment import delete_topics
-from tests.acceptance.loops import publish_referrals, until
+from tests.acceptance.loops import publish_referrals, referral_loop, running, until
 
 
 async def test_a_later_event_waits_behind_one_parked_by_the_instance_that_owned_its_partition_before(scratch_database: str) -> None:
@@ -31,11 +29,6 @@ async def test_a_later_event_waits_behind_one_parked_by_the_instance_that_owned_
             raise NotYetKnown("waits for something that never comes, in this test")
         handled.append(submitted.urgency.name)
 
-    def instance() -> KafkaLoop:
-        consumer = ReliableConsumer(group=group, pool=pool, handlers={ReferralSubmitted: on_referral},
-                                    topic_prefix=prefix, clock=SystemClock(), source="/carepath/test")
-        return KafkaLoop(consumer, BOOTSTRAP, batch_size=100)
-
     def owned_by(loop: KafkaLoop) -> set[int]:
         return {tp.partition for tp in loop.kafka.assignment()}
 
@@ -45,33 +38,34 @@ async def test_a_later_event_waits_behind_one_parked_by_the_instance_that_owned_
 
     try:
         await db.migrate(pool, [db.SHARED_MIGRATIONS])
-        leaving, staying = instance(), instance()
-        runs = []
-        for loop in (leaving, staying):
-            await loop.start()
-            runs.append(asyncio.create_task(loop.run()))
-        try:
-            await until(lambda: owned_by(leaving) and owned_by(staying), 30)
-            assert await staying.sweep_parked() == 0  # it has looked, and nothing is parked on its partitions
-            partition = min(owned_by(leaving))
-            await publish_referrals(prefix, [(partition, "GP-1")], urgency=Urgency.ROUTINE)
-            await parked_are(parked, ["ROUTINE"], 30)
-            runs[0].cancel()
-            await asyncio.gather(runs[0], return_exceptions=True)
-            await leaving.stop()  # its partitions go to the instance staying
+        leaving, staying = referral_loop(prefix, pool, on_referral), referral_loop(prefix, pool, on_referral)
+        async with running(staying):
+            async with running(leaving):
+                await until(lambda: owned_by(leaving) and owned_by(staying), 30)
+                await looked_and_found_nothing_parked(staying)
+                partition = min(owned_by(leaving))
+                await publish_referrals(prefix, [(partition, "GP-1")], urgency=Urgency.ROUTINE)
+                await parked_are(parked, ["ROUTINE"], 30)
+            # The instance leaving has stopped: its partitions go to the one staying.
             await until(lambda: partition in owned_by(staying), 30)
             # The same referral again, raised to urgent: behind the first, on the same topic.
             await publish_referrals(prefix, [(partition, "GP-1")], urgency=Urgency.URGENT)
             await parked_are(parked, ["ROUTINE", "URGENT"], 15)
-        finally:
-            for run in runs:
-                run.cancel()
-            await asyncio.gather(*runs, return_exceptions=True)
-            await staying.stop()
     finally:
         await pool.close()
         await delete_topics(BOOTSTRAP, [topic.full_name(prefix) for topic in TOPICS])
     assert handled == [], "the later event overtook the one parked before it"
+
+
+async def looked_and_found_nothing_parked(loop: KafkaLoop) -> None:
+    """Sweeps until the instance's batches stop asking about parked events (a sweep that an
+    assignment overlaps leaves them asking)."""
+    for _ in range(50):
+        assert await loop.sweep_parked() == 0
+        if not loop.consumer.asks_about_parked:
+            return
+        await asyncio.sleep(0.1)
+    raise AssertionError("the instance never stopped asking about parked events")
 
 
 async def parked_are(read, expected: list[str], timeout_s: float) -> None:

@@ -9,15 +9,12 @@ from uuid import uuid4
 from contracts import ReferralSubmitted
 from contracts.topics import TOPICS
 from shared.runtime import db
-from shared.runtime.clock import SystemClock
-from shared.runtime.consumer import ReliableConsumer
-from shared.runtime.loop import KafkaLoop
 from shared.runtime.context import HandlerContext
 from shared.runtime.errors import NotYetKnown
 from shared.runtime.kafka import create_topics
 from tests.acceptance.conftest import BOOTSTRAP
 from tests.acceptance.deployment import delete_topics
-from tests.acceptance.loops import publish_referrals, until
+from tests.acceptance.loops import publish_referrals, referral_loop, running, until
 
 BACKLOG = 2_000
 BATCH = 100
@@ -37,20 +34,11 @@ async def test_a_backlog_on_one_partition_does_not_hold_up_another_partitions_ev
     try:
         await db.migrate(pool, [db.SHARED_MIGRATIONS])
         await publish_referrals(prefix, [(0, f"BACKLOG-{n}") for n in range(BACKLOG)] + [(3, "WAITING-ALONE")])
-        consumer = ReliableConsumer(group=f"{prefix}-group", pool=pool, handlers={ReferralSubmitted: on_referral},
-                                    topic_prefix=prefix, clock=SystemClock(), source="/carepath/test")
-        loop = KafkaLoop(consumer, BOOTSTRAP, batch_size=BATCH)
-        await loop.start()
-        running = asyncio.create_task(loop.run())
-        try:
+        async with running(referral_loop(prefix, pool, on_referral, batch_size=BATCH)):
             for _ in range(600):
                 if "WAITING-ALONE" in handled:
                     break
                 await asyncio.sleep(0.05)
-        finally:
-            running.cancel()
-            await asyncio.gather(running, return_exceptions=True)
-            await loop.stop()
     finally:
         await pool.close()
         await delete_topics(BOOTSTRAP, [topic.full_name(prefix) for topic in TOPICS])
@@ -75,16 +63,12 @@ async def test_a_slow_batch_on_one_partition_holds_up_neither_events_arriving_on
         handled.append(submitted.referral_id)
 
     async def parked() -> int:
-        return await pool.fetchval("SELECT count(*) FROM parked WHERE consumer = $1", consumer.group)
+        return await pool.fetchval("SELECT count(*) FROM parked WHERE consumer = $1", f"{prefix}-group")
 
     try:
         await db.migrate(pool, [db.SHARED_MIGRATIONS])
-        consumer = ReliableConsumer(group=f"{prefix}-group", pool=pool, handlers={ReferralSubmitted: on_referral},
-                                    topic_prefix=prefix, clock=SystemClock(), source="/carepath/test")
-        loop = KafkaLoop(consumer, BOOTSTRAP, batch_size=BATCH)
-        await loop.start()
-        running = asyncio.create_task(loop.run())
-        try:
+        loop = referral_loop(prefix, pool, on_referral, batch_size=BATCH)
+        async with running(loop):
             await publish_referrals(prefix, [(3, "PARKED")])
             async with asyncio.timeout(30):
                 while await parked() == 0:
@@ -99,11 +83,6 @@ async def test_a_slow_batch_on_one_partition_holds_up_neither_events_arriving_on
             handled_while_slow = list(handled)
             slow_may_finish.set()
             await until(lambda: "SLOW" in handled, 10)
-        finally:
-            slow_may_finish.set()
-            running.cancel()
-            await asyncio.gather(running, return_exceptions=True)
-            await loop.stop()
     finally:
         await pool.close()
         await delete_topics(BOOTSTRAP, [topic.full_name(prefix) for topic in TOPICS])
