@@ -9,6 +9,9 @@ CACHE=${CAREPATH_CACHE:-$ROOT/.cache}
 KAFKA_VERSION=$(sed -n 's:.*<kafka.version>\(.*\)</kafka.version>.*:\1:p' "$ROOT/infra/kafka/pom.xml")
 KAFKA_LIBS=$CACHE/kafka/$KAFKA_VERSION/libs
 KAFKA_STATE=$CACHE/kafka/state
+# One password file per Kafka principal (0600): the broker's own two, the admin's, and those
+# `carepath access grant` makes for every principal in contracts/access.py.
+KAFKA_CREDENTIALS=$CACHE/kafka/credentials
 KAFKA_PORT=${CAREPATH_KAFKA_PORT:-19092}
 KAFKA_CONTROLLER_PORT=${CAREPATH_KAFKA_CONTROLLER_PORT:-19093}
 PG_PORT=${CAREPATH_PG_PORT:-15432}
@@ -29,6 +32,10 @@ apt_install() {
 }
 
 # ---------------------------------------------------------------- Kafka
+carepath_admin() {
+  CAREPATH_KAFKA_CREDENTIALS_DIR=$KAFKA_CREDENTIALS "$CAREPATH" --bootstrap "127.0.0.1:$KAFKA_PORT" --as admin "$@"
+}
+
 kafka_fetch() {
   [ -f "$KAFKA_LIBS/.complete" ] && return 0
   command -v java >/dev/null || apt_install openjdk-17-jre-headless
@@ -47,25 +54,44 @@ kafka_pid() {
   kill -0 "$pid" 2>/dev/null && echo "$pid"
 }
 
+password_of() {
+  local file=$KAFKA_CREDENTIALS/$1
+  if [ ! -s "$file" ]; then
+    mkdir -p "$KAFKA_CREDENTIALS" && chmod 700 "$KAFKA_CREDENTIALS"
+    (umask 077 && LC_ALL=C tr -dc 'A-Za-z0-9' </dev/urandom | head -c 43 >"$file")
+  fi
+  cat "$file"
+}
+
 kafka_up() {
   kafka_fetch
   mkdir -p "$KAFKA_STATE"
   if kafka_pid >/dev/null; then
     say "Kafka already running (pid $(kafka_pid))"
   else
-    local config=$KAFKA_STATE/server.properties
-    {
+    local config=$KAFKA_STATE/server.properties broker controller admin
+    broker=$(password_of broker) controller=$(password_of controller) admin=$(password_of admin)
+    (umask 077 && {
       cat "$ROOT/infra/kafka/server.properties"
       echo "log.dirs=$KAFKA_STATE/data"
-      echo "listeners=PLAINTEXT://127.0.0.1:$KAFKA_PORT,CONTROLLER://127.0.0.1:$KAFKA_CONTROLLER_PORT"
-      echo "advertised.listeners=PLAINTEXT://127.0.0.1:$KAFKA_PORT"
+      echo "listeners=CLIENT://127.0.0.1:$KAFKA_PORT,CONTROLLER://127.0.0.1:$KAFKA_CONTROLLER_PORT"
+      echo "advertised.listeners=CLIENT://127.0.0.1:$KAFKA_PORT"
       echo "controller.quorum.voters=1@127.0.0.1:$KAFKA_CONTROLLER_PORT"
-    } >"$config"
+      echo "listener.name.client.scram-sha-512.sasl.jaas.config=org.apache.kafka.common.security.scram.ScramLoginModule required username=\"broker\" password=\"$broker\";"
+      echo "listener.name.controller.plain.sasl.jaas.config=org.apache.kafka.common.security.plain.PlainLoginModule required username=\"controller\" password=\"$controller\" user_controller=\"$controller\";"
+    } >"$config")
+    if [ -f "$KAFKA_STATE/data/meta.properties" ] && [ ! -f "$KAFKA_STATE/.authenticated" ]; then
+      say "Kafka's storage predates authentication: formatting it anew (its topics and events are dropped)"
+      rm -rf "$KAFKA_STATE/data"
+    fi
     if [ ! -f "$KAFKA_STATE/data/meta.properties" ]; then
-      say "formatting KRaft storage"
+      say "formatting KRaft storage, with the SCRAM credentials of the broker and the admin principal"
       java -cp "$KAFKA_LIBS/*" -Dlog4j2.configurationFile="$ROOT/infra/kafka/log4j2.properties" \
         kafka.tools.StorageTool format --ignore-formatted \
-        -t "$(java -cp "$KAFKA_LIBS/*" kafka.tools.StorageTool random-uuid)" -c "$config" >/dev/null
+        -t "$(java -cp "$KAFKA_LIBS/*" kafka.tools.StorageTool random-uuid)" -c "$config" \
+        --add-scram "SCRAM-SHA-512=[name=broker,password=$broker]" \
+        --add-scram "SCRAM-SHA-512=[name=admin,password=$admin]" >/dev/null
+      touch "$KAFKA_STATE/.authenticated"
     fi
     say "starting Kafka $KAFKA_VERSION on 127.0.0.1:$KAFKA_PORT (log: $KAFKA_STATE/kafka.log)"
     setsid nohup java -Xms256m -Xmx1g -XX:+UseG1GC \
@@ -74,8 +100,7 @@ kafka_up() {
       </dev/null >>"$KAFKA_STATE/kafka.log" 2>&1 &
     echo $! >"$KAFKA_STATE/kafka.pid"
   fi
-  "$CAREPATH" --bootstrap "127.0.0.1:$KAFKA_PORT" wait-kafka --timeout 120 \
-    || { tail -n 30 "$KAFKA_STATE/kafka.log" >&2; exit 1; }
+  carepath_admin wait-kafka --timeout 120 || { tail -n 30 "$KAFKA_STATE/kafka.log" >&2; exit 1; }
 }
 
 kafka_down() {
@@ -141,7 +166,8 @@ case "${1:-}" in
     [ -x "$CAREPATH" ] || { say "run 'make setup' first (no virtual environment at .venv)"; exit 1; }
     pg_up
     kafka_up
-    "$CAREPATH" --bootstrap "127.0.0.1:$KAFKA_PORT" topics create
+    carepath_admin topics create
+    carepath_admin access grant
     ;;
   status)
     # exit 0 when both are up: `make run` uses it to stop only what it started itself

@@ -7,8 +7,15 @@
   carepath audit PATIENT   who has seen a patient's record: every disclosure and denial
   carepath assessment diff PATIENT [V1 V2]   what changed in a patient's assessment
   carepath scheduling report [--episode E]   visits per team per week; continuity of an episode
-  carepath topics create   create carepath's topics (make infra does this)
+  carepath topics create   create carepath's topics, or give them their settings (make infra does this)
+  carepath access grant    every principal's credential and ACLs on this deployment (make infra does this)
+  carepath access add NAME --like KIND   onboard one more Trust system with the rights of a kind
   carepath wait-kafka      wait until the broker answers an admin call
+
+Every command logs in to Kafka (SASL/SCRAM) as the principal it needs: `tail` and `audit` as
+`operator`, `demo` as each Trust system, `topics`, `access` and `wait-kafka` as `admin`; `--as`
+(or CAREPATH_KAFKA_USERNAME) says otherwise. A password comes from CAREPATH_KAFKA_PASSWORD, or
+the principal's file in CAREPATH_KAFKA_CREDENTIALS_DIR (.cache/kafka/credentials).
   carepath health          exit 0 while a service's heartbeat is fresh and no partition has stalled
 """
 
@@ -32,7 +39,8 @@ from tools import audit_report, reports
 from shared.reference.directory import DIRECTORY_FILE, DirectoryError, load_directory
 from tools.eventlog import EventLog, one_line
 from tools.journey import Journey, Patient, trust_systems
-from shared.runtime.kafka import create_topics, wait_for_kafka
+from contracts.access import PRINCIPALS, Kind
+from shared.runtime.kafka import KafkaLogin, create_topics, wait_for_kafka
 from shared.runtime.settings import KafkaSettings
 
 _EPOCH = datetime.min.replace(tzinfo=UTC)
@@ -46,6 +54,7 @@ def main(argv: list[str] | None = None) -> None:
     parser = argparse.ArgumentParser(prog="carepath", description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--bootstrap", default=settings.kafka_bootstrap, help="Kafka bootstrap servers")
     parser.add_argument("--prefix", default=settings.topic_prefix, help="topic prefix of this deployment")
+    parser.add_argument("--as", dest="principal", default=None, help="the Kafka principal to log in as (default: the command's)")
     commands = parser.add_subparsers(dest="command", required=True)
 
     tail = commands.add_parser("tail", help="print every event, decoded, one line each")
@@ -79,6 +88,11 @@ def main(argv: list[str] | None = None) -> None:
     scheduling.add_argument("--database-url", default=None, help="default: the scheduling service's setting")
     topics = commands.add_parser("topics", help="manage topics")
     topics.add_argument("action", choices=["create"])
+    access = commands.add_parser("access", help="Kafka principals and their ACLs (as the admin principal)")
+    access.add_argument("action", choices=["grant", "add"])
+    access.add_argument("name", nargs="?", help="add: the new principal, e.g. gp-system-emis-belfast")
+    access.add_argument("--like", choices=[known.name for known in PRINCIPALS if known.kind is Kind.TRUST_SYSTEM],
+                        help="add: the kind of Trust system whose rights it gets")
     health = commands.add_parser(
         "health", help="exit 0 if a service's heartbeat is fresh and no partition has stalled (Docker health check)"
     )
@@ -89,6 +103,9 @@ def main(argv: list[str] | None = None) -> None:
     commands.add_parser("routes", help="the route map: every event, who publishes it, which handlers take it (Markdown)")
 
     args = parser.parse_args(argv)
+    if args.command == "access" and args.action == "add" and not (args.name and args.like):
+        parser.error("access add needs a NAME and --like KIND")
+    args.settings = settings.model_copy(update={"kafka_bootstrap": args.bootstrap})
     # Library chatter (aiokafka retrying a connection) is not for the operator's screen.
     logging.basicConfig(level=logging.ERROR)
     logging.getLogger("aiokafka").setLevel(logging.CRITICAL)
@@ -151,31 +168,55 @@ def _health(path: Path, max_age_s: float) -> int:
     return 0
 
 
+_PRINCIPAL = {"tail": "operator", "audit": "operator", "up": "operator", "demo": "operator",
+              "topics": "admin", "access": "admin", "wait-kafka": "admin"}
+
+
+def _login(args: argparse.Namespace) -> KafkaLogin:
+    settings = args.settings if args.principal is None else args.settings.model_copy(update={"kafka_username": args.principal})
+    return settings.kafka_login(_PRINCIPAL[args.command])
+
+
 async def _run(args: argparse.Namespace) -> None:
+    login = _login(args) if args.command in _PRINCIPAL else None
     if args.command == "tail":
-        await _tail(args.bootstrap, args.prefix, from_beginning=not args.latest, once=args.once)
+        await _tail(login, args.prefix, from_beginning=not args.latest, once=args.once)
     elif args.command == "audit":
-        await _audit(args.bootstrap, args.prefix, args.patient_id)
+        await _audit(login, args.prefix, args.patient_id)
     elif args.command == "copies":
         await reports.copies_delivered(args.patient_id, args.recipient, args.assessment_database_url, args.discharge_database_url)
     elif args.command == "demo":
-        await _demo(args.bootstrap, args.prefix)
+        await _demo(login, args.prefix)
     elif args.command == "up":
-        await _up(args.bootstrap, args.prefix, demo=args.demo, logs=Path(args.logs))
+        await _up(login, args.prefix, demo=args.demo, logs=Path(args.logs))
     elif args.command == "assessment":
         await reports.assessment_diff(args.patient_id, args.from_version, args.to_version, args.database_url)
     elif args.command == "scheduling":
         await reports.scheduling_report(args.episode, args.database_url)
     elif args.command == "topics":
-        created = await create_topics(args.bootstrap, args.prefix)
-        print(f"topics: created {', '.join(created)}" if created else "topics: all present")
+        created = await create_topics(login, args.prefix, args.settings.kafka_replication_factor)
+        print(f"topics: created {', '.join(created)}" if created else "topics: all present, with carepath's settings")
+    elif args.command == "access":
+        await _access(login, args)
     elif args.command == "wait-kafka":
-        await wait_for_kafka(args.bootstrap, args.timeout)
+        await wait_for_kafka(login, args.timeout)
         print(f"Kafka answers at {args.bootstrap}")
 
 
-async def _tail(bootstrap: str, prefix: str, *, from_beginning: bool, once: bool) -> None:
-    async with EventLog(bootstrap, prefix, from_beginning=from_beginning) as log:
+async def _access(login: KafkaLogin, args: argparse.Namespace) -> None:
+    from tools import access  # librdkafka's admin client: only these commands need it
+
+    credentials = args.settings.kafka_credentials_dir
+    if args.action == "grant":
+        made, granted = await access.provision(login, args.prefix, credentials)
+        print(f"access: {granted} ACLs on {args.prefix}.*" + (f"; new credentials for {', '.join(made)} in {credentials}" if made else ""))
+    else:
+        path = await asyncio.to_thread(access.add_system, login, args.prefix, args.name, args.like, credentials)
+        print(f"access: {args.name} may do what {args.like} does on {args.prefix}.*; its password is in {path}")
+
+
+async def _tail(login: KafkaLogin, prefix: str, *, from_beginning: bool, once: bool) -> None:
+    async with EventLog(login, prefix, from_beginning=from_beginning) as log:
         if once:
             await log.caught_up()
             for logged in sorted(log.seen, key=lambda logged: logged.envelope.time if logged.envelope else _EPOCH):
@@ -185,18 +226,18 @@ async def _tail(bootstrap: str, prefix: str, *, from_beginning: bool, once: bool
             print(one_line(logged), flush=True)
 
 
-async def _audit(bootstrap: str, prefix: str, patient_id: UUID) -> None:
+async def _audit(login: KafkaLogin, prefix: str, patient_id: UUID) -> None:
     """Every disclosure, denial, consent change and break-glass alert about one patient."""
-    async with EventLog(bootstrap, prefix, topics=(AUDIT,)) as log:
+    async with EventLog(login, prefix, topics=(AUDIT,)) as log:
         await log.caught_up()
         lines = audit_report.report(patient_id, (logged.event for logged in log.seen if logged.event is not None))
     print("\n".join(lines))
 
 
-async def _demo(bootstrap: str, prefix: str) -> None:
+async def _demo(login: KafkaLogin, prefix: str) -> None:
     patient = Patient()
-    gp, clinician, staff_app = trust_systems(bootstrap, prefix)
-    async with EventLog(bootstrap, prefix, from_beginning=False) as log, gp, clinician, staff_app:
+    gp, clinician, staff_app = trust_systems(login, prefix)
+    async with EventLog(login, prefix, from_beginning=False) as log, gp, clinician, staff_app:
         journey = Journey(log, gp, clinician, staff_app, patient, timeout_s=60)
         started = time.monotonic()
         _say(f"demo: GP refers a patient (referral {patient.referral_id})")
@@ -219,23 +260,26 @@ def _say(text: str) -> None:
     print(f"\033[1m{text}\033[0m" if sys.stdout.isatty() else text, flush=True)
 
 
-async def _up(bootstrap: str, prefix: str, *, demo: bool, logs: Path) -> None:
+async def _up(login: KafkaLogin, prefix: str, *, demo: bool, logs: Path) -> None:
     logs.mkdir(parents=True, exist_ok=True)
-    env = {**os.environ, "CAREPATH_KAFKA_BOOTSTRAP": bootstrap, "CAREPATH_TOPIC_PREFIX": prefix}
+    # Each service logs in as itself: not as whoever runs this command.
+    env = {name: value for name, value in os.environ.items() if name not in {"CAREPATH_KAFKA_USERNAME", "CAREPATH_KAFKA_PASSWORD"}}
+    env |= {"CAREPATH_KAFKA_BOOTSTRAP": login.bootstrap, "CAREPATH_TOPIC_PREFIX": prefix}
     children = []
     for name in SERVICES:
         with open(logs / f"{name}.log", "ab") as out:
+            own = env | {"CAREPATH_HEARTBEAT_FILE": str(logs / f"{name}.heartbeat")}  # one each: `carepath health --file`
             children.append(
-                subprocess.Popen([sys.executable, "-m", f"services.{name}"], env=env, stdout=out, stderr=subprocess.STDOUT)
+                subprocess.Popen([sys.executable, "-m", f"services.{name}"], env=own, stdout=out, stderr=subprocess.STDOUT)
             )
     _say(f"up: started {', '.join(SERVICES)} (their logs: {logs}/); Ctrl-C stops them")
     stop = asyncio.Event()
     loop = asyncio.get_running_loop()
     for sig in (signal.SIGINT, signal.SIGTERM):
         loop.add_signal_handler(sig, stop.set)
-    tasks = [asyncio.create_task(_tail(bootstrap, prefix, from_beginning=False, once=False))]
+    tasks = [asyncio.create_task(_tail(login, prefix, from_beginning=False, once=False))]
     if demo:
-        tasks.append(asyncio.create_task(_demo(bootstrap, prefix)))
+        tasks.append(asyncio.create_task(_demo(login, prefix)))
         tasks[-1].add_done_callback(_report_failure)
     try:
         while not stop.is_set():

@@ -13,7 +13,7 @@ from pydantic import BaseModel
 
 from contracts import DEAD_LETTER, TOPICS, Envelope, Event, Topic
 from shared.runtime.codec import Undecodable, decode, headers_to_dict
-from shared.runtime.kafka import UNREADABLE, UNREADABLE_PROBLEM, pass_over_unreadable
+from shared.runtime.kafka import UNREADABLE, UNREADABLE_PROBLEM, KafkaLogin, pass_over_unreadable
 
 E = TypeVar("E", bound=Event)
 MASK = "•••"
@@ -79,14 +79,14 @@ class EventLog:
     """Follows every carepath topic from the beginning (or the end) and keeps what it read."""
 
     def __init__(
-        self, bootstrap: str, prefix: str, *, from_beginning: bool = True, topics: tuple[Topic, ...] = TOPICS
+        self, login: KafkaLogin, prefix: str, *, from_beginning: bool = True, topics: tuple[Topic, ...] = TOPICS
     ) -> None:
         self._topics = [topic.full_name(prefix) for topic in topics]
         self._partitions = sum(topic.partitions for topic in topics)
         # No consumer group: every partition is read, and nothing is committed.
         self._consumer = AIOKafkaConsumer(
             *self._topics,
-            bootstrap_servers=bootstrap,
+            **login.options(),
             group_id=None,
             enable_auto_commit=False,
             auto_offset_reset="earliest" if from_beginning else "latest",

@@ -34,6 +34,7 @@ from contracts import (
     VisitStatus,
 )
 from tools.eventlog import EventLog
+from shared.runtime.kafka import KafkaLogin
 from tools.trust import TrustSystem
 
 DEMO_HC_NUMBER = "943 476 5919"  # passes the modulus-11 check; not a real person's number
@@ -59,6 +60,7 @@ class Journey:
     staff_app: TrustSystem
     patient: Patient
     timeout_s: float = 30
+    consent: TrustSystem | None = None  # consent capture: decisions, withdrawals, break glass, erasures
 
     def referral(self, **overrides: Any) -> ReferralSubmitted:
         fields: dict[str, Any] = {
@@ -164,9 +166,14 @@ class Journey:
         return await self.discharge(accepted)
 
 
-def trust_systems(bootstrap: str, prefix: str, trust: Trust = Trust.BELFAST) -> tuple[TrustSystem, TrustSystem, TrustSystem]:
+def trust_systems(login: KafkaLogin, prefix: str, trust: Trust = Trust.BELFAST) -> tuple[TrustSystem, TrustSystem, TrustSystem]:
+    """The GP system, the HTCR clinical system and the staff app, each logged in as itself."""
     return (
-        TrustSystem(bootstrap, prefix, f"/trust/{trust.value}/gp-system"),
-        TrustSystem(bootstrap, prefix, f"/trust/{trust.value}/htcr-clinical-system"),
-        TrustSystem(bootstrap, prefix, f"/trust/{trust.value}/staff-app"),
+        TrustSystem(login, prefix, f"/trust/{trust.value}/gp-system"),
+        TrustSystem(login, prefix, f"/trust/{trust.value}/htcr-clinical-system"),
+        TrustSystem(login, prefix, f"/trust/{trust.value}/staff-app"),
     )
+
+
+def consent_capture(login: KafkaLogin, prefix: str, trust: Trust = Trust.BELFAST) -> TrustSystem:
+    return TrustSystem(login, prefix, f"/trust/{trust.value}/consent-capture")

@@ -8,11 +8,15 @@ from aiokafka import AIOKafkaProducer
 
 from contracts import Envelope, Event
 from shared.runtime.codec import encode
+from shared.runtime.kafka import KafkaLogin
 
 
 class TrustSystem:
-    def __init__(self, bootstrap: str, prefix: str, source: str) -> None:
-        self._producer = AIOKafkaProducer(bootstrap_servers=bootstrap, enable_idempotence=True, acks="all")
+    """One Trust system, logged in as the principal its source names (`/trust/belfast/gp-system`
+    is the `gp-system` principal), so it can write only the topics that kind of system may."""
+
+    def __init__(self, login: KafkaLogin, prefix: str, source: str) -> None:
+        self._producer = AIOKafkaProducer(**login.as_principal(source.rsplit("/", 1)[-1]).options(), enable_idempotence=True, acks="all")
         self._prefix = prefix
         self.source = source
 

@@ -1,23 +1,118 @@
-"""Kafka clients as carepath uses them: an idempotent producer with acks=all, topics created
-explicitly, and readiness checks. Built here once so every service and the CLI agree."""
+"""Kafka clients as carepath uses them: logged in over SASL/SCRAM, an idempotent producer with
+acks=all, topics created explicitly, and readiness checks. Built here once so every service and
+the CLI agree."""
 
 import asyncio
 import time
 from collections.abc import Awaitable, Callable, Mapping
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
 
 from aiokafka import AIOKafkaConsumer, ConsumerRecord, TopicPartition
 from aiokafka.admin import AIOKafkaAdminClient, NewTopic
 from aiokafka.admin.config_resource import ConfigResource, ConfigResourceType
 from aiokafka.errors import KafkaError, TopicAlreadyExistsError
+from aiokafka.helpers import create_ssl_context
 from faststream.kafka import KafkaBroker
+from faststream.security import BaseSecurity, SASLScram512
 
 from contracts import TOPICS
 from contracts.topics import PRODUCER_MAX_REQUEST_BYTES
 
+SASL_MECHANISM = "SCRAM-SHA-512"
 
-def make_broker(bootstrap: str, client_id: str, **options: object) -> KafkaBroker:
+
+class MissingCredential(RuntimeError):
+    """A principal with no password given and none in the credentials directory."""
+
+
+@dataclass(frozen=True)
+class KafkaLogin:
+    """Where the broker is and who a client is to it: every carepath Kafka client is made from
+    one, so none can connect without authenticating (unless `security` is "none")."""
+
+    bootstrap: str
+    principal: str | None  # None only when the broker asks for no authentication
+    password: str = field(default="", repr=False)
+    security: str = "sasl"  # "sasl" (SCRAM over loopback), "sasl_ssl" (SCRAM over TLS) or "none"
+    credentials_dir: Path | None = None
+    ca_file: Path | None = None
+
+    @classmethod
+    def of(cls, bootstrap: str, principal: str, security: str, *, password: str | None = None,
+           credentials_dir: Path | None = None, ca_file: Path | None = None) -> "KafkaLogin":
+        if security == "none":
+            return cls(bootstrap, None, "", security, credentials_dir, ca_file)
+        if password is None:
+            password = _stored_password(credentials_dir, principal)
+        return cls(bootstrap, principal, password, security, credentials_dir, ca_file)
+
+    def as_principal(self, principal: str) -> "KafkaLogin":
+        """The same broker as another principal, its password read from the credentials directory
+        (the tools and tests play Trust systems and services this way)."""
+        return KafkaLogin.of(self.bootstrap, principal, self.security, credentials_dir=self.credentials_dir, ca_file=self.ca_file)
+
+    def options(self) -> dict[str, Any]:
+        """Keyword arguments for aiokafka's producer, consumer and admin client."""
+        if self.security == "none":
+            return {"bootstrap_servers": self.bootstrap}
+        options: dict[str, Any] = {
+            "bootstrap_servers": self.bootstrap,
+            "security_protocol": "SASL_SSL" if self.security == "sasl_ssl" else "SASL_PLAINTEXT",
+            "sasl_mechanism": SASL_MECHANISM,
+            "sasl_plain_username": self.principal,
+            "sasl_plain_password": self.password,
+        }
+        if self.security == "sasl_ssl":
+            options["ssl_context"] = self._ssl_context()
+        return options
+
+    def broker_security(self) -> BaseSecurity | None:
+        """The same login for a FastStream broker."""
+        if self.security == "none":
+            return None
+        assert self.principal is not None
+        tls = self.security == "sasl_ssl"
+        return SASLScram512(self.principal, self.password, ssl_context=self._ssl_context() if tls else None, use_ssl=tls)
+
+    def admin_config(self) -> dict[str, str]:
+        """The same login for librdkafka's admin client (ACLs and SCRAM credentials, which
+        aiokafka's admin client does not manage)."""
+        config = {"bootstrap.servers": self.bootstrap}
+        if self.security != "none":
+            config |= {
+                "security.protocol": "SASL_SSL" if self.security == "sasl_ssl" else "SASL_PLAINTEXT",
+                "sasl.mechanism": SASL_MECHANISM,
+                "sasl.username": self.principal or "",
+                "sasl.password": self.password,
+            }
+        if self.security == "sasl_ssl" and self.ca_file:
+            config["ssl.ca.location"] = str(self.ca_file)
+        return config
+
+    def _ssl_context(self) -> Any:
+        return create_ssl_context(cafile=str(self.ca_file) if self.ca_file else None)
+
+
+def _stored_password(credentials_dir: Path | None, principal: str) -> str:
+    path = (credentials_dir or Path(".")) / principal
+    try:
+        password = path.read_text().strip()
+    except OSError:
+        password = ""
+    if not password:
+        raise MissingCredential(
+            f"no Kafka password for principal {principal!r}: set CAREPATH_KAFKA_PASSWORD "
+            f"(and CAREPATH_KAFKA_USERNAME), or run `make infra`, which keeps one in {path}"
+        )
+    return password
+
+
+def make_broker(login: KafkaLogin, client_id: str, **options: object) -> KafkaBroker:
     return KafkaBroker(
-        bootstrap,
+        login.bootstrap,
+        security=login.broker_security(),
         client_id=client_id,
         enable_idempotence=True,
         acks="all",
@@ -27,10 +122,11 @@ def make_broker(bootstrap: str, client_id: str, **options: object) -> KafkaBroke
     )
 
 
-async def create_topics(bootstrap: str, prefix: str) -> list[str]:
+async def create_topics(login: KafkaLogin, prefix: str, replication_factor: int = 1) -> list[str]:
     """Creates every carepath topic that does not exist yet, and gives those that do the
-    project's settings (the size limit, retention); returns the ones it created."""
-    admin = AIOKafkaAdminClient(bootstrap_servers=bootstrap, client_id="carepath-admin")
+    project's settings (the size limit, retention); returns the ones it created. Only the
+    admin principal may."""
+    admin = AIOKafkaAdminClient(**login.options(), client_id="carepath-admin")
     await admin.start()
     try:
         existing = set(await admin.list_topics())
@@ -43,8 +139,8 @@ async def create_topics(bootstrap: str, prefix: str) -> list[str]:
                         NewTopic(
                             topic.full_name(prefix),
                             num_partitions=topic.partitions,
-                            replication_factor=1,
-                            topic_configs=topic.settings,
+                            replication_factor=replication_factor,
+                            topic_configs=topic.settings | _durability(replication_factor),
                         )
                     ]
                 )
@@ -54,25 +150,31 @@ async def create_topics(bootstrap: str, prefix: str) -> list[str]:
         older = [topic for topic in TOPICS if topic.full_name(prefix) in existing]
         if older:
             await admin.alter_configs(
-                [ConfigResource(ConfigResourceType.TOPIC, topic.full_name(prefix), topic.settings) for topic in older]
+                [ConfigResource(ConfigResourceType.TOPIC, topic.full_name(prefix), topic.settings | _durability(replication_factor))
+                 for topic in older]
             )
         return created
     finally:
         await admin.close()
 
 
-async def wait_for_kafka(bootstrap: str, timeout_s: float) -> None:
+def _durability(replication_factor: int) -> dict[str, str]:
+    """With replicas, a write is acknowledged only once two of them hold it."""
+    return {"min.insync.replicas": str(min(2, replication_factor))}
+
+
+async def wait_for_kafka(login: KafkaLogin, timeout_s: float) -> None:
     """Returns once an admin call to the broker succeeds; raises TimeoutError otherwise."""
     deadline = time.monotonic() + timeout_s
     while True:
-        admin = AIOKafkaAdminClient(bootstrap_servers=bootstrap, client_id="carepath-wait", request_timeout_ms=5000)
+        admin = AIOKafkaAdminClient(**login.options(), client_id="carepath-wait", request_timeout_ms=5000)
         try:
             await admin.start()
             await admin.describe_cluster()
             return
         except (KafkaError, OSError) as error:
             if time.monotonic() > deadline:
-                raise TimeoutError(f"Kafka at {bootstrap} did not answer within {timeout_s:.0f}s") from error
+                raise TimeoutError(f"Kafka at {login.bootstrap} did not answer {login.principal or 'us'} within {timeout_s:.0f}s") from error
         finally:
             await admin.close()
         await asyncio.sleep(1)
@@ -83,11 +185,11 @@ class GroupProgress:
     side asks it of the service's main group and the consent topic before it delivers a copy,
     so every consent event published before that moment has been applied."""
 
-    def __init__(self, bootstrap: str, group: str, topics: list[str], partitions: int) -> None:
+    def __init__(self, login: KafkaLogin, group: str, topics: list[str], partitions: int) -> None:
         self._group = group
         self._partitions = [TopicPartition(topic, p) for topic in topics for p in range(partitions)]
-        self._admin = AIOKafkaAdminClient(bootstrap_servers=bootstrap, client_id=f"{group}-progress")
-        self._ends = AIOKafkaConsumer(bootstrap_servers=bootstrap, group_id=None, enable_auto_commit=False)
+        self._admin = AIOKafkaAdminClient(**login.options(), client_id=f"{group}-progress")
+        self._ends = AIOKafkaConsumer(**login.options(), group_id=None, enable_auto_commit=False)
         self._covered_until = float("-inf")
         self._asking = asyncio.Lock()
 

@@ -18,7 +18,7 @@ from aiokafka.coordinator.assignors.range import RangePartitionAssignor
 from aiokafka.errors import CommitFailedError, KafkaError
 
 from shared.runtime.consumer import ReliableConsumer
-from shared.runtime.kafka import UNREADABLE, UNREADABLE_REASON, pass_over_unreadable
+from shared.runtime.kafka import UNREADABLE, UNREADABLE_REASON, KafkaLogin, pass_over_unreadable
 
 log = structlog.get_logger(__name__)
 
@@ -60,7 +60,7 @@ class KafkaLoop:
     def __init__(
         self,
         consumer: ReliableConsumer,
-        bootstrap: str,
+        login: KafkaLogin,
         *,
         batch_size: int,
         commit_interval_s: float = 0.1,
@@ -89,7 +89,7 @@ class KafkaLoop:
         self._batch_size = batch_size
         self._failure_pause_s = failure_pause_s
         self.kafka = AIOKafkaConsumer(
-            bootstrap_servers=bootstrap,
+            **login.options(),
             group_id=consumer.group,
             client_id=consumer.group,
             enable_auto_commit=False,  # committed after processing, never before

@@ -26,7 +26,7 @@ from shared.runtime.clock import Clock, clock_for
 from shared.runtime.consumer import ReliableConsumer, RetryPolicy
 from shared.runtime.loop import KafkaLoop
 from shared.runtime.context import Contexts, Handler, HandlerContext, StoreFactory
-from shared.runtime.kafka import GroupProgress, make_broker
+from shared.runtime.kafka import GroupProgress, KafkaLogin, make_broker
 from shared.runtime.logs import configure_logging
 from shared.runtime.outbox import OutboxRelay, PendingEvent
 from shared.runtime.settings import ServiceSettings
@@ -93,14 +93,15 @@ class Service:
         if self.on_start is not None:
             async with pool.acquire() as conn, conn.transaction():
                 await self.on_start(self.contexts(conn))
-        broker = make_broker(settings.kafka_bootstrap, self.group, logger=logging.getLogger("carepath.broker"))
+        login = settings.kafka_login(self.name)
+        broker = make_broker(login, self.group, logger=logging.getLogger("carepath.broker"))
         consent_progress = GroupProgress(
-            settings.kafka_bootstrap, self.group, [CONSENT_INBOUND.full_name(settings.topic_prefix)], CONSENT_INBOUND.partitions
+            login, self.group, [CONSENT_INBOUND.full_name(settings.topic_prefix)], CONSENT_INBOUND.partitions
         )
-        loops = [self._loop(pool, self.group, self.handlers)]
+        loops = [self._loop(pool, login, self.group, self.handlers)]
         if self.deliveries:
             caught_up = lambda since: consent_progress.caught_up(since, within_s=settings.delivery_consent_wait_s)  # noqa: E731
-            loops.append(self._loop(pool, self.delivery_group, delivery.handlers(caught_up, *self.deliveries)))
+            loops.append(self._loop(pool, login, self.delivery_group, delivery.handlers(caught_up, *self.deliveries)))
 
         relay = OutboxRelay(pool, _sender(broker, settings.topic_prefix), batch_size=settings.outbox_batch_size,
                             poll_interval_s=settings.outbox_poll_interval_s)
@@ -133,12 +134,12 @@ class Service:
             await pool.close()
             log.info("service.stopped")
 
-    def _loop(self, pool: asyncpg.Pool, group: str, handlers: Mapping[type[Event], Handler]) -> KafkaLoop:
+    def _loop(self, pool: asyncpg.Pool, login: KafkaLogin, group: str, handlers: Mapping[type[Event], Handler]) -> KafkaLoop:
         settings = self.settings
         retry = RetryPolicy(settings.max_attempts, settings.retry_base_delay_s, settings.retry_max_delay_s)
         consumer = ReliableConsumer(group=group, pool=pool, handlers=handlers, topic_prefix=settings.topic_prefix,
                                     clock=self.clock, source=self.source, retry=retry, contexts=self.contexts)
-        return KafkaLoop(consumer, settings.kafka_bootstrap, batch_size=settings.consumer_batch_size,
+        return KafkaLoop(consumer, login, batch_size=settings.consumer_batch_size,
                          commit_interval_s=settings.commit_interval_s)
 
     async def _every(self, pool: asyncpg.Pool, periodic: Periodic) -> None:

@@ -4,11 +4,19 @@ Read from `CAREPATH_*` environment variables; only a service's wiring function r
 The defaults match what `make infra` starts on 127.0.0.1.
 """
 
-from pydantic import Field
+import os
+from pathlib import Path
+from typing import Literal
+
+from pydantic import Field, SecretStr
 from pydantic_settings import BaseSettings, SettingsConfigDict
+
+from shared.runtime.kafka import KafkaLogin
 
 DEFAULT_BOOTSTRAP = "127.0.0.1:19092"
 DEFAULT_PG = "postgresql://carepath:carepath@127.0.0.1:15432"
+# Where `make infra` keeps each Kafka principal's password, one file per principal (mode 0600).
+DEFAULT_CREDENTIALS = Path(os.environ.get("CAREPATH_CACHE", Path(__file__).resolve().parents[2] / ".cache")) / "kafka" / "credentials"
 
 
 def database_url(service: str) -> str:
@@ -22,6 +30,25 @@ class KafkaSettings(BaseSettings):
 
     kafka_bootstrap: str = DEFAULT_BOOTSTRAP
     topic_prefix: str = Field(default="carepath", pattern=r"^[A-Za-z0-9._-]+$")
+    # How clients authenticate: SASL/SCRAM-SHA-512, over TLS where traffic leaves the host
+    # (`sasl_ssl`, with `kafka_ca_file` the CA that signed the brokers' certificates). `none` is
+    # only for a broker that asks for nothing, which carepath's own never is.
+    kafka_security: Literal["sasl", "sasl_ssl", "none"] = "sasl"
+    # The principal this process logs in as (default: the service's own, or the command's) and
+    # its password; without one, the password is read from `kafka_credentials_dir/<principal>`.
+    kafka_username: str | None = None
+    kafka_password: SecretStr | None = None
+    kafka_credentials_dir: Path = DEFAULT_CREDENTIALS
+    kafka_ca_file: Path | None = None
+    # Replicas of each topic `carepath topics create` makes (3 on a cluster; 1 on `make infra`'s broker).
+    kafka_replication_factor: int = Field(default=1, ge=1, le=7)
+
+    def kafka_login(self, principal: str) -> KafkaLogin:
+        """How this process reaches the broker, as `kafka_username` if set, else as `principal`."""
+        name = self.kafka_username or principal
+        password = self.kafka_password.get_secret_value() if self.kafka_password else None
+        return KafkaLogin.of(self.kafka_bootstrap, name, self.kafka_security, password=password,
+                             credentials_dir=self.kafka_credentials_dir, ca_file=self.kafka_ca_file)
 
 
 class ServiceSettings(KafkaSettings):

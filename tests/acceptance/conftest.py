@@ -11,22 +11,21 @@ from uuid import uuid4
 
 import pytest
 
-from contracts import TOPICS
 from tools.eventlog import EventLog
-from tools.journey import Journey, Patient, trust_systems
-from shared.runtime.kafka import create_topics, wait_for_kafka
-from shared.runtime.settings import DEFAULT_BOOTSTRAP, DEFAULT_PG
+from tools.journey import Journey, Patient, consent_capture, trust_systems
+from shared.runtime.kafka import MissingCredential, wait_for_kafka
+from shared.runtime.settings import DEFAULT_PG
+from tests import logins
 from tests.acceptance.deployment import (
     SERVICE_FACTORIES,
     Deployment,
     ServiceProcess,
-    delete_topics,
     recreate_databases,
     service_env,
 )
 from tests.factories import new_hc_number
 
-BOOTSTRAP = os.environ.get("CAREPATH_KAFKA_BOOTSTRAP", DEFAULT_BOOTSTRAP)
+BOOTSTRAP = logins.settings().kafka_bootstrap
 PG_SERVER = os.environ.get("CAREPATH_TEST_PG_SERVER", DEFAULT_PG)
 
 
@@ -40,12 +39,12 @@ def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
 @pytest.fixture(scope="session")
 async def deployment(tmp_path_factory: pytest.TempPathFactory) -> AsyncIterator[Deployment]:
     try:
-        await wait_for_kafka(BOOTSTRAP, timeout_s=20)
-    except TimeoutError as error:
+        await wait_for_kafka(logins.admin(), timeout_s=20)
+    except (TimeoutError, MissingCredential) as error:
         pytest.fail(f"{error}: start the infrastructure with `make infra` (make test does it for you)")
     run = uuid4().hex[:8]
     prefix = f"test-{run}"
-    await create_topics(BOOTSTRAP, prefix)
+    await logins.open_deployment(prefix)
     databases = {name: f"carepath_test_{run}_{name}" for name in SERVICE_FACTORIES}
     await recreate_databases(PG_SERVER, list(databases.values()))
     urls = {name: f"{PG_SERVER}/{db}" for name, db in databases.items()}
@@ -55,8 +54,8 @@ async def deployment(tmp_path_factory: pytest.TempPathFactory) -> AsyncIterator[
         name: ServiceProcess(name, service_env(name, BOOTSTRAP, prefix, urls[name], clock_offset), logs / f"{name}.log")
         for name in SERVICE_FACTORIES
     }
-    async with EventLog(BOOTSTRAP, prefix) as log:
-        deployed = Deployment(BOOTSTRAP, prefix, urls, services, log, clock_offset)
+    async with EventLog(logins.operator(), prefix) as log:
+        deployed = Deployment(logins.operator(), prefix, urls, services, log, clock_offset)
         for service in services.values():
             service.start()
         await deployed.ready()
@@ -65,7 +64,7 @@ async def deployment(tmp_path_factory: pytest.TempPathFactory) -> AsyncIterator[
         finally:
             await deployed.close()
     await recreate_databases(PG_SERVER, list(databases.values()), create=False)
-    await delete_topics(BOOTSTRAP, [topic.full_name(prefix) for topic in TOPICS])
+    await logins.close_deployment(prefix)
 
 
 @pytest.fixture
@@ -90,6 +89,7 @@ def patient(deployment: Deployment) -> Patient:
 
 @pytest.fixture
 async def journey(deployment: Deployment, patient: Patient) -> AsyncIterator[Journey]:
-    gp, clinician, staff_app = trust_systems(deployment.bootstrap, deployment.prefix)
-    async with gp, clinician, staff_app:
-        yield Journey(deployment.log, gp, clinician, staff_app, patient, timeout_s=60)
+    gp, clinician, staff_app = trust_systems(deployment.kafka, deployment.prefix)
+    consent = consent_capture(deployment.kafka, deployment.prefix)
+    async with gp, clinician, staff_app, consent:
+        yield Journey(deployment.log, gp, clinician, staff_app, patient, timeout_s=60, consent=consent)

@@ -26,7 +26,9 @@ from aiokafka.structs import RecordMetadata
 from pydantic import BaseModel
 from pydantic.fields import FieldInfo
 
-from contracts import DEAD_LETTER, Event
+from contracts import DEAD_LETTER, TOPICS, Event
+from contracts.access import writers
+from shared.runtime.kafka import KafkaLogin
 
 Headers = tuple[tuple[str | bytes, bytes | None], ...]  # a name given as bytes is sent as those bytes
 NESTING = 1_200  # levels of JSON arrays: deeper than Python's default recursion limit
@@ -156,22 +158,33 @@ def corpus(
 
 
 class RawProducer:
-    """Sends records exactly as given, and says where each landed."""
+    """Sends records exactly as given, and says where each landed: to each topic as a principal
+    allowed to write it (a faulty or hostile system that has its credentials)."""
 
-    def __init__(self, bootstrap: str, prefix: str) -> None:
-        self._producer = AIOKafkaProducer(bootstrap_servers=bootstrap, enable_idempotence=True, acks="all")
+    def __init__(self, login: KafkaLogin, prefix: str) -> None:
+        self._login = login
+        self._producers: dict[str, AIOKafkaProducer] = {}
         self._prefix = prefix
 
     async def __aenter__(self) -> "RawProducer":
-        await self._producer.start()
         return self
 
     async def __aexit__(self, *_: object) -> None:
-        await self._producer.stop()
+        for producer in self._producers.values():
+            await producer.stop()
 
     async def send(self, topic: str, record: Record) -> RecordMetadata:
         headers = [(_RawName(name) if isinstance(name, bytes) else name, value) for name, value in record.headers]
-        return await self._producer.send_and_wait(f"{self._prefix}.{topic}", record.value, key=record.key, headers=headers)
+        producer = await self._producer_for(topic)
+        return await producer.send_and_wait(f"{self._prefix}.{topic}", record.value, key=record.key, headers=headers)
+
+    async def _producer_for(self, topic: str) -> AIOKafkaProducer:
+        [writer, *_] = writers(next(known for known in TOPICS if known.name == topic))
+        if writer not in self._producers:
+            producer = AIOKafkaProducer(**self._login.as_principal(writer).options(), enable_idempotence=True, acks="all")
+            await producer.start()
+            self._producers[writer] = producer
+        return self._producers[writer]
 
 
 class _RawName(str):
@@ -218,10 +231,10 @@ class DeadLetter:
 class DeadLetters:
     """Everything on the dead-letter topic, from its beginning, read as bytes."""
 
-    def __init__(self, bootstrap: str, prefix: str) -> None:
+    def __init__(self, login: KafkaLogin, prefix: str) -> None:
         self._consumer = AIOKafkaConsumer(
             DEAD_LETTER.full_name(prefix),
-            bootstrap_servers=bootstrap,
+            **login.options(),
             group_id=None,
             enable_auto_commit=False,
             auto_offset_reset="earliest",

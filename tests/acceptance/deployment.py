@@ -27,6 +27,7 @@ from services.referral.app import create_service as referral
 from services.scheduling.app import create_service as scheduling
 from shared.privacy import copies
 from shared.runtime.db import connect_options, create_pool
+from shared.runtime.kafka import KafkaLogin
 from tools.eventlog import EventLog
 from tools.journey import Patient
 
@@ -80,7 +81,7 @@ class ServiceProcess:
 
 @dataclass
 class Deployment:
-    bootstrap: str
+    kafka: KafkaLogin  # as the operator: reads every topic, describes every group, writes nothing
     prefix: str
     databases: dict[str, str]
     services: dict[str, ServiceProcess]
@@ -159,8 +160,8 @@ class Deployment:
         return rows[0]["n"] == 0
 
     async def _caught_up(self, service: str) -> bool:
-        admin = AIOKafkaAdminClient(bootstrap_servers=self.bootstrap)
-        consumer = AIOKafkaConsumer(bootstrap_servers=self.bootstrap, group_id=None, enable_auto_commit=False)
+        admin = AIOKafkaAdminClient(**self.kafka.options())
+        consumer = AIOKafkaConsumer(**self.kafka.options(), group_id=None, enable_auto_commit=False)
         await admin.start()
         await consumer.start()
         try:
@@ -196,10 +197,10 @@ async def recreate_databases(server_url: str, names: Sequence[str], *, create: b
         await conn.close()
 
 
-async def delete_topics(bootstrap: str, names: list[str]) -> None:
+async def delete_topics(admin_login: KafkaLogin, names: list[str]) -> None:
     """Removes a run's topics, so a broker that many runs share does not pile up partitions
     (each costs the broker and every client something for as long as it exists)."""
-    admin = AIOKafkaAdminClient(bootstrap_servers=bootstrap, client_id="carepath-tools")
+    admin = AIOKafkaAdminClient(**admin_login.options(), client_id="carepath-tools")
     await admin.start()
     try:
         existing = set(await admin.list_topics())
@@ -220,8 +221,10 @@ def service_env(
         "CAREPATH_CLOCK_OFFSET_FILE": str(clock_offset_file),
         "CAREPATH_HOLD_DELIVERY": str(clock_offset_file.parent / "hold-delivery"),
     }
+    # Each service logs in as itself (its password from the credentials directory), whoever runs the tests.
+    inherited = {name: value for name, value in os.environ.items() if name not in {"CAREPATH_KAFKA_USERNAME", "CAREPATH_KAFKA_PASSWORD"}}
     return {
-        **os.environ,
+        **inherited,
         "CAREPATH_KAFKA_BOOTSTRAP": bootstrap,
         "CAREPATH_TOPIC_PREFIX": prefix,
         "CAREPATH_DATABASE_URL": database_url,

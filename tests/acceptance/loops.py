@@ -16,7 +16,7 @@ from shared.runtime.codec import encode
 from shared.runtime.consumer import ReliableConsumer
 from shared.runtime.context import HandlerContext
 from shared.runtime.loop import KafkaLoop
-from tests.acceptance.conftest import BOOTSTRAP
+from tests import logins
 from tests.factories import envelope_for, referral
 
 
@@ -25,7 +25,7 @@ def referral_loop(prefix: str, pool: asyncpg.Pool, on_referral: Callable[[Handle
     """A loop of the group `<prefix>-group` that hands each referral to `on_referral`."""
     consumer = ReliableConsumer(group=f"{prefix}-group", pool=pool, handlers={ReferralSubmitted: on_referral},
                                 topic_prefix=prefix, clock=SystemClock(), source="/carepath/test")
-    return KafkaLoop(consumer, BOOTSTRAP, batch_size=batch_size)
+    return KafkaLoop(consumer, logins.admin(), batch_size=batch_size)  # the loop's mechanics, not anyone's rights
 
 
 @asynccontextmanager
@@ -43,7 +43,7 @@ async def running(loop: KafkaLoop) -> AsyncIterator[asyncio.Task]:
 
 async def publish_referrals(prefix: str, referrals: list[tuple[int, str]], **fields: object) -> None:
     """Referrals with these ids (a referral's key), each on its partition of `referral.inbound`."""
-    producer = AIOKafkaProducer(bootstrap_servers=BOOTSTRAP, acks="all", enable_idempotence=True)
+    producer = AIOKafkaProducer(**logins.admin().options(), acks="all", enable_idempotence=True)
     await producer.start()
     try:
         for partition, referral_id in referrals:

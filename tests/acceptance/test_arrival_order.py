@@ -79,6 +79,7 @@ AT_ONCE = 4  # interleavings delivered concurrently, each for its own patient
 CONSUMED_WITHIN_S = 8.0  # for one event to be handled or parked, on a busy 2-core machine
 C = InformationCategory
 CLINICIAN = "/trust/belfast/htcr-clinical-system"
+CONSENT = "/trust/belfast/consent-capture"
 
 
 def now() -> datetime:
@@ -251,7 +252,7 @@ async def run_all(
     between_batches: Callable[[list[Run], Send], Awaitable[None]] | None = None,
     before: Callable[[Send], Awaitable[None]] | None = None,
 ) -> None:
-    async with RawProducer(deployment.bootstrap, deployment.prefix) as raw, DeadLetters(deployment.bootstrap, deployment.prefix) as dead:
+    async with RawProducer(deployment.kafka, deployment.prefix) as raw, DeadLetters(deployment.kafka, deployment.prefix) as dead:
         send = sender(deployment, raw, dead, services)
         if before is not None:
             await before(send)
@@ -374,9 +375,9 @@ def assessment_case() -> tuple[dict[str, Step], dict[str, Any]]:
         "R": Step("referral.events", "/carepath/referral", ReferralAccepted(
             referral_id=f"AO-{uuid4().hex[:10]}", **ids, trust=Trust.BELFAST, source=ReferralSource.GP,
             urgency=Urgency.VERY_URGENT, accepted_at=at, assess_by=at + timedelta(hours=4))),
-        "C1": Step("consent.inbound", CLINICIAN, gp_clinical),
-        "C2": Step("consent.inbound", CLINICIAN, gp_medication),
-        "W1": Step("consent.inbound", CLINICIAN, ConsentWithdrawn(
+        "C1": Step("consent.inbound", CONSENT, gp_clinical),
+        "C2": Step("consent.inbound", CONSENT, gp_medication),
+        "W1": Step("consent.inbound", CONSENT, ConsentWithdrawn(
             consent_id=gp_clinical.consent_id, patient_id=patient_id, recorded_by="staff-0042", withdrawn_at=at)),
         "S": Step("assessment.inbound", CLINICIAN, AssessmentSubmitted(
             assessment_id=uuid4(), **ids, outcome=Pathway.CMHT, outcome_reason="Safe with CMHT follow-up.",
@@ -454,7 +455,7 @@ def discharge_case() -> tuple[dict[str, Step], dict[str, Any]]:
             assessment_id=uuid4(), **ids, outcome=Pathway.HOME_TREATMENT, assessed_at=at, assessment_version=1, trust=Trust.BELFAST)),
         "V1": Step("scheduling.events", "/carepath/scheduling", VisitCompleted(visit_id=uuid4(), **ids, actual_minutes=55, completed_at=at)),
         "V2": Step("scheduling.events", "/carepath/scheduling", VisitCompleted(visit_id=uuid4(), **ids, actual_minutes=50, completed_at=at)),
-        "K": Step("consent.inbound", CLINICIAN, ConsentRecorded(
+        "K": Step("consent.inbound", CONSENT, ConsentRecorded(
             consent_id=uuid4(), patient_id=patient_id, recipient="carer:partner-1",
             categories=(C.CARER_GENERAL_INFORMATION, C.DISCHARGE_ARRANGEMENTS), permit=True, purpose=Purpose.CARER_SUPPORT,
             recorded_by="staff-0042", recorded_at=at)),
@@ -665,7 +666,7 @@ async def test_a_withdrawal_consumed_before_the_decision_it_withdraws_still_with
             permit=True, purpose=Purpose.CARER_SUPPORT, recorded_by="staff-0042", recorded_at=now(),
         )
         withdrawn = ConsentWithdrawn(consent_id=decision.consent_id, patient_id=patient_id, recorded_by="staff-0042", withdrawn_at=now())
-        return {"C": Step("consent.inbound", CLINICIAN, decision), "W": Step("consent.inbound", CLINICIAN, withdrawn)}, {"patient_id": patient_id}
+        return {"C": Step("consent.inbound", CONSENT, decision), "W": Step("consent.inbound", CONSENT, withdrawn)}, {"patient_id": patient_id}
 
     runs = [Run(order, *case()) for order in (("C", "W"), ("W", "C"))]
 

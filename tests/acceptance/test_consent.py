@@ -82,7 +82,7 @@ def copies_of(deployment: Deployment, patient_id: UUID, recipient: str) -> list[
 
 def audit_report(deployment: Deployment, patient_id: UUID) -> list[str]:
     return subprocess.run(
-        [sys.executable, "-m", "tools.cli", "--bootstrap", deployment.bootstrap, "--prefix", deployment.prefix,
+        [sys.executable, "-m", "tools.cli", "--bootstrap", deployment.kafka.bootstrap, "--prefix", deployment.prefix,
          "audit", str(patient_id)],
         capture_output=True, text=True, cwd=ROOT, timeout=60, check=True,
     ).stdout.splitlines()
@@ -93,7 +93,7 @@ async def test_a_partner_permitted_general_information_only_gets_signs_of_relaps
 ) -> None:
     accepted = await journey.refer()
     AUDITED.append(accepted.patient_id)
-    await journey.clinician.publish(consent(accepted.patient_id, "carer:partner-3", [C.CARER_GENERAL_INFORMATION], True))
+    await journey.consent.publish(consent(accepted.patient_id, "carer:partner-3", [C.CARER_GENERAL_INFORMATION], True))
     risk_words, history_words = f"Risk-{uuid4().hex[:6]}", f"History-{uuid4().hex[:6]}"
     sections = {
         "risk": {"to_self": "high", "to_others": "none", "from_others": "none", "safeguarding_children": False,
@@ -131,7 +131,7 @@ async def test_a_named_person_deny_wins_over_a_permit_and_that_carer_is_not_told
         consent(accepted.patient_id, "carer:uncle-1", [C.CARER_GENERAL_INFORMATION], False, do_not_tell=True),
         consent(accepted.patient_id, "carer:sister-1", [C.CARER_GENERAL_INFORMATION, C.DISCHARGE_ARRANGEMENTS], True),
     ):
-        await journey.clinician.publish(decision)
+        await journey.consent.publish(decision)
     await deployment.settled()
     await journey.discharge(accepted)
     await deployment.settled()
@@ -150,8 +150,8 @@ async def test_a_withdrawal_takes_effect_for_every_later_disclosure(deployment: 
     AUDITED.append(accepted.patient_id)
     await journey.assess(accepted)
     permit = consent(accepted.patient_id, "carer:partner-2", [C.CARER_GENERAL_INFORMATION, C.DISCHARGE_ARRANGEMENTS], True)
-    await journey.clinician.publish(permit)
-    await journey.clinician.publish(
+    await journey.consent.publish(permit)
+    await journey.consent.publish(
         ConsentWithdrawn(consent_id=permit.consent_id, patient_id=accepted.patient_id, recorded_by="staff-0042", withdrawn_at=datetime.now(UTC))
     )
     await deployment.settled()
@@ -179,7 +179,7 @@ async def test_consent_withdrawn_for_the_ward_while_an_update_is_in_flight_means
     accepted = await journey.refer()
     AUDITED.append(accepted.patient_id)
     permit = consent(accepted.patient_id, "ward:belfast", [C.CLINICAL_DETAIL], True, purpose="direct-care")
-    await journey.clinician.publish(permit)
+    await journey.consent.publish(permit)
     await deployment.settled()
     history = {"summary": f"History-{uuid4().hex[:6]}.", "previous_admissions": 1, "previous_home_treatment_episodes": 0}
     await journey.submit_assessment(accepted, outcome=Pathway.INPATIENT_ADMISSION, sections={"risk": RISK, "mental_health_history": history})
@@ -197,7 +197,7 @@ async def test_consent_withdrawn_for_the_ward_while_an_update_is_in_flight_means
             AssessmentShared, lambda e: e.patient_id == accepted.patient_id and e.recipient == "ward:belfast" and e.assessment_version == 2
         )
         assert in_flight.consent_version == 1 and C.CLINICAL_DETAIL in in_flight.categories  # decided before the withdrawal
-        await journey.clinician.publish(withdrawal(permit))
+        await journey.consent.publish(withdrawal(permit))
         await deployment.log.wait_for(ConsentChangeAudited, lambda e: e.consent_id == permit.consent_id and e.change == "withdrawn")
     await deployment.settled()
 
@@ -241,8 +241,8 @@ async def test_break_glass_without_a_reason_is_refused_and_with_one_is_allowed_t
         subject=glass.key, correlationid=uuid4(),
     ))
     no_reason = json.loads(record.value) | {"override_id": str(uuid4()), "reason": "          "}
-    await journey.clinician.publish_raw("consent.inbound", record.key, json.dumps(no_reason).encode(), record.headers | {"ce_id": str(uuid4())})
-    await journey.clinician.publish(glass)
+    await journey.consent.publish_raw("consent.inbound", record.key, json.dumps(no_reason).encode(), record.headers | {"ce_id": str(uuid4())})
+    await journey.consent.publish(glass)
 
     alert = await deployment.log.wait_for(BreakGlassAlerted, lambda e: e.override_id == glass.override_id)
     shared = await deployment.log.wait_for(
@@ -284,8 +284,8 @@ async def test_after_a_withdrawal_that_recipients_earlier_copies_cannot_be_decry
     accepted = await journey.refer()
     AUDITED.append(accepted.patient_id)
     partner = consent(accepted.patient_id, "carer:partner-5", [C.CARER_GENERAL_INFORMATION], True)
-    await journey.clinician.publish(partner)
-    await journey.clinician.publish(consent(accepted.patient_id, "carer:friend-5", [C.CARER_GENERAL_INFORMATION], True))
+    await journey.consent.publish(partner)
+    await journey.consent.publish(consent(accepted.patient_id, "carer:friend-5", [C.CARER_GENERAL_INFORMATION], True))
     carers = [{"carer_id": who, "name": "Alex", "relationship": "friend", "contact": "07700 900456", "strain": "low",
                "carers_assessment": "offered"} for who in ("partner-5", "friend-5")]
     await journey.submit_assessment(accepted, sections={
@@ -301,7 +301,7 @@ async def test_after_a_withdrawal_that_recipients_earlier_copies_cannot_be_decry
         assert (await deployment.open_copy(copy)).signs_of_relapse == ("withdrawn",)
         assert "duty line" not in copy.model_dump_json()  # on the log the content is ciphertext only
 
-    await journey.clinician.publish(withdrawal(partner))
+    await journey.consent.publish(withdrawal(partner))
     await deployment.log.wait_for(ConsentChangeAudited, lambda e: e.consent_id == partner.consent_id and e.change == "withdrawn")
     await deployment.settled()
 
@@ -319,7 +319,7 @@ async def test_after_a_withdrawal_that_recipients_earlier_copies_cannot_be_decry
     # The patient asks that the copies already sent to the friend are erased too.
     erasure = SharedCopiesErased(erasure_id=uuid4(), patient_id=accepted.patient_id, recipient="carer:friend-5",
                                  recorded_by="staff-0042", erased_at=datetime.now(UTC))
-    await journey.clinician.publish(erasure)
+    await journey.consent.publish(erasure)
     audited = await deployment.log.wait_for(ConsentChangeAudited, lambda e: e.consent_id == erasure.erasure_id)
     assert audited.change == "copies-erased" and audited.keys_destroyed == 1
     with pytest.raises(Unreadable):

@@ -44,7 +44,8 @@ from contracts import (
 )
 from shared.privacy.consent import ConsentState, Recorded, decide
 from shared.privacy.delivery import RECEIPT
-from tools.journey import Journey, Patient, trust_systems
+from contracts.topics import CONSENT_INBOUND
+from tools.journey import Journey, Patient, consent_capture, trust_systems
 from tests.acceptance.deployment import Deployment
 from tests.factories import new_hc_number
 
@@ -93,7 +94,8 @@ class World:
         self.journeys_run += 1
         return self.accepted[self.journeys_run - 1]
 
-    def publish(self, event: Any, system: str = "clinician") -> None:
+    def publish(self, event: Any, system: str | None = None) -> None:
+        system = system or ("consent" if event.topic is CONSENT_INBOUND else "clinician")
         self.call(getattr(self.journey, system).publish(event))
         acknowledged = datetime.now(UTC)
         if isinstance(event, ConsentRecorded | ConsentWithdrawn | BreakGlassRequested):
@@ -211,9 +213,10 @@ async def refer_patients(deployment: Deployment, journey: Journey, n: int) -> li
 @pytest.mark.filterwarnings("ignore::hypothesis.errors.HypothesisDeprecationWarning")
 async def test_no_copy_ever_reaches_a_recipient_the_decision_function_would_deny_at_that_moment(deployment: Deployment) -> None:
     loop = asyncio.get_running_loop()
-    gp, clinician, staff_app = trust_systems(deployment.bootstrap, deployment.prefix)
-    async with gp, clinician, staff_app:
-        journey = Journey(deployment.log, gp, clinician, staff_app, Patient(), timeout_s=60)
+    gp, clinician, staff_app = trust_systems(deployment.kafka, deployment.prefix)
+    consent = consent_capture(deployment.kafka, deployment.prefix)
+    async with gp, clinician, staff_app, consent:
+        journey = Journey(deployment.log, gp, clinician, staff_app, Patient(), timeout_s=60, consent=consent)
         # Hypothesis runs somewhat more machines than `max_examples` (about a fifth more here).
         accepted = await refer_patients(deployment, journey, JOURNEYS + JOURNEYS // 3 + 10)
         world = World(deployment, journey, lambda coro: asyncio.run_coroutine_threadsafe(coro, loop).result(timeout=300), accepted)

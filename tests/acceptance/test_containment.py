@@ -103,7 +103,7 @@ async def test_an_update_too_large_to_pass_on_holds_up_nothing_behind_it(
     # stuck cannot also fail the setup of every corpus test below.
     accepted = await journey.refer()
     everything = consent(accepted.patient_id, recipient=f"htcr:{accepted.trust.value}", categories=tuple(C), permit=True)
-    await journey.clinician.publish(everything)
+    await journey.consent.publish(everything)
     assert await eventually(
         lambda: deployment.query("assessment", "SELECT 1 FROM consent_decisions WHERE consent_id = $1", everything.consent_id), 30
     )
@@ -126,7 +126,7 @@ async def test_an_update_too_large_to_pass_on_holds_up_nothing_behind_it(
     biggest = largest(AssessmentUpdated, fixed, INBOUND_BUDGET)
     update = AssessmentUpdated.model_validate(biggest.payload)
     record = trust_record(update, source=journey.clinician.source, correlation_id=journey.patient.correlation_id)
-    async with RawProducer(deployment.bootstrap, deployment.prefix) as raw, DeadLetters(deployment.bootstrap, deployment.prefix) as dead:
+    async with RawProducer(deployment.kafka, deployment.prefix) as raw, DeadLetters(deployment.kafka, deployment.prefix) as dead:
         sent = await raw.send("assessment.inbound", record)
         # Right behind it: a referral (another service) and an assessment (the same service).
         await third.gp.publish(third.referral(), correlation_id=third.patient.correlation_id)
@@ -165,7 +165,7 @@ class InCare:
 
 @pytest.fixture(scope="module")
 async def in_care(deployment: Deployment) -> InCare:
-    gp, clinician, staff_app = trust_systems(deployment.bootstrap, deployment.prefix)
+    gp, clinician, staff_app = trust_systems(deployment.kafka, deployment.prefix)
     patient = Patient(hc_number=new_hc_number(), name=f"Contained-{uuid4().hex[:6]} Patient")
     deployment.patients.append(patient)
     async with gp, clinician, staff_app:
@@ -294,7 +294,7 @@ def targets(care: InCare) -> dict[str, Target]:
             assessment_recorded,
         ),
         Target(
-            "consent.inbound", clinician,
+            "consent.inbound", f"/trust/{trust.value}/consent-capture",
             lambda: consent(patient_id, categories=(C.CLINICAL_DETAIL,), recorded_by=f"{MARKER}"[:64]),
             valid_consent,
             AssessmentUpdated(update_id=uuid4(), **ids, sections=AssessmentSections.model_validate(
@@ -497,7 +497,7 @@ async def contained(deployment: Deployment, in_care: InCare) -> dict[str, Verdic
     deployment.patients += [  # so the suite's last test checks no log line holds them either
         Patient(hc_number=referral.valid.hc_number, name=name) for name in (referral.valid.patient_name, referral.template().patient_name)
     ]
-    async with DeadLetters(deployment.bootstrap, deployment.prefix) as dead, RawProducer(deployment.bootstrap, deployment.prefix) as raw:
+    async with DeadLetters(deployment.kafka, deployment.prefix) as dead, RawProducer(deployment.kafka, deployment.prefix) as raw:
         verdicts = await asyncio.gather(*(contain(deployment, in_care, dead, raw, target) for target in found.values()))
     return {verdict.topic: verdict for verdict in verdicts}
 

@@ -84,7 +84,7 @@ async def test_a_partition_that_stops_advancing_with_work_waiting_fails_health_a
 
 async def test_consumer_groups_carry_the_deployments_prefix(deployment: Deployment) -> None:
     """Two deployments on one broker never join each other's groups."""
-    admin = AIOKafkaAdminClient(bootstrap_servers=deployment.bootstrap)
+    admin = AIOKafkaAdminClient(**deployment.kafka.options())
     await admin.start()
     try:
         groups = {group for group, _ in await admin.list_consumer_groups()}

@@ -58,7 +58,7 @@ async def test_a_complete_discharge_tells_patient_gp_and_cmht_and_a_consented_ca
     deployment: Deployment, journey: Journey
 ) -> None:
     accepted = await in_home_treatment(deployment, journey)
-    await journey.clinician.publish(
+    await journey.consent.publish(
         ConsentRecorded(
             consent_id=uuid4(), patient_id=accepted.patient_id, recipient="carer:partner-1",
             categories=(InformationCategory.CARER_GENERAL_INFORMATION, InformationCategory.DISCHARGE_ARRANGEMENTS),
@@ -144,7 +144,7 @@ async def test_a_ward_discharge_from_the_patient_administration_system_starts_th
     """Two PAS discharges: one 73 hours ago breaches once; one an hour ago does not yet."""
     patient_late, patient_recent = uuid4(), uuid4()
     now = datetime.now(UTC)
-    async with TrustSystem(deployment.bootstrap, deployment.prefix, "/trust/northern/pas") as pas:
+    async with TrustSystem(deployment.kafka, deployment.prefix, "/trust/northern/pas") as pas:
         for patient, hours_ago in ((patient_late, 73), (patient_recent, 1)):
             await pas.publish(
                 WardDischargeRecorded(

@@ -12,7 +12,7 @@ from shared.runtime.context import HandlerContext
 from shared.runtime.errors import NotYetKnown
 from shared.runtime.kafka import create_topics
 from shared.runtime.loop import KafkaLoop
-from tests.acceptance.conftest import BOOTSTRAP
+from tests import logins
 from tests.acceptance.deployment import delete_topics
 from tests.acceptance.loops import publish_referrals, referral_loop, running, until
 
@@ -20,7 +20,7 @@ from tests.acceptance.loops import publish_referrals, referral_loop, running, un
 async def test_a_later_event_waits_behind_one_parked_by_the_instance_that_owned_its_partition_before(scratch_database: str) -> None:
     prefix = f"test-handover-{uuid4().hex[:8]}"
     group = f"{prefix}-group"
-    await create_topics(BOOTSTRAP, prefix)
+    await create_topics(logins.admin(), prefix)
     pool = await db.create_pool(scratch_database)
     handled: list[str] = []
 
@@ -53,7 +53,7 @@ async def test_a_later_event_waits_behind_one_parked_by_the_instance_that_owned_
             await parked_are(parked, ["ROUTINE", "URGENT"], 15)
     finally:
         await pool.close()
-        await delete_topics(BOOTSTRAP, [topic.full_name(prefix) for topic in TOPICS])
+        await delete_topics(logins.admin(), [topic.full_name(prefix) for topic in TOPICS])
     assert handled == [], "the later event overtook the one parked before it"
 
 

@@ -12,7 +12,7 @@ from shared.runtime import db
 from shared.runtime.context import HandlerContext
 from shared.runtime.errors import NotYetKnown
 from shared.runtime.kafka import create_topics
-from tests.acceptance.conftest import BOOTSTRAP
+from tests import logins
 from tests.acceptance.deployment import delete_topics
 from tests.acceptance.loops import publish_referrals, referral_loop, running, until
 
@@ -23,7 +23,7 @@ SLOW_S = 0.002  # each event takes a little handling, as a real one does
 
 async def test_a_backlog_on_one_partition_does_not_hold_up_another_partitions_events(scratch_database: str) -> None:
     prefix = f"test-parallel-{uuid4().hex[:8]}"
-    await create_topics(BOOTSTRAP, prefix)
+    await create_topics(logins.admin(), prefix)
     pool = await db.create_pool(scratch_database)
     handled: list[str] = []
 
@@ -41,7 +41,7 @@ async def test_a_backlog_on_one_partition_does_not_hold_up_another_partitions_ev
                 await asyncio.sleep(0.05)
     finally:
         await pool.close()
-        await delete_topics(BOOTSTRAP, [topic.full_name(prefix) for topic in TOPICS])
+        await delete_topics(logins.admin(), [topic.full_name(prefix) for topic in TOPICS])
     assert "WAITING-ALONE" in handled, "the event alone on its partition was never handled"
     ahead = handled.index("WAITING-ALONE")
     assert ahead < 2 * BATCH, f"the event alone on its partition waited behind {ahead:,} of the other partition's backlog"
@@ -49,7 +49,7 @@ async def test_a_backlog_on_one_partition_does_not_hold_up_another_partitions_ev
 
 async def test_a_slow_batch_on_one_partition_holds_up_neither_events_arriving_on_another_nor_the_sweep_of_events_parked_there(scratch_database: str) -> None:
     prefix = f"test-lanes-{uuid4().hex[:8]}"
-    await create_topics(BOOTSTRAP, prefix)
+    await create_topics(logins.admin(), prefix)
     pool = await db.create_pool(scratch_database)
     handled: list[str] = []
     slow_started, slow_may_finish = asyncio.Event(), asyncio.Event()
@@ -85,7 +85,7 @@ async def test_a_slow_batch_on_one_partition_holds_up_neither_events_arriving_on
             await until(lambda: "SLOW" in handled, 10)
     finally:
         await pool.close()
-        await delete_topics(BOOTSTRAP, [topic.full_name(prefix) for topic in TOPICS])
+        await delete_topics(logins.admin(), [topic.full_name(prefix) for topic in TOPICS])
     assert swept_beside_the_slow_batch == 0  # tried, and still waiting
     assert handled_while_slow == ["MEANWHILE-0", "MEANWHILE-1", "MEANWHILE-2"], handled_while_slow
     assert handled[-1] == "SLOW"

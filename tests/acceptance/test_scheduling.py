@@ -46,7 +46,7 @@ def shifts(days: int = 10) -> tuple[Shift, ...]:
 
 async def rota(deployment: Deployment, trust: Trust, *members: tuple[str, tuple[Skill, ...]], lead: str | None = None) -> None:
     """The Trust's rostering system records staff and their shifts (07:00-21:00 for ten days)."""
-    async with TrustSystem(deployment.bootstrap, deployment.prefix, f"/trust/{trust.value}/rostering") as rostering:
+    async with TrustSystem(deployment.kafka, deployment.prefix, f"/trust/{trust.value}/rostering") as rostering:
         for staff_id, skills in members:
             await rostering.publish(
                 StaffMemberRecorded(staff_id=staff_id, team=f"htcr:{trust.value}", role=Role.NURSE, skills=skills,
@@ -264,7 +264,7 @@ async def test_a_staff_event_with_an_unknown_skill_or_overlapping_shifts_is_dead
                 Shift(starts_at=datetime(2026, 12, 1, 19, tzinfo=UTC), ends_at=datetime(2026, 12, 2, 7, tzinfo=UTC))),
     )
     before = len(deployment.log.dead_letters())
-    async with TrustSystem(deployment.bootstrap, deployment.prefix, "/trust/belfast/rostering") as rostering:
+    async with TrustSystem(deployment.kafka, deployment.prefix, "/trust/belfast/rostering") as rostering:
         envelope = await rostering.publish(member)
         record = encode(member, envelope)
         bad_skill = member.model_dump_json().replace('"skills":[]', '"skills":["juggling"]').encode()

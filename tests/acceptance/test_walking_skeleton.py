@@ -18,6 +18,7 @@ from contracts import (
 from services.referral.settings import Settings as ReferralSettings
 from services.referral.store import hc_lookup
 from shared.runtime.codec import encode
+from tools.trust import TrustSystem
 from tools.journey import Journey
 from tests.acceptance.deployment import Deployment
 
@@ -161,7 +162,8 @@ async def test_an_unknown_type_from_a_trust_system_is_dead_lettered_but_a_newer_
     unknown = record.headers | {"ce_type": "carepath.referral.teleported.v1"}
     before = len(deployment.log.dead_letters())
     await journey.gp.publish_raw("referral.inbound", record.key, record.value, unknown | {"ce_id": str(uuid4())})
-    await journey.gp.publish_raw("referral.events", record.key, record.value, unknown | {"ce_id": str(uuid4())})
+    async with TrustSystem(deployment.kafka, deployment.prefix, "/carepath/referral") as newer_referral_service:
+        await newer_referral_service.publish_raw("referral.events", record.key, record.value, unknown | {"ce_id": str(uuid4())})
 
     await deployment.settled()
     dead = deployment.log.dead_letters()[before:]

@@ -18,21 +18,21 @@ from uuid import uuid4
 
 from aiokafka import AIOKafkaConsumer, TopicPartition
 
-from contracts import TOPICS, Role, Shift, ShiftsRostered, StaffMemberRecorded, Topic, Trust
+from contracts import Role, Shift, ShiftsRostered, StaffMemberRecorded, Topic, Trust
 from tools.eventlog import EventLog
-from shared.runtime.kafka import create_topics, wait_for_kafka
-from shared.runtime.settings import DEFAULT_BOOTSTRAP, DEFAULT_PG
+from shared.runtime.kafka import MissingCredential, wait_for_kafka
+from shared.runtime.settings import DEFAULT_PG
+from tests import logins
 from tools.trust import TrustSystem
 from tests.acceptance.deployment import (
     SERVICE_FACTORIES,
     Deployment,
     ServiceProcess,
-    delete_topics,
     recreate_databases,
     service_env,
 )
 
-BOOTSTRAP = os.environ.get("CAREPATH_KAFKA_BOOTSTRAP", DEFAULT_BOOTSTRAP)
+BOOTSTRAP = logins.settings().kafka_bootstrap
 PG_SERVER = os.environ.get("CAREPATH_TEST_PG_SERVER", DEFAULT_PG)
 
 
@@ -84,7 +84,7 @@ class ToolDeployment(Deployment):
     async def end_offsets(self, *topics: Topic) -> int:
         """How many records are on these topics now, all partitions together."""
         if self._ends is None:
-            self._ends = AIOKafkaConsumer(bootstrap_servers=self.bootstrap, group_id=None, enable_auto_commit=False)
+            self._ends = AIOKafkaConsumer(**self.kafka.options(), group_id=None, enable_auto_commit=False)
             await self._ends.start()
         partitions = [TopicPartition(t.full_name(self.prefix), p) for t in topics for p in range(t.partitions)]
         return sum((await self._ends.end_offsets(partitions)).values())
@@ -145,8 +145,8 @@ async def own_deployment(
     """A fresh deployment named `<purpose>-<run>`; `log` opens the event log the run reads (none
     by default: reading every event costs the machine being measured)."""
     try:
-        await wait_for_kafka(BOOTSTRAP, timeout_s=20)
-    except TimeoutError as error:
+        await wait_for_kafka(logins.admin(), timeout_s=20)
+    except (TimeoutError, MissingCredential) as error:
         raise SystemExit(f"{error}: start the infrastructure with `make infra`") from None
     run = uuid4().hex[:8]
     prefix = f"{purpose}-{run}"
@@ -158,10 +158,10 @@ async def own_deployment(
         name: ServiceProcess(name, service_env(name, BOOTSTRAP, prefix, urls[name], clock_offset, test_hooks=False), workspace.path / f"{name}.log")
         for name in SERVICE_FACTORIES
     }
-    await create_topics(BOOTSTRAP, prefix)
+    await logins.open_deployment(prefix)
     await recreate_databases(PG_SERVER, list(databases.values()))
     events = log(prefix) if log else None
-    deployment = ToolDeployment(BOOTSTRAP, prefix, urls, services, events, clock_offset)  # type: ignore[arg-type]
+    deployment = ToolDeployment(logins.operator(), prefix, urls, services, events, clock_offset)  # type: ignore[arg-type]
     deployment.workspace = workspace
     try:
         if events is not None:
@@ -176,7 +176,7 @@ async def own_deployment(
         if events is not None:
             await events.__aexit__(None, None, None)
         await recreate_databases(PG_SERVER, list(databases.values()), create=False)
-        await delete_topics(BOOTSTRAP, [topic.full_name(prefix) for topic in TOPICS])
+        await logins.close_deployment(prefix)
         if workspace.keep:
             print(f"  (service logs kept in {workspace.path})")
         else:
@@ -188,7 +188,7 @@ async def record_rota(deployment: Deployment, trust: Trust, staff: int) -> None:
     shifts 07:00-21:00 for the next ten days, so every plan finds people to visit."""
     today = datetime.now(UTC).replace(hour=0, minute=0, second=0, microsecond=0)
     days = tuple(Shift(starts_at=today + timedelta(days=d, hours=7), ends_at=today + timedelta(days=d, hours=21)) for d in range(10))
-    async with TrustSystem(deployment.bootstrap, deployment.prefix, f"/trust/{trust.value}/rostering") as rostering:
+    async with TrustSystem(deployment.kafka, deployment.prefix, f"/trust/{trust.value}/rostering") as rostering:
         for n in range(staff):
             staff_id = f"{trust.value}-nurse-{n:02d}"
             await rostering.publish(

@@ -23,7 +23,8 @@ from uuid import uuid4
 from contracts import ReferralAccepted, Trust, VisitScheduled
 from tools.journey import Journey, Patient, trust_systems
 from tests.bench import cpu
-from tests.bench.harness import BOOTSTRAP, ToolDeployment, own_deployment, record_rota
+from tests import logins
+from tests.bench.harness import ToolDeployment, own_deployment, record_rota
 from tests.bench.watch import WatchedLog
 from tests.factories import new_hc_number
 
@@ -77,10 +78,10 @@ class RateResult:
 
 async def journey_latency(rates: list[float], seconds: float, *, wait_limit_s: float = 60, warm_up: int = 5) -> list[RateResult]:
     watched = {ReferralAccepted: "referral_id", VisitScheduled: "episode_id"}
-    async with own_deployment("bench", log=lambda prefix: WatchedLog(BOOTSTRAP, prefix, watched)) as deployment:
+    async with own_deployment("bench", log=lambda prefix: WatchedLog(logins.operator(), prefix, watched)) as deployment:
         for trust in Trust:
             await record_rota(deployment, trust, STAFF)
-        gp, clinician, staff_app = trust_systems(deployment.bootstrap, deployment.prefix)
+        gp, clinician, staff_app = trust_systems(deployment.kafka, deployment.prefix)
         async with gp, clinician, staff_app:
             systems = (gp, clinician, staff_app)
             for n in range(warm_up):  # first plans, first connections: not what is being measured

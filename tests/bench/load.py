@@ -9,7 +9,7 @@ from uuid import uuid4
 from contracts import Envelope, ReferralSubmitted
 from shared.runtime.codec import KafkaRecord, encode
 from tools.trust import TrustSystem
-from tests.bench.harness import BOOTSTRAP
+from tests import logins
 from tests.factories import new_hc_number, referral
 
 GP_SYSTEM = "/trust/belfast/gp-system"
@@ -39,8 +39,9 @@ def as_records(events: list[ReferralSubmitted], source: str = GP_SYSTEM) -> list
     ]
 
 
-async def preload(prefix: str, topic: str, records: list[KafkaRecord], chunk: int = 1000) -> None:
-    """Publishes the records to `<prefix>.<topic>`, many in flight at once, each acknowledged."""
-    async with TrustSystem(BOOTSTRAP, prefix, GP_SYSTEM) as gp:
+async def preload(prefix: str, topic: str, records: list[KafkaRecord], chunk: int = 1000, source: str = GP_SYSTEM) -> None:
+    """Publishes the records to `<prefix>.<topic>`, many in flight at once, each acknowledged, as
+    the principal `source` names (the GP system's, by default)."""
+    async with TrustSystem(logins.admin(), prefix, source) as gp:
         for start in range(0, len(records), chunk):
             await asyncio.gather(*(gp.publish_raw(topic, r.key, r.value, r.headers) for r in records[start : start + chunk]))

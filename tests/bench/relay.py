@@ -19,7 +19,8 @@ from shared.runtime.codec import KafkaRecord
 from shared.runtime.db import connect_options
 from tests.acceptance.deployment import recreate_databases
 from tests.acceptance.deployment import delete_topics
-from tests.bench.harness import BOOTSTRAP, PG_SERVER
+from tests import logins
+from tests.bench.harness import PG_SERVER
 from tests.bench.load import preload
 
 TABLES = """
@@ -45,7 +46,7 @@ async def minimal_relay(records: list[KafkaRecord], timeout_s: float = 300) -> R
     prefix = f"bench-{run}"
     source, target = f"{prefix}.relay.in", f"{prefix}.relay.out"
     database = f"carepath_bench_{run}_relay"
-    admin = AIOKafkaAdminClient(bootstrap_servers=BOOTSTRAP, client_id="carepath-bench")
+    admin = AIOKafkaAdminClient(**logins.admin().options(), client_id="carepath-bench")
     await admin.start()
     try:
         await admin.create_topics(
@@ -55,7 +56,7 @@ async def minimal_relay(records: list[KafkaRecord], timeout_s: float = 300) -> R
         await admin.close()
     await recreate_databases(PG_SERVER, [database])
     try:
-        await preload(prefix, "relay.in", records)
+        await preload(prefix, "relay.in", records, source="/bench/admin")  # the bench's own topics: only the admin may
         conn = await asyncpg.connect(f"{PG_SERVER}/{database}", **connect_options(PG_SERVER))
         try:
             await conn.execute(TABLES)
@@ -65,14 +66,14 @@ async def minimal_relay(records: list[KafkaRecord], timeout_s: float = 300) -> R
             await conn.close()
     finally:
         await recreate_databases(PG_SERVER, [database], create=False)
-        await delete_topics(BOOTSTRAP, [source, target])
+        await delete_topics(logins.admin(), [source, target])
 
 
 async def _relay(conn: asyncpg.Connection, source: str, target: str, expected: int) -> RelayResult:
     consumer = AIOKafkaConsumer(
-        source, bootstrap_servers=BOOTSTRAP, group_id=f"{source}-relay", enable_auto_commit=False, auto_offset_reset="earliest"
+        source, **logins.admin().options(), group_id=f"{source}-relay", enable_auto_commit=False, auto_offset_reset="earliest"
     )
-    producer = AIOKafkaProducer(bootstrap_servers=BOOTSTRAP, enable_idempotence=True, acks="all")
+    producer = AIOKafkaProducer(**logins.admin().options(), enable_idempotence=True, acks="all")
     await consumer.start()
     await producer.start()
     try:

@@ -17,16 +17,17 @@ from typing import Any, TypeVar
 from aiokafka import ConsumerRecord
 
 from contracts import DEAD_LETTER, Event
+from shared.runtime.kafka import KafkaLogin
 from tools.eventlog import EventLog, LoggedEvent, to_logged
 
 E = TypeVar("E", bound=Event)
 
 
 class WatchedLog(EventLog):
-    def __init__(self, bootstrap: str, prefix: str, kinds: Mapping[type[Event], str | None]) -> None:
+    def __init__(self, login: KafkaLogin, prefix: str, kinds: Mapping[type[Event], str | None]) -> None:
         """`kinds`: each event type to follow, and the field it is filed under (None: not filed)."""
         topics = {kind.topic for kind in kinds} | {DEAD_LETTER}
-        super().__init__(bootstrap, prefix, topics=tuple(sorted(topics, key=lambda topic: topic.name)))
+        super().__init__(login, prefix, topics=tuple(sorted(topics, key=lambda topic: topic.name)))
         self._kinds = {kind.cloudevents_type().encode(): kind for kind in kinds}
         self._key_field = dict(kinds)
         self._dead_letter_topic = DEAD_LETTER.full_name(prefix)

@@ -21,7 +21,8 @@ import time
 
 from contracts import Trust
 from tools.journey import Patient, trust_systems
-from tests.bench.harness import BOOTSTRAP, ToolDeployment, own_deployment, record_rota
+from tests import logins
+from tests.bench.harness import ToolDeployment, own_deployment, record_rota
 from tests.bench.watch import WatchedLog
 from tests.soak.accounting import WATCHED, Account, account
 from tests.soak.chaos import Chaos
@@ -50,7 +51,7 @@ async def soak(
 ) -> int:
     print(f"carepath soak: {count} journeys, {per_second:g} started per second, at most {in_flight} in flight, a random "
           f"service SIGKILLed every {every_s[0]:g}-{every_s[1]:g} s, at most {limit_s / 60:g} min (seed {seed})", flush=True)
-    async with own_deployment("soak", log=lambda prefix: WatchedLog(BOOTSTRAP, prefix, WATCHED), keep_logs=keep_logs) as deployment:
+    async with own_deployment("soak", log=lambda prefix: WatchedLog(logins.operator(), prefix, WATCHED), keep_logs=keep_logs) as deployment:
         await record_rota(deployment, Trust.BELFAST, staff=12)
         chaos = Chaos(deployment, random.Random(seed), every_s)
         began = time.monotonic()
@@ -74,7 +75,7 @@ async def soak(
 
 async def _run(deployment: ToolDeployment, chaos: Chaos, count: int, in_flight: int, per_second: float, deadline: float) -> list[Driven]:
     slots = asyncio.Semaphore(in_flight)
-    gp, clinician, staff_app = trust_systems(deployment.bootstrap, deployment.prefix)
+    gp, clinician, staff_app = trust_systems(deployment.kafka, deployment.prefix)
     async with gp, clinician, staff_app:
 
         async def one(n: int) -> Driven:

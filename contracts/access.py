@@ -1,0 +1,114 @@
+"""Who may say what: the Kafka principals of a carepath deployment and what each may read and
+write. `carepath access grant` turns this table into the broker's ACLs, one deployment prefix
+at a time; nothing else is allowed (the broker denies whatever no ACL allows).
+
+Kafka does not stamp a record with the principal that wrote it, so an event type is bound to
+its senders through its topic: every type is accepted only on its own topic (the consumer
+dead-letters it anywhere else), and only the principals below may write that topic.
+"""
+
+from dataclasses import dataclass
+from enum import StrEnum
+
+from contracts.topics import (
+    ASSESSMENT_EVENTS,
+    ASSESSMENT_INBOUND,
+    ASSESSMENT_SHARED,
+    AUDIT,
+    CONSENT_INBOUND,
+    DEAD_LETTER,
+    DIRECTORY_EVENTS,
+    DISCHARGE_EVENTS,
+    DISCHARGE_INBOUND,
+    NOTIFICATIONS,
+    PAS_INBOUND,
+    REFERRAL_EVENTS,
+    REFERRAL_INBOUND,
+    ROTA_INBOUND,
+    SCHEDULING_EVENTS,
+    SCHEDULING_INBOUND,
+    TOPICS,
+    VISIT_OUTCOMES,
+    Topic,
+)
+
+
+class Kind(StrEnum):
+    SERVICE = "carepath service"
+    TRUST_SYSTEM = "Trust system"
+    OPERATOR = "operator"
+
+
+@dataclass(frozen=True)
+class Principal:
+    """One kind of client and its rights. A Trust onboards a system as a principal of one of the
+    Trust-system kinds (`carepath access add NAME --like KIND`): it gets that kind's rights."""
+
+    name: str
+    kind: Kind
+    description: str
+    writes: tuple[Topic, ...] = ()
+    reads: tuple[Topic, ...] = ()
+    # Consumer groups it may join and commit in, after the deployment prefix (`<prefix>-<group>`).
+    groups: tuple[str, ...] = ()
+    # May ask how far any of the deployment's groups has got (describe them, never commit).
+    describes_groups: bool = False
+
+
+# The broker's superuser: creates, reconfigures and deletes topics, resets groups, manages
+# principals and ACLs. Nothing in carepath runs as it except `make infra` and `carepath access`
+# and `carepath topics`; the broker itself has principals of its own.
+ADMIN = "admin"
+
+SERVICES = (
+    Principal("referral", Kind.SERVICE, "The referral service.",
+              writes=(REFERRAL_EVENTS, DIRECTORY_EVENTS, DEAD_LETTER),
+              reads=(REFERRAL_INBOUND, ASSESSMENT_EVENTS, DISCHARGE_EVENTS), groups=("referral",)),
+    Principal("assessment", Kind.SERVICE, "The assessment service.",
+              writes=(ASSESSMENT_EVENTS, ASSESSMENT_SHARED, AUDIT, DEAD_LETTER),
+              reads=(ASSESSMENT_INBOUND, ASSESSMENT_SHARED, CONSENT_INBOUND, DISCHARGE_EVENTS, REFERRAL_EVENTS, SCHEDULING_EVENTS),
+              groups=("assessment", "assessment-delivery")),
+    Principal("scheduling", Kind.SERVICE, "The scheduling service.",
+              writes=(SCHEDULING_EVENTS, NOTIFICATIONS, DEAD_LETTER),
+              reads=(ASSESSMENT_EVENTS, DISCHARGE_EVENTS, ROTA_INBOUND, SCHEDULING_INBOUND, VISIT_OUTCOMES),
+              groups=("scheduling",)),
+    Principal("discharge", Kind.SERVICE, "The discharge service.",
+              writes=(DISCHARGE_EVENTS, NOTIFICATIONS, AUDIT, DEAD_LETTER),
+              reads=(ASSESSMENT_EVENTS, CONSENT_INBOUND, DISCHARGE_EVENTS, DISCHARGE_INBOUND, PAS_INBOUND, SCHEDULING_EVENTS),
+              groups=("discharge", "discharge-delivery")),
+)
+
+TRUST_SYSTEMS = (
+    Principal("gp-system", Kind.TRUST_SYSTEM, "A GP practice system: refers patients.", writes=(REFERRAL_INBOUND,)),
+    Principal("ed-system", Kind.TRUST_SYSTEM, "An emergency department system: refers patients.", writes=(REFERRAL_INBOUND,)),
+    Principal("htcr-clinical-system", Kind.TRUST_SYSTEM,
+              "The clinical system of the HTCR team, CMHT and wards: refers, assesses, requests visits, decides discharge.",
+              writes=(REFERRAL_INBOUND, ASSESSMENT_INBOUND, SCHEDULING_INBOUND, DISCHARGE_INBOUND)),
+    Principal("staff-app", Kind.TRUST_SYSTEM, "The staff mobile app: visits started and their outcomes.",
+              writes=(SCHEDULING_INBOUND, VISIT_OUTCOMES)),
+    Principal("pas", Kind.TRUST_SYSTEM, "The patient administration system: admissions and ward discharges.", writes=(PAS_INBOUND,)),
+    Principal("rostering", Kind.TRUST_SYSTEM, "The rostering system: staff and their shifts.", writes=(ROTA_INBOUND,)),
+    Principal("consent-capture", Kind.TRUST_SYSTEM,
+              "Where clinicians record consent: decisions, withdrawals, break glass, erasures.", writes=(CONSENT_INBOUND,)),
+    Principal("messaging", Kind.TRUST_SYSTEM, "The Trust's messaging system: delivers carepath's notifications.",
+              reads=(NOTIFICATIONS,), groups=("messaging",)),
+)
+
+# Reads every topic and how far every group has got (`carepath tail`, `carepath audit`): it
+# can neither write nor commit anything.
+OPERATOR = Principal("operator", Kind.OPERATOR, "Operators' read-only view: the event log and consumer progress.",
+                     reads=TOPICS, describes_groups=True)
+
+PRINCIPALS: tuple[Principal, ...] = (*SERVICES, *TRUST_SYSTEMS, OPERATOR)
+
+
+def principal(name: str) -> Principal:
+    for known in PRINCIPALS:
+        if known.name == name:
+            return known
+    raise KeyError(f"no principal kind {name!r} (known: {', '.join(known.name for known in PRINCIPALS)})")
+
+
+def writers(topic: Topic) -> list[str]:
+    """The principals that may write a topic (and so send the event types it carries)."""
+    return [known.name for known in PRINCIPALS if topic in known.writes]

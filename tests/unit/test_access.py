@@ -1,0 +1,49 @@
+"""The table of who may say what (contracts/access.py) against what the services really do."""
+
+import pytest
+
+from contracts import TOPICS
+from contracts.access import PRINCIPALS, SERVICES, TRUST_SYSTEMS, principal, writers
+from services.assessment.app import create_service as assessment
+from services.discharge.app import create_service as discharge
+from services.referral.app import create_service as referral
+from services.scheduling.app import create_service as scheduling
+from tools.access import bindings
+
+BUILT = {service.name: service for service in (referral(), assessment(), scheduling(), discharge())}
+
+
+@pytest.mark.parametrize("name", sorted(BUILT))
+def test_each_service_may_read_every_topic_its_handlers_and_deliveries_take_and_join_its_own_groups(name: str) -> None:
+    service, rights = BUILT[name], principal(name)
+    consumed = {cls.topic for cls in service.handlers} | {cls.topic for cls in service.deliveries}
+    assert consumed <= set(rights.reads), consumed - set(rights.reads)
+    groups = {service.group} | ({service.delivery_group} if service.deliveries else set())
+    assert {f"{service.settings.topic_prefix}-{group}" for group in rights.groups} == groups
+
+
+def test_every_inbound_topic_is_written_by_trust_systems_only_and_every_other_topic_by_services_only() -> None:
+    trust_systems = {known.name for known in TRUST_SYSTEMS}
+    for topic in TOPICS:
+        who = set(writers(topic))
+        assert who, f"nobody may write {topic.name}"
+        assert (who <= trust_systems) if topic.inbound else not (who & trust_systems), (topic.name, who)
+
+
+def test_no_trust_system_reads_anything_but_the_messaging_system_its_notifications() -> None:
+    reading = {known.name: {topic.name for topic in known.reads} for known in TRUST_SYSTEMS if known.reads}
+    assert reading == {"messaging": {"notifications"}}
+
+
+def test_a_principals_acls_name_only_its_deployments_topics_and_groups() -> None:
+    for known in PRINCIPALS:
+        for binding in bindings(known.name, known, "trust-a"):
+            assert binding.name.startswith(("trust-a.", "trust-a-")), binding
+            assert binding.principal == f"User:{known.name}"
+
+
+def test_a_service_writes_the_dead_letter_topic_and_none_writes_another_services_events() -> None:
+    for service in SERVICES:
+        assert "deadletter" in {topic.name for topic in service.writes}
+        own = {topic.name for topic in service.writes} - {"deadletter", "audit.events", "notifications"}
+        assert all(topic.startswith(service.name) or topic == "directory.events" for topic in own), own
