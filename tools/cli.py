@@ -265,6 +265,7 @@ async def _up(login: KafkaLogin, prefix: str, *, demo: bool, logs: Path) -> None
     # Each service logs in as itself: not as whoever runs this command.
     env = {name: value for name, value in os.environ.items() if name not in {"CAREPATH_KAFKA_USERNAME", "CAREPATH_KAFKA_PASSWORD"}}
     env |= {"CAREPATH_KAFKA_BOOTSTRAP": login.bootstrap, "CAREPATH_TOPIC_PREFIX": prefix}
+    env.setdefault("CAREPATH_ENV", "development")  # make infra's database password and the default keys
     children = []
     for name in SERVICES:
         with open(logs / f"{name}.log", "ab") as out:

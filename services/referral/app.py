@@ -18,8 +18,8 @@ MIGRATIONS = Path(__file__).parent / "migrations"
 def create_service(settings: Settings | None = None, clock: Clock | None = None) -> Service:
     settings = settings or Settings()
     identity = IdentityKeys(
-        lookup=settings.identity_key.get_secret_value().encode(),
-        sealing=crypto.key_from_secret(settings.identity_encryption_key.get_secret_value()),
+        lookup=crypto.key_ring(settings.identity_key.get_secret_value()),
+        sealing=crypto.key_ring(settings.identity_encryption_key.get_secret_value()),
     )
     deps = handlers.Dependencies(
         rules=load_rules(Path(settings.trust_rules_file) if settings.trust_rules_file else RULES_FILE),

@@ -114,6 +114,14 @@ def checked_hc_number(referral: ReferralSubmitted) -> str:
     return hc_number.normalise(referral.hc_number)
 
 
+def check_resent(earlier_patient: UUID, patient_now: UUID | None) -> None:
+    """A referral id its referring system has used before: the same patient's referral sent
+    again is already decided (nothing to do); another patient's under the same id is refused,
+    so the second referral is never silently dropped."""
+    if patient_now != earlier_patient:
+        raise InvalidEvent("referral_id already used by this referring system (ce_source) for another patient")
+
+
 def age_on(birth: date, day: date) -> int:
     return day.year - birth.year - ((day.month, day.day) < (birth.month, birth.day))
 

@@ -24,12 +24,15 @@ Ctx = HandlerContext[Store, Dependencies]
 
 async def on_referral_submitted(ctx: Ctx, referral: ReferralSubmitted) -> None:
     hc_number = domain.checked_hc_number(referral)
-    if await ctx.store.referral_exists(referral):
-        return  # the same referral resent under a new event id: already decided
+    referring_system = ctx.envelope.source
+    earlier = await ctx.store.referred_patient(referring_system, referral.referral_id)
+    if earlier is not None:  # the same referral resent (already decided), or its id reused for someone else
+        domain.check_resent(earlier, await ctx.store.patient_with(hc_number))
+        return
     patient = await ctx.store.find_or_add_patient(referral, hc_number, new_id=uuid4())
     now = ctx.clock.now()
     triage = domain.triage(referral, patient, ctx.deps.rules[referral.trust], ctx.deps.directory, uuid4(), now)
-    await ctx.store.record(referral, triage.decision, now, ctx.envelope.correlationid)
+    await ctx.store.record(referral, referring_system, triage.decision, now, ctx.envelope.correlationid)
     await ctx.emit(*triage.events)
 
 
@@ -46,7 +49,7 @@ async def check_deadlines(ctx: Ctx) -> None:
     now = ctx.clock.now()
     for deadline, correlation_id in await ctx.store.overdue(now):
         for breach in domain.breaches([deadline], now):
-            await ctx.store.mark_breached(deadline.trust, deadline.referral_id, now)
+            await ctx.store.mark_breached(deadline.episode_id, now)
             await ctx.emit(breach, correlation_id=correlation_id)
 
 

@@ -7,9 +7,10 @@ DEVELOPMENT_SECRET = "development-only-secret-change-me"
 
 class Settings(ServiceSettings):
     database_url: str = database_url("referral")
-    # Keys the lookup of a known patient by H&C number; set a real secret in production.
+    # Keys the lookup of a known patient by H&C number, and seals identifying details at rest:
+    # each 32 random bytes in base64, or a ring of them for rotation (`v2:<new>,v1:<old>`, the
+    # first in use). The defaults are for development; production refuses them.
     identity_key: SecretStr = SecretStr(DEVELOPMENT_SECRET)
-    # Encrypts identifying details at rest (32 bytes, base64, or any passphrase); set in production.
     identity_encryption_key: SecretStr = SecretStr(DEVELOPMENT_SECRET)
     # How often accepted referrals are checked against their assessment deadline.
     deadline_check_interval_s: float = Field(default=30.0, gt=0)

@@ -16,10 +16,11 @@ from shared.privacy import crypto
 
 @dataclass(frozen=True)
 class IdentityKeys:
-    """The keyed hash an H&C number is looked up by, and the key a patient's identity is sealed with."""
+    """The keys of the hash an H&C number is looked up by, and of the seal on a patient's
+    identity: the first of each ring for what is written now, every one for finding a patient."""
 
-    lookup: bytes
-    sealing: bytes
+    lookup: crypto.KeyRing
+    sealing: crypto.KeyRing
 
 
 def hc_lookup(key: bytes, hc_number: str) -> bytes:
@@ -44,13 +45,16 @@ class Store:
         self.conn = conn
         self.identity = identity
 
-    async def referral_exists(self, referral: ReferralSubmitted) -> bool:
-        return bool(
-            await self.conn.fetchval(
-                "SELECT true FROM referrals WHERE trust = $1 AND referral_id = $2",
-                referral.trust.value,
-                referral.referral_id,
-            )
+    async def referred_patient(self, referring_system: str, referral_id: str) -> UUID | None:
+        """The patient of the referral this system sent under this id before, if it did."""
+        return await self.conn.fetchval(
+            "SELECT patient_id FROM referrals WHERE referring_system = $1 AND referral_id = $2", referring_system, referral_id
+        )
+
+    async def patient_with(self, hc_number: str) -> UUID | None:
+        return await self.conn.fetchval(
+            "SELECT patient_id FROM patients WHERE hc_lookup = ANY($1::bytea[])",
+            [hc_lookup(key, hc_number) for _, key in self.identity.lookup.keys],
         )
 
     async def find_or_add_patient(self, referral: ReferralSubmitted, hc_number: str, new_id: UUID) -> KnownPatient:
@@ -60,27 +64,33 @@ class Store:
             "name": referral.patient_name,
             "date_of_birth": referral.date_of_birth.isoformat() if referral.date_of_birth else None,
         }
+        version, key = self.identity.sealing.current
         rows = await self.conn.fetch(  # the patient, with each of their episodes (none: a row of nulls)
-            "WITH patient AS (INSERT INTO patients (patient_id, hc_lookup, identity) VALUES ($1, $2, $3) "
-            "ON CONFLICT (hc_lookup) DO UPDATE SET hc_lookup = EXCLUDED.hc_lookup RETURNING patient_id) "
+            "WITH known AS (SELECT patient_id FROM patients WHERE hc_lookup = ANY($2::bytea[]) LIMIT 1), "
+            "added AS (INSERT INTO patients (patient_id, hc_lookup, identity, identity_key_version) "
+            "SELECT $1, ($2::bytea[])[1], $3, $4 WHERE NOT EXISTS (SELECT FROM known) "
+            "ON CONFLICT (hc_lookup) DO UPDATE SET hc_lookup = EXCLUDED.hc_lookup RETURNING patient_id), "
+            "patient AS (SELECT patient_id FROM known UNION ALL SELECT patient_id FROM added) "
             "SELECT patient.patient_id, e.episode_id, e.closed_at FROM patient LEFT JOIN episodes e USING (patient_id)",
             new_id,
-            hc_lookup(self.identity.lookup, hc_number),
-            crypto.seal(self.identity.sealing, str(new_id), identity),
+            [hc_lookup(lookup_key, hc_number) for _, lookup_key in self.identity.lookup.keys],  # the current key's first
+            crypto.seal(key, str(new_id), identity),
+            version,
         )
         episodes = [row for row in rows if row["episode_id"] is not None]
         open_episode = next((row["episode_id"] for row in episodes if row["closed_at"] is None), None)
         return KnownPatient(rows[0]["patient_id"], known=bool(episodes), open_episode_id=open_episode)
 
-    async def record(self, referral: ReferralSubmitted, decision: Decision, received_at: datetime, correlation_id: UUID) -> None:
+    async def record(self, referral: ReferralSubmitted, referring_system: str, decision: Decision, received_at: datetime,
+                     correlation_id: UUID) -> None:
         """The referral and its decision; an accepted referral's new episode in the same statement."""
         episode_id = getattr(decision, "episode_id", None)
         opens_episode = isinstance(decision, ReferralAccepted)
         await self.conn.execute(
             (_OPEN_EPISODE if opens_episode else "")
             + "INSERT INTO referrals (trust, referral_id, patient_id, episode_id, source, urgency, submitted_at, "
-            "received_at, ed_arrived_at, decision, decline_reason, assess_by, correlation_id) "
-            "VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13)",
+            "received_at, ed_arrived_at, decision, decline_reason, assess_by, correlation_id, referring_system) "
+            "VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14)",
             referral.trust.value,
             referral.referral_id,
             decision.patient_id,
@@ -94,6 +104,7 @@ class Store:
             decision.reason_code.value if isinstance(decision, ReferralDeclined) else None,
             getattr(decision, "assess_by", None),
             correlation_id,
+            referring_system,
         )
 
     async def assessment_started(self, episode_id: UUID, started_at: datetime) -> None:
@@ -133,9 +144,10 @@ class Store:
             for row in rows
         ]
 
-    async def mark_breached(self, trust: Trust, referral_id: str, at: datetime) -> None:
+    async def mark_breached(self, episode_id: UUID, at: datetime) -> None:
+        """The referral that opened the episode has breached its response target."""
         await self.conn.execute(
-            "UPDATE referrals SET breached_at = $3 WHERE trust = $1 AND referral_id = $2", trust.value, referral_id, at
+            "UPDATE referrals SET breached_at = $2 WHERE episode_id = $1 AND decision = 'accepted'", episode_id, at
         )
 
     async def directory_hash(self, trust: Trust) -> str | None:

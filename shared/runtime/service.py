@@ -6,6 +6,7 @@ import gc
 import json
 import logging
 import signal
+import sys
 from collections.abc import Awaitable, Callable, Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
@@ -19,7 +20,7 @@ from faststream.kafka import KafkaBroker
 
 from contracts import AddressedCopy, Event
 from contracts.topics import CONSENT_INBOUND
-from shared.runtime import db, parking
+from shared.runtime import db, parking, secrets
 from shared.privacy import delivery
 from shared.privacy.store import PrivacyStore
 from shared.runtime.clock import Clock, clock_for
@@ -213,6 +214,11 @@ def main(service_factory: Callable[[], Service]) -> None:
     """Entry point of `python -m services.<name>`: logging first, then run until signalled."""
     service = service_factory()
     configure_logging(service.name, service.settings.log_format)
+    refused = secrets.refusals(service.settings) if service.settings.env != "development" else []
+    if refused:
+        for problem in refused:
+            log.error("service.refused_secret", problem=problem)
+        sys.exit(f"carepath {service.name} will not start outside development (CAREPATH_ENV=development): " + "; ".join(refused))
     steady_collector()
     uvloop.run(service.run())
 

@@ -52,6 +52,9 @@ class KafkaSettings(BaseSettings):
 
 
 class ServiceSettings(KafkaSettings):
+    # `production` (the default) refuses default, short and low-entropy secrets at start
+    # (shared/runtime/secrets.py); `development` allows them, for `make run` and the tests.
+    env: Literal["production", "development"] = "production"
     database_url: str
     # Bounded retries of a failing handler before its message is dead-lettered.
     max_attempts: int = Field(default=4, ge=1, le=20)

@@ -2,6 +2,8 @@
 on the real Kafka broker and PostgreSQL, isolated by a topic prefix and databases of their own."""
 
 import asyncio
+import base64
+import secrets
 import os
 import signal
 import subprocess
@@ -211,6 +213,10 @@ async def delete_topics(admin_login: KafkaLogin, names: list[str]) -> None:
         await admin.close()
 
 
+def random_key() -> str:
+    return base64.b64encode(secrets.token_bytes(32)).decode()
+
+
 def service_env(
     service: str, bootstrap: str, prefix: str, database_url: str, clock_offset_file: Path, *, test_hooks: bool = True
 ) -> dict[str, str]:
@@ -225,6 +231,10 @@ def service_env(
     inherited = {name: value for name, value in os.environ.items() if name not in {"CAREPATH_KAFKA_USERNAME", "CAREPATH_KAFKA_PASSWORD"}}
     return {
         **inherited,
+        "CAREPATH_ENV": "development",  # make infra's database password is the published default
+        # Keys as production needs them (random, 32 bytes), made for this deployment.
+        "CAREPATH_IDENTITY_KEY": random_key(),
+        "CAREPATH_IDENTITY_ENCRYPTION_KEY": random_key(),
         "CAREPATH_KAFKA_BOOTSTRAP": bootstrap,
         "CAREPATH_TOPIC_PREFIX": prefix,
         "CAREPATH_DATABASE_URL": database_url,

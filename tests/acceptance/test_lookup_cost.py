@@ -18,11 +18,12 @@ from services.discharge import store as discharge_store
 from services.discharge.app import MIGRATIONS as DISCHARGE_MIGRATIONS
 from services.referral import store as referral_store
 from services.referral.app import MIGRATIONS as REFERRAL_MIGRATIONS
+from shared.privacy.crypto import KeyRing
 from shared.runtime import db
 from tests.factories import referral
 
 HELD = 5_000  # rows already held: enough that the planner reads an index when there is one
-KEYS = referral_store.IdentityKeys(lookup=b"L" * 32, sealing=b"k" * 32)
+KEYS = referral_store.IdentityKeys(lookup=KeyRing(((1, b"L" * 32),)), sealing=KeyRing(((1, b"k" * 32),)))
 KNOWN_HC_NUMBER = "320 000 0019"  # patient 1234 of the fill is looked up by this number
 NOW = datetime(2026, 12, 1, 9, tzinfo=UTC)
 
@@ -34,11 +35,11 @@ INSERT INTO episodes (episode_id, patient_id, trust, opened_at, closed_at)
            CASE WHEN n % 10 = 0 THEN NULL ELSE now() END
     FROM generate_series(1, {HELD}) n;
 INSERT INTO referrals (trust, referral_id, patient_id, episode_id, source, urgency, submitted_at, received_at,
-                       decision, correlation_id, assessment_started_at)
+                       decision, correlation_id, assessment_started_at, referring_system)
     SELECT 'belfast', 'R' || n, md5(''||n)::uuid, md5('e' || n)::uuid, 'gp', 2, now(), now(), 'accepted',
-           md5('c' || n)::uuid, now()
+           md5('c' || n)::uuid, now(), '/trust/belfast/gp-system'
     FROM generate_series(1, {HELD}) n;
-UPDATE patients SET hc_lookup = decode('{referral_store.hc_lookup(KEYS.lookup, KNOWN_HC_NUMBER).hex()}', 'hex')
+UPDATE patients SET hc_lookup = decode('{referral_store.hc_lookup(KEYS.lookup.current[1], KNOWN_HC_NUMBER).hex()}', 'hex')
     WHERE patient_id = md5('1234')::uuid;
 """
 
@@ -67,7 +68,9 @@ def _row(kind: str, n: int) -> UUID:
 async def _a_referral_for_a_new_and_a_known_patient(conn: asyncpg.Connection) -> None:
     new, known = referral(), referral()
     store = referral_store.Store(conn, KEYS)
-    assert not await store.referral_exists(new)
+    assert await store.referred_patient("/trust/belfast/gp-system", new.referral_id) is None
+    assert await store.referred_patient("/trust/belfast/gp-system", "R1234") is not None
+    assert await store.patient_with(KNOWN_HC_NUMBER) is not None
     await store.find_or_add_patient(new, "943 476 5919", uuid4())
     patient = await store.find_or_add_patient(known, KNOWN_HC_NUMBER, uuid4())
     assert patient.known, "the known patient was not found: the case proves nothing"

@@ -20,6 +20,7 @@ from contracts import (
 )
 from shared.reference.directory import DIRECTORY_FILE, load_directory
 from tools.journey import Journey, Patient
+from tools.trust import TrustSystem
 from tests.acceptance.deployment import Deployment, ServiceProcess
 from tests.factories import new_hc_number
 
@@ -183,3 +184,26 @@ async def test_the_directory_is_published_once_per_trust_for_trust_websites(depl
 async def _directory_events(deployment: Deployment) -> list[ServiceDirectoryPublished]:
     await deployment.log.wait_until(lambda: len(deployment.log.events(ServiceDirectoryPublished)) >= len(Trust))
     return deployment.log.events(ServiceDirectoryPublished)
+
+
+async def test_a_referral_id_is_unique_per_referring_system_and_reused_for_another_patient_is_dead_lettered(
+    deployment: Deployment, journey: Journey
+) -> None:
+    """The same id from an ED system is a referral of its own; the GP system's id sent again for
+    someone else is refused with a reason, never silently dropped."""
+    first = journey.referral(source=ReferralSource.GP)
+    await journey.submit(first)
+    someone_else = first.model_copy(update={"hc_number": new_hc_number(), "patient_name": f"Other-{uuid4().hex[:6]} Person"})
+    before = len(deployment.log.dead_letters())
+    await journey.gp.publish(someone_else)
+    await deployment.log.wait_until(lambda: len(deployment.log.dead_letters()) > before)
+    [dead] = deployment.log.dead_letters()[before:]
+    assert "referral_id already used by this referring system" in dead.headers["dlq_reason"]
+    assert someone_else.hc_number.replace(" ", "") not in dead.headers["dlq_reason"]
+
+    async with TrustSystem(deployment.kafka, deployment.prefix, "/trust/belfast/ed-system") as ed:
+        await ed.publish(someone_else.model_copy(update={"source": ReferralSource.EMERGENCY_DEPARTMENT, "ed_arrived_at": datetime.now(UTC)}))
+    await deployment.settled()
+    rows = await deployment.query("referral", "SELECT referring_system FROM referrals WHERE referral_id = $1 ORDER BY 1",
+                                  first.referral_id)
+    assert [row["referring_system"] for row in rows] == ["/trust/belfast/ed-system", "/trust/belfast/gp-system"]

@@ -15,7 +15,7 @@ from contracts import (
     VisitCompleted,
     VisitScheduled,
 )
-from services.referral.settings import Settings as ReferralSettings
+from shared.privacy.crypto import key_ring
 from services.referral.store import hc_lookup
 from shared.runtime.codec import encode
 from tools.trust import TrustSystem
@@ -212,7 +212,7 @@ async def test_no_log_line_contains_a_test_patients_hc_number_or_name(deployment
     await deployment.settled()
     logs = deployment.log_text()
     assert logs.count("batch.processed") > 20  # the logs are real and cover the journeys above
-    key = ReferralSettings().identity_key.get_secret_value().encode()
+    _, key = key_ring(deployment.services["referral"].env["CAREPATH_IDENTITY_KEY"]).current
     lookups = [hc_lookup(key, patient.hc_number.replace(" ", "")) for patient in deployment.patients]
     stored = await deployment.query("referral", "SELECT count(*) AS n FROM patients WHERE hc_lookup = ANY($1)", lookups)
     assert stored[0]["n"] >= 5  # the numbers really went through the system

@@ -25,7 +25,7 @@ from services.referral.domain import Decision, KnownPatient, PendingDeadline
 from services.referral.rules import load_rules
 from shared.reference.directory import load_directory
 from shared.runtime.errors import InvalidEvent
-from tests.factories import NOW, referral
+from tests.factories import NOW, envelope_for, referral
 from tests.fakes import FakeContext
 
 DEPS = handlers.Dependencies(rules=load_rules(), directory=load_directory())
@@ -36,21 +36,26 @@ class FakeStore:
     """The referral store's methods over dictionaries."""
 
     patients: dict[str, KnownPatient] = field(default_factory=dict)  # by checked H&C number
-    referrals: dict[tuple[Trust, str], Decision] = field(default_factory=dict)
+    referrals: dict[tuple[str, str], tuple[Decision, UUID]] = field(default_factory=dict)  # by (referring system, id)
     started: dict[UUID, datetime] = field(default_factory=dict)
     closed: dict[UUID, datetime] = field(default_factory=dict)
     pending: list[tuple[PendingDeadline, UUID]] = field(default_factory=list)
-    breached: set[str] = field(default_factory=set)
+    breached: set[UUID] = field(default_factory=set)  # episodes
     digests: dict[Trust, str] = field(default_factory=dict)
 
-    async def referral_exists(self, referral: ReferralSubmitted) -> bool:
-        return (referral.trust, referral.referral_id) in self.referrals
+    async def referred_patient(self, referring_system: str, referral_id: str) -> UUID | None:
+        earlier = self.referrals.get((referring_system, referral_id))
+        return earlier[1] if earlier else None
+
+    async def patient_with(self, hc_number: str) -> UUID | None:
+        return self.patients[hc_number].patient_id if hc_number in self.patients else None
 
     async def find_or_add_patient(self, referral: ReferralSubmitted, hc_number: str, new_id: UUID) -> KnownPatient:
         return self.patients.setdefault(hc_number, KnownPatient(new_id, known=False, open_episode_id=None))
 
-    async def record(self, referral: ReferralSubmitted, decision: Decision, received_at: datetime, correlation_id: UUID) -> None:
-        self.referrals[(referral.trust, referral.referral_id)] = decision
+    async def record(self, referral: ReferralSubmitted, referring_system: str, decision: Decision, received_at: datetime,
+                     correlation_id: UUID) -> None:
+        self.referrals[(referring_system, referral.referral_id)] = (decision, decision.patient_id)
 
     async def assessment_started(self, episode_id: UUID, started_at: datetime) -> None:
         self.started.setdefault(episode_id, started_at)
@@ -59,10 +64,10 @@ class FakeStore:
         self.closed.setdefault(episode_id, closed_at)
 
     async def overdue(self, now: datetime) -> list[tuple[PendingDeadline, UUID]]:
-        return [(deadline, cid) for deadline, cid in self.pending if deadline.referral_id not in self.breached]
+        return [(deadline, cid) for deadline, cid in self.pending if deadline.episode_id not in self.breached]
 
-    async def mark_breached(self, trust: Trust, referral_id: str, at: datetime) -> None:
-        self.breached.add(referral_id)
+    async def mark_breached(self, episode_id: UUID, at: datetime) -> None:
+        self.breached.add(episode_id)
 
     async def directory_hash(self, trust: Trust) -> str | None:
         return self.digests.get(trust)
@@ -71,8 +76,11 @@ class FakeStore:
         self.digests[trust] = content_hash
 
 
-async def submit(store: FakeStore, submitted: ReferralSubmitted) -> FakeContext:
-    ctx = FakeContext.for_event(submitted, store, DEPS)
+GP_SYSTEM = "/trust/belfast/gp-system"
+
+
+async def submit(store: FakeStore, submitted: ReferralSubmitted, system: str = GP_SYSTEM) -> FakeContext:
+    ctx = FakeContext(store, DEPS, envelope=envelope_for(submitted, source=system))
     await handlers.on_referral_submitted(ctx, submitted)
     return ctx
 
@@ -81,7 +89,7 @@ async def test_an_accepted_referral_is_recorded_and_acknowledged_to_the_referrer
     store, submitted = FakeStore(), referral(urgency=Urgency.VERY_URGENT)
     ctx = await submit(store, submitted)
     accepted = ctx.events(ReferralAccepted)
-    assert len(accepted) == 1 and store.referrals[(submitted.trust, submitted.referral_id)] == accepted[0]
+    assert len(accepted) == 1 and store.referrals[(GP_SYSTEM, submitted.referral_id)][0] == accepted[0]
     assert [ack.referral_id for ack in ctx.events(ReferralAcknowledged)] == [submitted.referral_id]
     assert all(item.correlation_id == ctx.envelope.correlationid for item in ctx.emitted)
 
@@ -91,6 +99,24 @@ async def test_the_same_referral_resent_is_neither_recorded_again_nor_acknowledg
     await submit(store, submitted)
     again = await submit(store, submitted)
     assert again.emitted == [] and len(store.referrals) == 1
+
+
+async def test_the_same_referral_id_from_another_referring_system_is_another_referral() -> None:
+    """Ids are unique per referring system only: an ED system may use the id a GP system used."""
+    store, submitted = FakeStore(), referral()
+    await submit(store, submitted)
+    from_ed = await submit(store, submitted, system="/trust/belfast/ed-system")
+    assert from_ed.events(ReferralAcknowledged) and set(store.referrals) == {
+        (GP_SYSTEM, submitted.referral_id), ("/trust/belfast/ed-system", submitted.referral_id)
+    }
+
+
+async def test_a_referral_id_reused_by_its_system_for_another_patient_is_rejected_not_dropped() -> None:
+    store, first = FakeStore(), referral(hc_number="943 476 5919")
+    await submit(store, first)
+    with pytest.raises(InvalidEvent, match="already used by this referring system .* for another patient"):
+        await submit(store, first.model_copy(update={"hc_number": "440 495 8889"}))
+    assert len(store.referrals) == 1 and list(store.patients) == ["9434765919"]
 
 
 async def test_a_second_referral_for_a_patient_is_looked_up_by_the_number_without_its_spaces() -> None:
@@ -118,7 +144,7 @@ async def test_a_referral_for_a_patient_with_an_open_episode_is_linked_to_it() -
 async def test_a_declined_referral_is_recorded_with_its_reason() -> None:
     store, submitted = FakeStore(), referral(source=ReferralSource.KNOWN_PATIENT)
     ctx = await submit(store, submitted)
-    assert isinstance(store.referrals[(submitted.trust, submitted.referral_id)], ReferralDeclined)
+    assert isinstance(store.referrals[(GP_SYSTEM, submitted.referral_id)][0], ReferralDeclined)
     assert ctx.events(ReferralDeclined) and not ctx.events(ReferralAccepted)
 
 
@@ -147,7 +173,7 @@ async def test_each_overdue_referral_is_breached_once_in_its_own_journey() -> No
     await handlers.check_deadlines(ctx)
     await handlers.check_deadlines(ctx)
     breaches = ctx.events(ResponseTargetBreached)
-    assert [breach.referral_id for breach in breaches] == ["GP-1"] and store.breached == {"GP-1"}
+    assert [breach.referral_id for breach in breaches] == ["GP-1"] and store.breached == {store.pending[0][0].episode_id}
     assert ctx.emitted[0].correlation_id == journey
 
 

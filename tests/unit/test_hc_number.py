@@ -32,3 +32,9 @@ def test_generated_test_numbers_are_valid() -> None:
     """The factory used by the tests only produces valid numbers."""
     rng = random.Random(7)
     assert all(hc_number.is_valid(new_hc_number(rng)) for _ in range(200))
+
+
+@pytest.mark.parametrize("script", ["٩٤٣٤٧٦٥٩١٩", "９４３４７６５９１９", "९४३४७६५९१९"])
+def test_digits_of_other_scripts_are_not_a_valid_number(script: str) -> None:
+    """Arabic-Indic, full-width and Devanagari digits of a valid number: refused, not read as it."""
+    assert hc_number.is_valid("9434765919") and not hc_number.is_valid(script)
