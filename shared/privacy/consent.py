@@ -129,18 +129,25 @@ def check_receipt(
     decided_version: int,
     now: datetime,
 ) -> Decision:
-    """The receiving end's check of a copy: it was decided on consent at least as new as the
-    receiver's, or it is still wholly permitted now. A copy overtaken by a withdrawal or a
-    narrowing while in flight is refused whole: nothing in it is delivered."""
+    """The receiving end's check of a copy, decided afresh on the receiver's consent state: the
+    version the copy says it was decided at is only believed to explain a refusal. A copy
+    overtaken by a withdrawal or a narrowing while in flight, or whose permission has lapsed
+    (a break-glass window ended), is refused whole: nothing in it is delivered."""
     carried = frozenset(carried)
-    if decided_version >= state.version:
-        return Decision(carried, frozenset(), "decided on current consent", decided_version)
+    if decided_version > state.version:
+        return Decision(frozenset(), carried, f"it claims consent v{decided_version}, newer than any here (v{state.version}): "
+                        "refused on receipt", state.version)
     now_decided = decide(state, recipient, purpose, carried, now)
+    if now_decided.denied and decided_version == state.version:
+        return Decision(frozenset(), carried, f"no longer permitted at v{state.version} (a permission lapsed in flight): "
+                        "refused on receipt", state.version, not_told=now_decided.not_told)
     if now_decided.denied:
         return Decision(
             frozenset(), carried, f"consent changed in flight (decided at v{decided_version}, now v{state.version}): refused on receipt",
             state.version, not_told=now_decided.not_told,
         )
+    if decided_version == state.version:
+        return replace(now_decided, reason="decided on current consent, and still permitted")
     return replace(now_decided, reason=f"still permitted at v{state.version} (decided at v{decided_version})")
 
 

@@ -9,6 +9,7 @@ every copy already sent to it unreadable; a later copy gets a new key.
 
 import base64
 from collections.abc import Iterable
+from dataclasses import dataclass
 from datetime import datetime
 from uuid import UUID, uuid4
 
@@ -45,6 +46,32 @@ async def seal(
     )
     sealed = crypto.seal_bytes(key, content.model_dump_json().encode(), _associated(patient_id, recipient, event_type))
     return Sealed(key_id=key_id, ciphertext=base64.b64encode(sealed).decode())
+
+
+@dataclass(frozen=True)
+class Provenance:
+    """What the sending service itself knows of a copy that claims to be one of its own."""
+
+    forged: str | None = None  # why it is not a copy this service sealed as it says, if it is not
+    destroyed: bool = False  # its key has been destroyed (consent changed, copies erased)
+
+
+async def provenance(conn: asyncpg.Connection, copy: AddressedCopy) -> Provenance:
+    """Whether this service sealed the copy, for its patient and recipient, with what it says it
+    carries: its key must be one made here, it must open with it (AES-GCM checks the patient,
+    recipient and type it was sealed for), and its categories must be ones the key sealed."""
+    row = await conn.fetchrow("SELECT key, categories FROM copy_keys WHERE key_id = $1", copy.sealed.key_id)
+    if row is None:
+        return Provenance(forged="its key was never made here: not a copy this service sealed")
+    if not {category.value for category in copy.categories} <= set(row["categories"]):
+        return Provenance(forged="it claims categories its key never sealed")
+    if row["key"] is None:
+        return Provenance(destroyed=True)
+    try:
+        crypto.open_bytes(row["key"], base64.b64decode(copy.sealed.ciphertext), _associated(copy.patient_id, copy.recipient, type(copy)))
+    except (InvalidTag, ValueError):
+        return Provenance(forged="it does not open with its key for this patient and recipient: altered, or not sealed here")
+    return Provenance()
 
 
 async def open_copy(conn: asyncpg.Connection, copy: AddressedCopy) -> BaseModel:

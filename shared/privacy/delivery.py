@@ -5,10 +5,12 @@ given to the recipient, who opens them through the service that holds the key). 
 1. it waits until the service has applied every consent event already on the log (its main
    consumer group has committed the consent topic to its end), so nothing published before
    this moment is missed;
-2. it checks the copy against that consent state (`consent.check_receipt`): a copy decided on
-   older consent and no longer wholly permitted is refused whole, and the refusal is audited;
-   so is a copy whose key was destroyed while it was in flight (the recipient could not open
-   it; a caring team is re-sent what it may still see).
+2. it checks the copy is one it sealed, as the copy says (`copies.provenance`: the key made
+   here, the copy opens with it for its patient and recipient, its categories ones the key
+   sealed), never trusting what the copy says of itself; then against that consent state
+   (`consent.check_receipt`), decided afresh: a copy no longer wholly permitted is refused
+   whole, and the refusal is audited; so is a copy whose key was destroyed while it was in
+   flight (the recipient could not open it; a caring team is re-sent what it may still see).
 A withdrawal that lands while a copy is in flight therefore wins; the key it destroyed keeps
 the copy on the log unreadable too.
 """
@@ -38,8 +40,12 @@ def handlers(consent_caught_up: CaughtUp, *copy_types: type[AddressedCopy]) -> M
         if not await consent_caught_up(ctx.received_at):  # waits; a service this far behind parks the copy
             raise NotYetKnown("consent events already published are not applied here yet")
         state = await ctx.privacy.consent(copy.patient_id)
-        verdict = consent.check_receipt(state, copy.recipient, copy.purpose, frozenset(copy.categories), copy.consent_version, moment)
-        if verdict.permitted and not await ctx.privacy.key_alive(copy.sealed.key_id):
+        sealed = await ctx.privacy.provenance(copy)
+        if sealed.forged:
+            verdict = consent.Decision(frozenset(), frozenset(copy.categories), f"refused on receipt: {sealed.forged}", state.version)
+        else:
+            verdict = consent.check_receipt(state, copy.recipient, copy.purpose, frozenset(copy.categories), copy.consent_version, moment)
+        if verdict.permitted and sealed.destroyed:
             verdict = consent.Decision(
                 frozenset(), verdict.permitted, "its key was destroyed in flight (consent changed or copies erased)", state.version
             )

@@ -43,6 +43,10 @@ class PrivacyStore:
     async def key_alive(self, key_id: UUID) -> bool:
         return await copies.key_alive(self.conn, key_id)
 
+    async def provenance(self, copy: AddressedCopy) -> copies.Provenance:
+        """Whether this service sealed the copy as it says (`copies.provenance`)."""
+        return await copies.provenance(self.conn, copy)
+
     async def delivered(self, event_id: UUID, copy: AddressedCopy, event_type: str, consent_version: int, at: datetime) -> None:
         """A copy given to its recipient, kept (sealed) so they can open it through this service."""
         await self.conn.execute(

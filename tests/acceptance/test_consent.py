@@ -37,6 +37,7 @@ from contracts.topics import CONSENT_INBOUND
 from shared.runtime.codec import encode
 from shared.privacy.copies import Unreadable
 from tools.journey import Journey
+from tools.trust import TrustSystem
 from tests.acceptance.deployment import ROOT, Deployment
 
 C = InformationCategory
@@ -347,3 +348,27 @@ async def test_carepath_audit_lists_every_disclosure_and_denial_made_in_the_test
         assert sum(" DENIED" in line for line in report) == sum(not d.permitted for d in decisions)
     ward = [line for line in audit_report(deployment, accepted.patient_id) if "ward:belfast" in line]
     assert ward and "DISCLOSED" in ward[0] and "sent: risk" in ward[0] and "withheld: clinical-detail" in ward[0]
+
+
+async def test_a_copy_readdressed_by_someone_holding_the_services_credentials_is_refused_on_receipt_and_audited(
+    deployment: Deployment, journey: Journey
+) -> None:
+    """A copy is delivered only if the service itself sealed it for that recipient: one taken off
+    the log, readdressed to another Trust's ward and claiming the newest consent, is refused, not believed."""
+    accepted = await journey.refer()
+    AUDITED.append(accepted.patient_id)
+    await journey.consent.publish(consent(accepted.patient_id, "ward:belfast", [C.CLINICAL_DETAIL], True, purpose="direct-care"))
+    await deployment.settled()
+    await journey.submit_assessment(accepted, outcome=Pathway.INPATIENT_ADMISSION, sections={"risk": RISK})
+    real = await deployment.log.wait_for(AssessmentShared, lambda e: e.patient_id == accepted.patient_id and e.recipient == "ward:belfast")
+    await deployment.settled()
+
+    forged = real.model_copy(update={"recipient": "ward:western", "consent_version": 999})
+    envelope = Envelope(id=uuid4(), source="/carepath/assessment", type=forged.cloudevents_type(), time=datetime.now(UTC),
+                        subject=forged.key, correlationid=uuid4())
+    record = encode(forged, envelope)
+    async with TrustSystem(deployment.kafka, deployment.prefix, "/carepath/assessment") as impostor:
+        await impostor.publish_raw("assessment.shared", record.key, record.value, record.headers)
+    refusal = await deployment.log.wait_for(DisclosureAudited, lambda e: e.disclosure_event_id == envelope.id, timeout_s=60)
+    assert not refusal.permitted and "does not open with its key" in refusal.reason
+    assert await deployment.delivered("assessment", accepted.patient_id, "ward:western") == []

@@ -143,3 +143,17 @@ def test_a_break_glass_override_lapses_its_minutes_after_it_was_requested() -> N
         reason="Patient unconscious in ED; overdose history needed now.", minutes=45, requested_at=NOW,
     )
     assert consent.break_glass_expiry(override) == NOW + timedelta(minutes=45)
+
+
+def test_a_copy_claiming_consent_newer_than_the_receiver_knows_is_refused_not_believed() -> None:
+    state = ConsentState((Recorded("ward:belfast", frozenset({C.CLINICAL_DETAIL}), True, uuid4()),))
+    verdict = check_receipt(state, "carer:stranger", Purpose.DIRECT_CARE, {C.CLINICAL_DETAIL}, decided_version=99, now=NOW)
+    assert verdict.permitted == frozenset() and "claims consent v99" in verdict.reason
+
+
+def test_a_copy_on_current_consent_is_still_decided_afresh_so_one_for_someone_never_permitted_is_refused() -> None:
+    """Before, a copy saying it was decided on current consent was delivered unchecked."""
+    state = ConsentState((Recorded("ward:belfast", frozenset({C.CLINICAL_DETAIL}), True, uuid4()),))
+    verdict = check_receipt(state, "carer:stranger", Purpose.DIRECT_CARE, {C.CLINICAL_DETAIL}, decided_version=1, now=NOW)
+    assert verdict.permitted == frozenset() and verdict.denied == {C.CLINICAL_DETAIL}
+    assert "no longer permitted at v1" in verdict.reason
