@@ -57,21 +57,29 @@ NOTIFICATIONS = Topic(
 VISIT_OUTCOMES = Topic("visit.outcomes", "Visit outcomes published by the staff mobile app.", inbound=True)
 DISCHARGE_INBOUND = Topic("discharge.inbound", "Discharge decisions published by clinicians' systems.", inbound=True)
 DISCHARGE_EVENTS = Topic("discharge.events", "Episodes closed by the discharge service.")
+# Kept forever: a service database rebuilt from the log must still learn of every deny and
+# do-not-tell, however old (the broker's default keeps events for 7 days).
+KEPT_FOREVER = (("retention.ms", "-1"), ("cleanup.policy", "delete"))
 CONSENT_INBOUND = Topic(
-    "consent.inbound", "Consent decisions recorded by clinicians' systems, keyed by patient.", inbound=True
+    "consent.inbound", "Consent decisions recorded by clinicians' systems, keyed by patient: kept forever.", inbound=True,
+    config=KEPT_FOREVER,
 )
 PAS_INBOUND = Topic("pas.inbound", "Admissions and ward discharges from the patient administration system.", inbound=True)
 DIRECTORY_EVENTS = Topic("directory.events", "The service directory, one event per Trust, for Trust websites.")
 AUDIT = Topic(
     "audit.events",
     "Every disclosure and every denial of patient information: append-only, kept forever.",
-    config=(("retention.ms", "-1"), ("cleanup.policy", "delete")),
+    config=KEPT_FOREVER,
 )
 DEAD_LETTER = Topic(
     "deadletter",
     "Messages a service could not decode, validate or process, with the reason and origin in headers.",
     config=(("max.message.bytes", str(DEAD_LETTER_MAX_MESSAGE_BYTES)),),
 )
+
+def kept_forever(topic: Topic) -> bool:
+    return dict(topic.config).get("retention.ms") == "-1"
+
 
 TOPICS: tuple[Topic, ...] = (
     REFERRAL_INBOUND,

@@ -27,7 +27,9 @@ from confluent_kafka.admin import (
     UserScramCredentialUpsertion,
 )
 
-from contracts.access import PRINCIPALS, Principal, principal
+from contracts import TOPICS
+from contracts.access import PRINCIPALS, Kind, Principal, principal
+from contracts.topics import kept_forever
 from shared.runtime.kafka import KafkaLogin
 
 _NAME = re.compile(r"^[a-z0-9][a-z0-9.-]{1,62}$")
@@ -49,6 +51,9 @@ def bindings(user: str, rights: Principal, prefix: str) -> list[AclBinding]:
     granted = [allow(ResourceType.TOPIC, topic.full_name(prefix), AclOperation.WRITE) for topic in rights.writes]
     granted += [allow(ResourceType.TOPIC, topic.full_name(prefix), AclOperation.READ) for topic in rights.reads]
     granted += [allow(ResourceType.GROUP, f"{prefix}-{group}", AclOperation.READ) for group in rights.groups]
+    if rights.kind is Kind.SERVICE:  # a service checks at start that consent and audit are kept forever
+        granted += [allow(ResourceType.TOPIC, topic.full_name(prefix), AclOperation.DESCRIBE_CONFIGS)
+                    for topic in TOPICS if kept_forever(topic)]
     if rights.describes_groups:
         granted.append(allow(ResourceType.GROUP, f"{prefix}-", AclOperation.DESCRIBE, ResourcePatternType.PREFIXED))
     return granted
@@ -86,8 +91,6 @@ def grant(admin_login: KafkaLogin, prefix: str, users: dict[str, Principal] | No
 
 def revoke(admin_login: KafkaLogin, prefix: str) -> None:
     """Removes every ACL on the deployment's topics and groups (a test run's, when it ends)."""
-    from contracts import TOPICS
-
     filters = [
         AclBindingFilter(ResourceType.TOPIC, topic.full_name(prefix), ResourcePatternType.LITERAL, None, None,
                          AclOperation.ANY, AclPermissionType.ANY)

@@ -18,7 +18,7 @@ from faststream.kafka import KafkaBroker
 from faststream.security import BaseSecurity, SASLScram512
 
 from contracts import TOPICS
-from contracts.topics import PRODUCER_MAX_REQUEST_BYTES
+from contracts.topics import PRODUCER_MAX_REQUEST_BYTES, kept_forever
 
 SASL_MECHANISM = "SCRAM-SHA-512"
 
@@ -156,6 +156,33 @@ async def create_topics(login: KafkaLogin, prefix: str, replication_factor: int 
         return created
     finally:
         await admin.close()
+
+
+class TopicsMisconfigured(RuntimeError):
+    """A topic that must keep its events forever would lose them."""
+
+
+async def check_kept_forever(login: KafkaLogin, prefix: str) -> None:
+    """Raises `TopicsMisconfigured` naming each topic meant to be kept forever (consent, audit)
+    whose retention would drop events: a service will not start on one."""
+    forever = [topic.full_name(prefix) for topic in TOPICS if kept_forever(topic)]
+    admin = AIOKafkaAdminClient(**login.options(), client_id="carepath-retention-check")
+    await admin.start()
+    try:
+        described = await admin.describe_configs([ConfigResource(ConfigResourceType.TOPIC, name) for name in forever])
+    finally:
+        await admin.close()
+    wrong = []
+    for response in described:
+        for error_code, _, _, name, entries in response.resources:
+            retention = {entry[0]: entry[1] for entry in entries}.get("retention.ms")
+            if error_code or retention != "-1":
+                wrong.append(f"{name} (retention.ms={retention})" if not error_code else f"{name} (its settings not readable: error {error_code})")
+    if wrong:
+        raise TopicsMisconfigured(
+            "topics that must keep their events forever would lose them: " + ", ".join(sorted(wrong))
+            + "; `carepath topics create` (as the admin) sets them right"
+        )
 
 
 def _durability(replication_factor: int) -> dict[str, str]:

@@ -27,7 +27,7 @@ from shared.runtime.clock import Clock, clock_for
 from shared.runtime.consumer import ReliableConsumer, RetryPolicy
 from shared.runtime.loop import KafkaLoop
 from shared.runtime.context import Contexts, Handler, HandlerContext, StoreFactory
-from shared.runtime.kafka import GroupProgress, KafkaLogin, make_broker
+from shared.runtime.kafka import GroupProgress, KafkaLogin, check_kept_forever, make_broker
 from shared.runtime.logs import configure_logging
 from shared.runtime.outbox import OutboxRelay, PendingEvent
 from shared.runtime.settings import ServiceSettings
@@ -95,6 +95,7 @@ class Service:
             async with pool.acquire() as conn, conn.transaction():
                 await self.on_start(self.contexts(conn))
         login = settings.kafka_login(self.name)
+        await check_kept_forever(login, settings.topic_prefix)  # before anything is read: a rebuild must see every deny
         broker = make_broker(login, self.group, logger=logging.getLogger("carepath.broker"))
         consent_progress = GroupProgress(
             login, self.group, [CONSENT_INBOUND.full_name(settings.topic_prefix)], CONSENT_INBOUND.partitions

@@ -18,7 +18,7 @@ from confluent_kafka.admin import AdminClient
 from contracts import TOPICS, EpisodeClosed
 from contracts.topics import ASSESSMENT_EVENTS, ASSESSMENT_INBOUND, AUDIT, CONSENT_INBOUND, NOTIFICATIONS, REFERRAL_EVENTS, REFERRAL_INBOUND
 from shared.runtime.codec import encode
-from shared.runtime.kafka import KafkaLogin, create_topics
+from shared.runtime.kafka import KafkaLogin, TopicsMisconfigured, check_kept_forever, create_topics
 from tests import logins
 from tests.acceptance.deployment import Deployment, delete_topics
 from tests.factories import envelope_for, referral
@@ -176,3 +176,22 @@ async def test_an_episode_closed_written_to_scheduling_inbound_is_dead_lettered_
     still = await deployment.query("scheduling", "SELECT count(*) AS n FROM visits WHERE episode_id = $1 AND status = 'scheduled'",
                                    accepted.episode_id)
     assert still[0]["n"] == scheduled[0]["n"]
+
+
+async def test_a_service_will_not_start_on_a_consent_topic_that_would_drop_events_and_topics_create_puts_it_right(
+    deployment: Deployment,
+) -> None:
+    """Consent and audit are kept forever: rebuilt from the log, a database must still learn of a
+    deny however old. A topic set to the broker's 7 days is found at start, and corrected."""
+    consent = CONSENT_INBOUND.full_name(deployment.prefix)
+    admin = AIOKafkaAdminClient(**logins.admin().options())
+    await admin.start()
+    try:
+        await admin.alter_configs([ConfigResource(ConfigResourceType.TOPIC, consent, CONSENT_INBOUND.settings | {"retention.ms": "604800000"})])
+    finally:
+        await admin.close()
+    discharge = deployment.kafka.as_principal("discharge")
+    with pytest.raises(TopicsMisconfigured, match=rf"{consent} \(retention.ms=604800000\)"):
+        await check_kept_forever(discharge, deployment.prefix)
+    await create_topics(logins.admin(), deployment.prefix)
+    await check_kept_forever(discharge, deployment.prefix)  # kept forever again
