@@ -90,3 +90,23 @@ class ConsentChangeAudited(Event):
         ge=0, le=MAX_INTEGER, description="Copy keys for this recipient destroyed by the change.", examples=[1]
     )
     changed_at: Timestamp = at_field("the change was applied")
+
+
+class OperatorReadAudited(Event):
+    """An operator read a patient's clinical content from a service's database (`carepath copies`,
+    `carepath assessment diff`): who, why and what. Recorded before the content is shown."""
+
+    type_name = "audit.operator-read"
+    topic = AUDIT
+
+    patient_id: Uuid = patient_id_field()
+    operator: str = Field(
+        pattern=r"^[A-Za-z0-9._@-]{1,64}$", max_length=64,
+        description="Who read it: CAREPATH_OPERATOR, else the login name.", examples=["j.smith"],
+    )
+    reason: str = Field(min_length=3, max_length=200, description="Why, as the operator gave it (--reason).",
+                        examples=["INC-4411: the ward reports a copy it cannot open"])
+    read: str = Field(max_length=100, description="What was read.", examples=["copies delivered to ward:belfast"])
+    service: str = Field(pattern=r"^(assessment|discharge)$", max_length=16, description="Whose database it was read from.",
+                         examples=["assessment"])
+    read_at: Timestamp = at_field("it was read")

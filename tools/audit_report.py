@@ -5,9 +5,9 @@ from collections.abc import Iterable
 from datetime import datetime
 from uuid import UUID
 
-from contracts import BreakGlassAlerted, ConsentChangeAudited, DisclosureAudited, Event
+from contracts import BreakGlassAlerted, ConsentChangeAudited, DisclosureAudited, Event, OperatorReadAudited
 
-Audited = DisclosureAudited | ConsentChangeAudited | BreakGlassAlerted
+Audited = DisclosureAudited | ConsentChangeAudited | BreakGlassAlerted | OperatorReadAudited
 
 
 def report(patient_id: UUID, events: Iterable[Event]) -> list[str]:
@@ -16,6 +16,7 @@ def report(patient_id: UUID, events: Iterable[Event]) -> list[str]:
         f"{sum(isinstance(e, DisclosureAudited) for e in entries)} decision(s)",
         f"{sum(isinstance(e, ConsentChangeAudited) for e in entries)} consent change(s)",
         f"{sum(isinstance(e, BreakGlassAlerted) for e in entries)} break-glass alert(s)",
+        f"{sum(isinstance(e, OperatorReadAudited) for e in entries)} operator read(s)",
     ]
     return [f"who has seen the record of patient {patient_id}: {', '.join(counts)}", *(_line(e) for e in entries)]
 
@@ -25,10 +26,15 @@ def _when(entry: Audited) -> datetime:
         return entry.decided_at
     if isinstance(entry, ConsentChangeAudited):
         return entry.changed_at
+    if isinstance(entry, OperatorReadAudited):
+        return entry.read_at
     return entry.alerted_at
 
 
 def _line(entry: Audited) -> str:
+    if isinstance(entry, OperatorReadAudited):
+        return (f"  {_when(entry):%Y-%m-%d %H:%M:%S} {'operator ' + entry.operator:<22} OPERATOR READ  {entry.read} "
+                f"from {entry.service}'s database  because: {entry.reason}")
     at = f"  {_when(entry):%Y-%m-%d %H:%M:%S} {entry.recipient:<22}"
     if isinstance(entry, DisclosureAudited):
         outcome = "DISCLOSED" if entry.permitted else "DENIED"

@@ -5,7 +5,8 @@
   carepath demo            feed one demo patient journey in, as the Trust's systems would
   carepath directory       the service directory used for signposting (--trust T for one Trust)
   carepath audit PATIENT   who has seen a patient's record: every disclosure and denial
-  carepath assessment diff PATIENT [V1 V2]   what changed in a patient's assessment
+  carepath copies PATIENT RECIPIENT --reason R   what a recipient was given, opened (audited)
+  carepath assessment diff PATIENT [V1 V2] --reason R   what changed in a patient's assessment (audited)
   carepath scheduling report [--episode E]   visits per team per week; continuity of an episode
   carepath topics create   create carepath's topics, or give them their settings (make infra does this)
   carepath access grant    every principal's credential and ACLs on this deployment (make infra does this)
@@ -22,9 +23,11 @@ the principal's file in CAREPATH_KAFKA_CREDENTIALS_DIR (.cache/kafka/credentials
 import argparse
 import asyncio
 import contextlib
+import getpass
 import json
 import logging
 import os
+import re
 import signal
 import subprocess
 import sys
@@ -73,6 +76,7 @@ def main(argv: list[str] | None = None) -> None:
     copies_.add_argument("recipient", help="e.g. ward:belfast, gp, carer:partner-1")
     copies_.add_argument("--assessment-database-url", default=None, help="default: the assessment service's setting")
     copies_.add_argument("--discharge-database-url", default=None, help="default: the discharge service's setting")
+    copies_.add_argument("--reason", required=True, help="why you are reading it (audited with who you are: CAREPATH_OPERATOR)")
     directory = commands.add_parser("directory", help="show the service directory used for signposting")
     directory.add_argument("--trust", choices=[trust.value for trust in Trust], help="only this Trust's entries")
     directory.add_argument("--file", type=Path, default=DIRECTORY_FILE, help="directory file to check and show")
@@ -82,6 +86,7 @@ def main(argv: list[str] | None = None) -> None:
     assessment.add_argument("from_version", type=int, nargs="?", help="default: the one before the latest")
     assessment.add_argument("to_version", type=int, nargs="?", help="default: the latest")
     assessment.add_argument("--database-url", default=None, help="default: the assessment service's setting")
+    assessment.add_argument("--reason", required=True, help="why you are reading it (audited with who you are: CAREPATH_OPERATOR)")
     scheduling = commands.add_parser("scheduling", help="visit reports (reads the scheduling database)")
     scheduling.add_argument("action", choices=["report"])
     scheduling.add_argument("--episode", type=UUID, help="continuity of one episode")
@@ -184,13 +189,14 @@ async def _run(args: argparse.Namespace) -> None:
     elif args.command == "audit":
         await _audit(login, args.prefix, args.patient_id)
     elif args.command == "copies":
-        await reports.copies_delivered(args.patient_id, args.recipient, args.assessment_database_url, args.discharge_database_url)
+        await reports.copies_delivered(args.patient_id, args.recipient, args.assessment_database_url, args.discharge_database_url,
+                                       _reader(args.reason))
     elif args.command == "demo":
         await _demo(login, args.prefix)
     elif args.command == "up":
         await _up(login, args.prefix, demo=args.demo, logs=Path(args.logs))
     elif args.command == "assessment":
-        await reports.assessment_diff(args.patient_id, args.from_version, args.to_version, args.database_url)
+        await reports.assessment_diff(args.patient_id, args.from_version, args.to_version, args.database_url, _reader(args.reason))
     elif args.command == "scheduling":
         await reports.scheduling_report(args.episode, args.database_url)
     elif args.command == "topics":
@@ -201,6 +207,15 @@ async def _run(args: argparse.Namespace) -> None:
     elif args.command == "wait-kafka":
         await wait_for_kafka(login, args.timeout)
         print(f"Kafka answers at {args.bootstrap}")
+
+
+def _reader(reason: str) -> reports.Reader:
+    """Who reads clinical content: CAREPATH_OPERATOR, else the login name; and why."""
+    operator = os.environ.get("CAREPATH_OPERATOR") or getpass.getuser()
+    if not re.fullmatch(r"[A-Za-z0-9._@-]{1,64}", operator or "") or len(reason.strip()) < 3:
+        raise SystemExit("reading clinical content needs who you are (CAREPATH_OPERATOR: letters, digits, . _ @ -) "
+                         "and why (--reason, at least 3 characters)")
+    return reports.Reader(operator, reason.strip()[:200])
 
 
 async def _access(login: KafkaLogin, args: argparse.Namespace) -> None:

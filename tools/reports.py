@@ -1,19 +1,30 @@
 """What the operators' command reads from the services' own databases: the copies delivered to
 a recipient (and whether each still opens), what changed between two versions of a patient's
 assessment, and scheduling's weekly report and an episode's continuity. Each goes through the
-service's or the privacy tables' store, never its own SQL."""
+service's or the privacy tables' store, never its own SQL. A read of clinical content is
+audited (who, why, what) in the transaction that reads it, before anything is shown."""
 
+from dataclasses import dataclass
 from uuid import UUID
 
 import asyncpg
 
 from contracts.registry import EVENT_TYPES
-from shared.privacy import copies
+from shared.privacy import audit, copies
 from shared.privacy.store import PrivacyStore
 from shared.runtime.db import connect_options
 
 
-async def copies_delivered(patient_id: UUID, recipient: str, assessment_url: str | None, discharge_url: str | None) -> None:
+@dataclass(frozen=True)
+class Reader:
+    """Who is reading clinical content, and why: both go on the audit trail."""
+
+    operator: str
+    reason: str
+
+
+async def copies_delivered(patient_id: UUID, recipient: str, assessment_url: str | None, discharge_url: str | None,
+                           reader: Reader) -> None:
     """Each copy delivered to the recipient, oldest first, opened with the key its sending
     service holds; a copy whose key was destroyed says so instead."""
     from services.assessment.settings import Settings as AssessmentSettings
@@ -24,9 +35,12 @@ async def copies_delivered(patient_id: UUID, recipient: str, assessment_url: str
         "discharge": discharge_url or DischargeSettings().database_url,
     }
     lines = []
-    for url in urls.values():
+    for service, url in urls.items():
         conn = await asyncpg.connect(url, **connect_options(url))
         try:
+            read = conn.transaction()
+            await read.start()
+            await audit.operator_read(conn, service, patient_id, reader.operator, reader.reason, f"copies delivered to {recipient}")
             privacy = PrivacyStore(conn)
             for row in await privacy.deliveries(patient_id, recipient):
                 copy = EVENT_TYPES[row["event_type"]].model_validate_json(row["copy"])
@@ -36,6 +50,7 @@ async def copies_delivered(patient_id: UUID, recipient: str, assessment_url: str
                     content = f"UNREADABLE: {error}"
                 lines.append((row["delivered_at"], f"  {row['delivered_at']:%Y-%m-%d %H:%M:%S} {row['event_type']} "
                               f"({', '.join(copy.categories)}; consent v{row['consent_version']}): {content}"))
+            await read.commit()  # the audit is recorded, or nothing is shown
         finally:
             await conn.close()
     print(f"copies delivered to {recipient} about patient {patient_id}: {len(lines)}")
@@ -43,7 +58,7 @@ async def copies_delivered(patient_id: UUID, recipient: str, assessment_url: str
         print(line)
 
 
-async def assessment_diff(patient_id: UUID, old: int | None, new: int | None, database_url: str | None) -> None:
+async def assessment_diff(patient_id: UUID, old: int | None, new: int | None, database_url: str | None, reader: Reader) -> None:
     """What changed in a patient's assessment between two versions, field by field."""
     from services.assessment import domain, store
     from services.assessment.settings import Settings as AssessmentSettings
@@ -52,6 +67,8 @@ async def assessment_diff(patient_id: UUID, old: int | None, new: int | None, da
     conn = await asyncpg.connect(url, **connect_options(url))
     try:
         async with conn.transaction():
+            await audit.operator_read(conn, "assessment", patient_id, reader.operator, reader.reason,
+                                      f"assessment versions {old if old is not None else 'previous'} to {new or 'latest'}")
             versions = await store.Store(conn).versions(patient_id)
     finally:
         await conn.close()

@@ -166,16 +166,22 @@ def summaries(
         "crisis_contacts": episode.crisis_contacts,
         "signposting": signposting,
     }
-    issued = []
+    decided = []
     for recipient in everyone:
         purpose = Recipient(recipient).purpose
         decision = consent.decide(state, recipient, purpose, set(HEADING_CATEGORY.values()), now)
-        headings = {name: value for name, value in full.items() if value and decision.allows(HEADING_CATEGORY[name])}
+        decided.append((recipient, purpose, decision,
+                        {name: value for name, value in full.items() if value and decision.allows(HEADING_CATEGORY[name])}))
+    # Only those really sent a summary: never someone consent keeps it from, nor one the patient
+    # asked not to be told (a `do_not_tell` deny), whom naming here would tell of the patient.
+    informed = tuple(recipient for recipient, _, _, headings in decided if headings)
+    issued = []
+    for recipient, purpose, decision, headings in decided:
         if not headings:
             issued.append(Disclosure(recipient, purpose, decision, frozenset(), None))
             continue
         if decision.allows(C.DISCHARGE_ARRANGEMENTS):
-            headings["who_was_informed"] = tuple(everyone)
+            headings["who_was_informed"] = informed
         summary = Copy(
             DischargeSummaryIssued,
             SummaryHeadings(**headings),

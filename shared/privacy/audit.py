@@ -3,12 +3,17 @@ information to someone goes through `disclose`, which emits what may be sent (if
 and an append-only audit event of the decision, permit or deny, in the same transaction.
 A copy's content is sealed here, for its recipient, with a key that never leaves the database."""
 
-from uuid import UUID
+from datetime import UTC, datetime
+from uuid import UUID, uuid4
 
-from contracts import DisclosureAudited, InformationCategory, Purpose
+import asyncpg
+
+from contracts import DisclosureAudited, Envelope, InformationCategory, OperatorReadAudited, Purpose
 from shared.privacy.consent import Decision
 from shared.privacy.disclosure import Copy, Disclosure
+from shared.runtime import outbox
 from shared.runtime.context import HandlerContext
+
 
 async def disclose(ctx: HandlerContext, patient_id: UUID, disclosure: Disclosure, via: str) -> None:
     event = disclosure.event
@@ -54,3 +59,13 @@ async def audit(
             decided_at=ctx.clock.now(),
         )
     )
+
+
+async def operator_read(conn: asyncpg.Connection, service: str, patient_id: UUID, operator: str, reason: str, read: str) -> None:
+    """Queues the audit of an operator's read in the service's own outbox, in the transaction that
+    reads: the service publishes it, and nothing is shown unless it is recorded."""
+    audited = OperatorReadAudited(patient_id=patient_id, operator=operator, reason=reason, read=read[:100], service=service,
+                                  read_at=datetime.now(UTC))
+    envelope = Envelope(id=uuid4(), source=f"/carepath/{service}", type=audited.cloudevents_type(), time=audited.read_at,
+                        subject=audited.key, correlationid=uuid4())
+    await outbox.add(conn, (audited, envelope))

@@ -3,6 +3,7 @@ patient, updated never re-taken, shared with each caring team only as consent al
 
 
 import json
+import os
 import subprocess
 import sys
 from datetime import UTC, datetime
@@ -10,6 +11,7 @@ from uuid import uuid4
 
 from contracts import (
     AssessmentCompleted,
+    OperatorReadAudited,
     AssessmentShared,
     AssessmentStarted,
     AssessmentSubmitted,
@@ -106,11 +108,13 @@ async def test_a_risk_update_is_version_2_carrying_only_risk_and_the_diff_names_
 
     diff = subprocess.run(
         [sys.executable, "-m", "tools.cli", "assessment", "diff", str(accepted.patient_id), "1", "2",
-         "--database-url", deployment.databases["assessment"]],
-        capture_output=True, text=True, cwd=ROOT, timeout=60, check=True,
+         "--database-url", deployment.databases["assessment"], "--reason", "clinical review of the risk change"],
+        capture_output=True, text=True, cwd=ROOT, timeout=60, check=True, env=os.environ | {"CAREPATH_OPERATOR": "a.reviewer"},
     ).stdout.splitlines()
     assert diff[0].endswith("version 1 -> 2, 2 field(s) changed")
     assert [line.split(":")[0].strip() for line in diff[1:]] == ["risk.risk_plan", "risk.to_self"]
+    read = await deployment.log.wait_for(OperatorReadAudited, lambda e: e.patient_id == accepted.patient_id)
+    assert (read.operator, read.reason, read.read) == ("a.reviewer", "clinical review of the risk change", "assessment versions 1 to 2")
 
 
 async def test_a_ward_admission_sends_the_ward_the_latest_version_limited_to_what_consent_allows(

@@ -6,6 +6,7 @@ trail that `carepath audit PATIENT` prints.
 Each test notes the patients it used; the last test checks the audit report of every one."""
 
 import json
+import os
 import subprocess
 import sys
 from datetime import UTC, datetime, timedelta
@@ -19,6 +20,7 @@ from contracts import (
     ConsentChangeAudited,
     SharedCopiesErased,
     Envelope,
+    OperatorReadAudited,
     AssessmentShared,
     AssessmentUpdated,
     AssessmentVersionRecorded,
@@ -72,12 +74,16 @@ def withdrawal(decision: ConsentRecorded) -> ConsentWithdrawn:
     )
 
 
-def copies_of(deployment: Deployment, patient_id: UUID, recipient: str) -> list[str]:
+OPERATOR = "test.operator"
+
+
+def copies_of(deployment: Deployment, patient_id: UUID, recipient: str, *reason: str) -> list[str]:
     """`carepath copies`: what the recipient was delivered, opened as it would read it."""
     return subprocess.run(
         [sys.executable, "-m", "tools.cli", "copies", str(patient_id), recipient,
-         "--assessment-database-url", deployment.databases["assessment"], "--discharge-database-url", deployment.databases["discharge"]],
-        capture_output=True, text=True, cwd=ROOT, timeout=60, check=True,
+         "--assessment-database-url", deployment.databases["assessment"], "--discharge-database-url", deployment.databases["discharge"],
+         *(reason or ("--reason", "acceptance test: what the recipient can read"))],
+        capture_output=True, text=True, cwd=ROOT, timeout=60, check=True, env=os.environ | {"CAREPATH_OPERATOR": OPERATOR},
     ).stdout.splitlines()
 
 
@@ -340,10 +346,12 @@ async def test_carepath_audit_lists_every_disclosure_and_denial_made_in_the_test
         decisions = deployment.log.events(DisclosureAudited, lambda e, p=patient_id: e.patient_id == p)
         changes = deployment.log.events(ConsentChangeAudited, lambda e, p=patient_id: e.patient_id == p)
         alerts = deployment.log.events(BreakGlassAlerted, lambda e, p=patient_id: e.patient_id == p)
+        reads = deployment.log.events(OperatorReadAudited, lambda e, p=patient_id: e.patient_id == p)
         assert decisions, f"no audited decision for {patient_id}"
         report = audit_report(deployment, patient_id)
-        assert report[0].endswith(f"{len(decisions)} decision(s), {len(changes)} consent change(s), {len(alerts)} break-glass alert(s)")
-        assert len(report) - 1 == len(decisions) + len(changes) + len(alerts)
+        assert report[0].endswith(f"{len(decisions)} decision(s), {len(changes)} consent change(s), {len(alerts)} break-glass alert(s), "
+                                  f"{len(reads)} operator read(s)")
+        assert len(report) - 1 == len(decisions) + len(changes) + len(alerts) + len(reads)
         assert sum(" DISCLOSED" in line for line in report) == sum(d.permitted for d in decisions)
         assert sum(" DENIED" in line for line in report) == sum(not d.permitted for d in decisions)
     ward = [line for line in audit_report(deployment, accepted.patient_id) if "ward:belfast" in line]
@@ -372,3 +380,27 @@ async def test_a_copy_readdressed_by_someone_holding_the_services_credentials_is
     refusal = await deployment.log.wait_for(DisclosureAudited, lambda e: e.disclosure_event_id == envelope.id, timeout_s=60)
     assert not refusal.permitted and "does not open with its key" in refusal.reason
     assert await deployment.delivered("assessment", accepted.patient_id, "ward:western") == []
+
+
+async def test_an_operator_reading_copies_must_say_why_and_the_read_is_audited_with_who_and_why(
+    deployment: Deployment, journey: Journey
+) -> None:
+    accepted = await journey.refer()
+    await journey.assess(accepted)
+    await deployment.settled()
+    refused = subprocess.run(
+        [sys.executable, "-m", "tools.cli", "copies", str(accepted.patient_id), f"htcr:{accepted.trust.value}",
+         "--assessment-database-url", deployment.databases["assessment"], "--discharge-database-url", deployment.databases["discharge"]],
+        capture_output=True, text=True, cwd=ROOT, timeout=60,
+    )
+    assert refused.returncode != 0 and "--reason" in refused.stderr and refused.stdout == ""
+
+    shown = copies_of(deployment, accepted.patient_id, f"htcr:{accepted.trust.value}", "--reason", "INC-0042 team cannot open a copy")
+    assert shown[0].startswith(f"copies delivered to htcr:{accepted.trust.value}")
+    reads = [await deployment.log.wait_for(
+        OperatorReadAudited, lambda e, service=service: e.patient_id == accepted.patient_id and e.service == service, timeout_s=30
+    ) for service in ("assessment", "discharge")]
+    assert {(read.operator, read.reason, read.read) for read in reads} == {
+        (OPERATOR, "INC-0042 team cannot open a copy", f"copies delivered to htcr:{accepted.trust.value}")
+    }
+    assert any("OPERATOR READ" in line and OPERATOR in line for line in audit_report(deployment, accepted.patient_id))

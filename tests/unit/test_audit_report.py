@@ -33,7 +33,7 @@ def test_the_report_lists_one_patients_disclosures_denials_consent_changes_and_a
     someone_else = disclosure(0, "gp", [C.RISK], [], patient_id=uuid4())
     lines = report(PATIENT, [refused, alert, someone_else, withdrawn, disclosure(1, "ward:belfast", [C.RISK, C.CLINICAL_DETAIL], [])])
 
-    assert lines[0].endswith("2 decision(s), 1 consent change(s), 1 break-glass alert(s)")
+    assert lines[0].endswith("2 decision(s), 1 consent change(s), 1 break-glass alert(s), 0 operator read(s)")
     assert ["DISCLOSED" in lines[1], "CONSENT WITHDRAWN" in lines[2], "BREAK-GLASS ALERT" in lines[3], "DENIED" in lines[4]] == [True] * 4
     assert "sent: clinical-detail, risk" in lines[1] or "sent: risk, clinical-detail" in lines[1]
     assert "copy keys destroyed: 1" in lines[2] and "by staff-0099" in lines[3] and "in flight" in lines[4]

@@ -102,3 +102,19 @@ def test_home_treatment_again_within_28_days_links_to_the_previous_episode() -> 
     assert linked.previous_episode_id == previous and linked.days_since_discharge == 10
     assert domain.readmission(PATIENT, EPISODE, (previous, NOW), NOW + timedelta(days=29)) is None
     assert domain.readmission(PATIENT, EPISODE, None, NOW) is None
+
+
+def test_who_was_informed_names_only_those_sent_a_summary_and_never_a_carer_the_patient_asked_not_be_told() -> None:
+    """Before, every carer on record was listed to every recipient, a do-not-tell carer too."""
+    told = frozenset({InformationCategory.CARER_GENERAL_INFORMATION, InformationCategory.DISCHARGE_ARRANGEMENTS})
+    state = ConsentState((
+        Recorded("carer:partner-1", told, True),
+        Recorded("carer:uncle-1", told, False, do_not_tell=True),
+    ))
+    ready = episode(**READY)
+    disclosures = domain.summaries(ready, domain.recipients(ready, ["partner-1", "uncle-1", "friend-2"]), state, (), NOW)
+    for disclosure in disclosures:
+        if disclosure.event is not None:
+            assert set(disclosure.event.content.who_was_informed) == {"patient", "gp", "cmht:belfast", "carer:partner-1"}
+    [uncle] = [d for d in disclosures if d.recipient == "carer:uncle-1"]
+    assert uncle.event is None and uncle.decision.not_told
