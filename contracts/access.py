@@ -65,7 +65,7 @@ SERVICES = (
               writes=(REFERRAL_EVENTS, DIRECTORY_EVENTS, DEAD_LETTER),
               reads=(REFERRAL_INBOUND, ASSESSMENT_EVENTS, DISCHARGE_EVENTS), groups=("referral",)),
     Principal("assessment", Kind.SERVICE, "The assessment service.",
-              writes=(ASSESSMENT_EVENTS, ASSESSMENT_SHARED, AUDIT, DEAD_LETTER),
+              writes=(ASSESSMENT_EVENTS, ASSESSMENT_SHARED, AUDIT, NOTIFICATIONS, DEAD_LETTER),
               reads=(ASSESSMENT_INBOUND, ASSESSMENT_SHARED, CONSENT_INBOUND, DISCHARGE_EVENTS, REFERRAL_EVENTS, SCHEDULING_EVENTS),
               groups=("assessment", "assessment-delivery")),
     Principal("scheduling", Kind.SERVICE, "The scheduling service.",

@@ -70,9 +70,10 @@ class ConsentChangeAudited(Event):
     patient_id: Uuid = patient_id_field()
     consent_id: Uuid = Field(description="The decision recorded or withdrawn.", examples=["6c5b4a39-2817-4f6e-9d5c-4b3a29180716"])
     change: str = Field(
-        pattern=r"^(recorded|withdrawn|copies-erased)$",
+        pattern=r"^(recorded|withdrawn|copies-erased|override-ended)$",
         max_length=16,
-        description="`recorded`, `withdrawn`, or `copies-erased` (then `consent_id` is the erasure's id and nothing was decided).",
+        description="`recorded`, `withdrawn`, `copies-erased` (then `consent_id` is the erasure's id and nothing was decided), or "
+        "`override-ended` (a break-glass window passed: `consent_id` is the override's, its copies no longer open).",
         examples=["withdrawn"],
     )
     recipient: str = Field(

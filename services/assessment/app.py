@@ -7,7 +7,7 @@ from services.assessment import handlers
 from services.assessment.settings import Settings
 from services.assessment.store import Store
 from shared.runtime.clock import Clock
-from shared.runtime.service import Service
+from shared.runtime.service import Periodic, Service
 
 MIGRATIONS = Path(__file__).parent / "migrations"
 
@@ -21,5 +21,6 @@ def create_service(settings: Settings | None = None, clock: Clock | None = None)
         MIGRATIONS,
         store=Store,
         deliveries=(AssessmentShared, CarerInformationShared),
+        periodic=[Periodic("break-glass-ends", settings.override_check_interval_s, handlers.end_overrides)],
         clock=clock,
     )

@@ -14,6 +14,7 @@ from typing import Any
 from uuid import UUID
 
 from contracts import (
+    Event,
     SECTION_CATEGORY,
     AssessmentCompleted,
     AssessmentSections,
@@ -29,6 +30,7 @@ from contracts import (
     InformationCategory,
     Pathway,
     Purpose,
+    NotificationSent,
     Recipient,
     SectionName,
     SharedCopiesErased,
@@ -219,17 +221,36 @@ def htcr(trust: Trust) -> Recipient:
     return Recipient.team(TeamKind.HTCR, trust)
 
 
-def break_glass_alert(override: BreakGlassRequested, now: datetime) -> BreakGlassAlerted:
-    """Every use of break-glass is alerted, with when the override lapses."""
-    return BreakGlassAlerted(
-        patient_id=override.patient_id,
-        override_id=override.override_id,
-        recipient=override.recipient,
-        staff_id=override.staff_id,
-        categories=override.categories,
-        expires_at=consent.break_glass_expiry(override),
-        alerted_at=now,
-    )
+def break_glass_alert(override: BreakGlassRequested, episode_id: UUID | None, ends: datetime, now: datetime) -> list[Event]:
+    """Every use of break glass is alerted on the audit trail and told to the lead of the team it
+    opened the record to (of the patient's episode, if there is one), with when it ends by this
+    service's clock."""
+    opened = ", ".join(category.value for category in override.categories)
+    alert: list[Event] = [
+        BreakGlassAlerted(
+            patient_id=override.patient_id,
+            override_id=override.override_id,
+            recipient=override.recipient,
+            staff_id=override.staff_id,
+            categories=override.categories,
+            expires_at=ends,
+            alerted_at=now,
+        ),
+    ]
+    if episode_id is None:
+        return alert
+    return [
+        *alert,
+        NotificationSent(
+            recipient=Recipient.team_lead(override.recipient),
+            patient_id=override.patient_id,
+            episode_id=episode_id,
+            kind="break-glass",
+            text=(f"Break glass: {override.staff_id} opened a patient's record to {override.recipient} ({opened}) "
+                  f"until {ends:%H:%M} UTC. The reason is on the audit trail; what it disclosed stops opening when it ends."),
+            sent_at=now,
+        ),
+    ]
 
 
 def consent_changed(

@@ -75,11 +75,18 @@ async def on_episode_closed(ctx: Ctx, closed: EpisodeClosed) -> None:
 
 async def on_break_glass_requested(ctx: Ctx, override: BreakGlassRequested) -> None:
     """The team gets the current assessment now, under the override; the use is alerted."""
-    await consent_store.on_break_glass_requested(ctx, override)
+    ends = await consent_store.on_break_glass_requested(ctx, override)
     episode_id = await ctx.store.latest_episode(override.patient_id)
     if episode_id is not None:
         await _share_all(ctx, override.recipient, override.patient_id, episode_id, reason="break-glass")
-    await ctx.emit(domain.break_glass_alert(override, ctx.clock.now()))
+    await ctx.emit(*domain.break_glass_alert(override, episode_id, ends, ctx.clock.now()))
+
+
+async def end_overrides(ctx: Ctx) -> None:
+    """Each override whose window has passed: what it alone disclosed stops opening, the end is
+    audited, and a caring team is re-sent what it may still see."""
+    for patient_id, override_id, destroyed in await consent_store.end_overrides(ctx):
+        await _consent_changed(ctx, patient_id, override_id, "override-ended", destroyed)
 
 
 async def on_consent_recorded(ctx: Ctx, decision: ConsentRecorded) -> None:

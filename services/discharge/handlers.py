@@ -134,6 +134,12 @@ async def check_reviews(ctx: Ctx) -> None:
             await ctx.emit(due)
 
 
+async def end_overrides(ctx: Ctx) -> None:
+    """Break glass whose window has passed: the summaries it alone opened stop opening (the
+    assessment service audits the end)."""
+    await consent_store.end_overrides(ctx)
+
+
 async def _carers(ctx: Ctx, episode: domain.Episode) -> list[str]:
     named = await ctx.store.carers(episode.episode_id)
     return domain.carers_on_record(named, await ctx.privacy.carers(episode.patient_id))

@@ -23,6 +23,7 @@ from datetime import datetime, timedelta
 from uuid import UUID
 
 from contracts import BreakGlassRequested, InformationCategory, Purpose, Recipient
+from shared.runtime.errors import InvalidEvent
 
 C = InformationCategory
 DIRECT_CARE_MINIMUM = frozenset({C.RISK, C.MEDICATION, C.COMMUNICATION_NEEDS, C.CONTACT_DETAILS, C.DISCHARGE_ARRANGEMENTS})
@@ -151,6 +152,26 @@ def check_receipt(
     return replace(now_decided, reason=f"still permitted at v{state.version} (decided at v{decided_version})")
 
 
-def break_glass_expiry(override: BreakGlassRequested) -> datetime:
-    """When a break-glass override lapses: its minutes after it was requested."""
-    return override.requested_at + timedelta(minutes=override.minutes)
+# A request may be dated a little ahead of the receiving service's clock (clocks drift), no more.
+BREAK_GLASS_CLOCK_SKEW = timedelta(minutes=2)
+# Overrides one member of staff may make in a day; more is refused, and the dead letter says so.
+BREAK_GLASS_PER_DAY = 3
+
+
+def break_glass_window(override: BreakGlassRequested, received_at: datetime) -> tuple[datetime, datetime]:
+    """When an override is in force, by the receiving service's clock: from its receipt until its
+    minutes have passed since it was requested, or since its receipt if that was earlier. A
+    request read late, or read again when a database is rebuilt from the log, gets no more than
+    it asked for, and nothing once that has passed; one dated in the future is refused, as the
+    sender's clock decides nothing here."""
+    if override.requested_at > received_at + BREAK_GLASS_CLOCK_SKEW:
+        raise InvalidEvent("break glass dated in the future: refused (its window runs by the receiving service's clock)")
+    return received_at, min(received_at, override.requested_at) + timedelta(minutes=override.minutes)
+
+
+def check_break_glass_allowed(used_in_last_day: int) -> None:
+    """An override may not be chained without limit: a member of staff has a few a day."""
+    if used_in_last_day >= BREAK_GLASS_PER_DAY:
+        raise InvalidEvent(
+            f"the requester has already broken the glass {used_in_last_day} times in 24 hours (at most {BREAK_GLASS_PER_DAY}): refused"
+        )

@@ -1,13 +1,14 @@
 """Each service's own copy of consent state: recorded from consent events, loaded per patient."""
 
+from datetime import datetime, timedelta
 from uuid import UUID
 
 import asyncpg
 
 from contracts import BreakGlassRequested, ConsentRecorded, ConsentWithdrawn, InformationCategory, Purpose, SharedCopiesErased
-from contracts.recipients import CARER_PREFIX
+from contracts.recipients import CARER_PREFIX, Recipient
 from shared.privacy import copies
-from shared.privacy.consent import ConsentState, Recorded, break_glass_expiry
+from shared.privacy.consent import ConsentState, Recorded, break_glass_window, check_break_glass_allowed, decide
 from shared.runtime.context import HandlerContext
 
 
@@ -67,18 +68,52 @@ async def was_withdrawn_first(conn: asyncpg.Connection, consent_id: UUID) -> boo
     return bool(await conn.fetchval("SELECT true FROM consent_withdrawn_first WHERE consent_id = $1", consent_id))
 
 
-async def on_break_glass_requested(ctx: HandlerContext, override: BreakGlassRequested) -> None:
+async def on_break_glass_requested(ctx: HandlerContext, override: BreakGlassRequested) -> datetime:
+    """Records the override for its window by this service's clock (`break_glass_window`), unless
+    its requester has had their day's overrides; returns when it ends."""
+    now = ctx.clock.now()
+    starts, ends = break_glass_window(override, now)
+    used = await ctx.conn.fetchval(
+        "SELECT count(*) FROM consent_decisions WHERE override AND requested_by = $1 AND recorded_at > $2 AND consent_id <> $3",
+        override.staff_id, now - timedelta(hours=24), override.override_id,
+    )
+    check_break_glass_allowed(used)
     await ctx.conn.execute(
         "INSERT INTO consent_decisions (patient_id, consent_id, recipient, categories, permit, recorded_at, "
-        "valid_from, valid_until, override) VALUES ($1, $2, $3, $4, true, $5, $5, $6, true) "
+        "valid_from, valid_until, override, requested_by) VALUES ($1, $2, $3, $4, true, $5, $5, $6, true, $7) "
         "ON CONFLICT (consent_id) DO NOTHING",
         override.patient_id,
         override.override_id,
         override.recipient,
         [category.value for category in override.categories],
-        override.requested_at,
-        break_glass_expiry(override),
+        starts,
+        ends,
+        override.staff_id,
     )
+    return ends
+
+
+async def end_overrides(ctx: HandlerContext, limit: int = 200) -> list[tuple[UUID, UUID, int]]:
+    """Overrides whose window has passed, each ended once: the keys of the copies its recipient
+    was given (of the categories it opened) are destroyed, so what break glass disclosed no longer
+    opens. Returns (patient, override, keys destroyed) for each ended now."""
+    now = ctx.clock.now()
+    ended = await ctx.conn.fetch(
+        "UPDATE consent_decisions SET override_ended_at = $1 WHERE consent_id IN (SELECT consent_id FROM consent_decisions "
+        "WHERE override AND override_ended_at IS NULL AND valid_until <= $1 ORDER BY valid_until LIMIT $2 FOR UPDATE SKIP LOCKED) "
+        "RETURNING patient_id, consent_id, recipient, categories",
+        now, limit,
+    )
+    results = []
+    for row in ended:
+        # Only what the override alone allowed: what the team may see anyway stays readable.
+        state = await load(ctx.conn, row["patient_id"])
+        opened = {InformationCategory(c) for c in row["categories"]}
+        only_by_override = decide(state, row["recipient"], Recipient(row["recipient"]).purpose, opened, now).denied
+        destroyed = await copies.destroy_keys(ctx.conn, row["patient_id"], row["recipient"], now, "break glass ended",
+                                              only_by_override) if only_by_override else 0
+        results.append((row["patient_id"], row["consent_id"], destroyed))
+    return results
 
 
 async def on_shared_copies_erased(ctx: HandlerContext, erasure: SharedCopiesErased) -> int:

@@ -79,6 +79,9 @@ class ServiceSettings(KafkaSettings):
     # How long a copy waits, before delivery, for this service to apply the consent events already
     # published (its own progress, not bad input: a long wait means the service is far behind).
     delivery_consent_wait_s: float = Field(default=300.0, gt=0)
+    # How often break-glass overrides whose window has passed are ended (what they disclosed made
+    # unreadable), by services that hold consent.
+    override_check_interval_s: float = Field(default=30.0, gt=0)
     outbox_batch_size: int = Field(default=500, ge=1)
     outbox_poll_interval_s: float = Field(default=1.0, gt=0)
     log_format: str = Field(default="auto", pattern="^(auto|json|console)$")

@@ -247,6 +247,7 @@ def service_env(
         "CAREPATH_DEADLINE_CHECK_INTERVAL_S": "0.5",
         "CAREPATH_VISIT_CHECK_INTERVAL_S": "0.5",
         "CAREPATH_FOLLOW_UP_CHECK_INTERVAL_S": "0.5",
+        "CAREPATH_OVERRIDE_CHECK_INTERVAL_S": "0.5",
         "CAREPATH_HEARTBEAT_FILE": str(clock_offset_file.parent / f"{service}.heartbeat"),
         "PYTHONUNBUFFERED": "1",
         **(hooks if test_hooks else {}),

@@ -20,6 +20,7 @@ from contracts import (
     ConsentChangeAudited,
     SharedCopiesErased,
     Envelope,
+    NotificationSent,
     OperatorReadAudited,
     AssessmentShared,
     AssessmentUpdated,
@@ -280,9 +281,37 @@ async def test_break_glass_without_a_reason_is_refused_and_with_one_is_allowed_t
         DisclosureAudited, lambda e: e.patient_id == accepted.patient_id and e.recipient == "ward:belfast" and e.decided_at > alert.expires_at
     )
     assert lapsed and all(not a.override and C.CLINICAL_DETAIL in a.denied for a in lapsed)
-    assert not deployment.log.events(
+    assert all(C.CLINICAL_DETAIL not in e.categories for e in deployment.log.events(
         AssessmentShared, lambda e: e.patient_id == accepted.patient_id and e.recipient == "ward:belfast" and e.assessment_version == 2
+    ))
+    # What the override disclosed no longer opens now it has ended; the end is audited, and the
+    # ward (caring for the patient) is re-sent what it may still see.
+    with pytest.raises(Unreadable):
+        await deployment.open_copy(shared)
+    [ended] = deployment.log.events(ConsentChangeAudited, lambda e: e.consent_id == glass.override_id and e.change == "override-ended")
+    assert ended.keys_destroyed == 1 and ended.recipient == "ward:belfast"
+    [told] = deployment.log.events(NotificationSent, lambda e: e.patient_id == accepted.patient_id and e.kind == "break-glass")
+    assert told.recipient == "team-lead:ward:belfast" and "staff-0099" in told.text and history["summary"] not in told.text
+
+
+async def test_break_glass_dated_in_the_future_is_refused_and_opens_nothing(deployment: Deployment, journey: Journey) -> None:
+    """Its window runs by the receiving service's clock: a request dated hours ahead is dead-lettered."""
+    accepted = await journey.refer()
+    await journey.assess(accepted)
+    await deployment.settled()
+    ahead = BreakGlassRequested(
+        override_id=uuid4(), patient_id=accepted.patient_id, recipient="ward:western", categories=(C.CLINICAL_DETAIL,),
+        staff_id="staff-0098", reason="Dated ahead to stretch the window past its four hours.", minutes=240,
+        requested_at=datetime.now(UTC) + timedelta(hours=6),
     )
+    before = len(deployment.log.dead_letters())
+    await journey.consent.publish(ahead)
+    await deployment.settled()
+    refused = deployment.log.dead_letters()[before:]
+    assert {d.headers["dlq_consumer"] for d in refused} == {f"{deployment.prefix}-assessment", f"{deployment.prefix}-discharge"}
+    assert all("dated in the future" in d.headers["dlq_reason"] for d in refused)
+    assert not deployment.log.events(BreakGlassAlerted, lambda e: e.override_id == ahead.override_id)
+    assert not deployment.log.events(AssessmentShared, lambda e: e.patient_id == accepted.patient_id and e.recipient == "ward:western")
 
 
 async def test_after_a_withdrawal_that_recipients_earlier_copies_cannot_be_decrypted_while_others_still_can(
@@ -404,3 +433,23 @@ async def test_an_operator_reading_copies_must_say_why_and_the_read_is_audited_w
         (OPERATOR, "INC-0042 team cannot open a copy", f"copies delivered to htcr:{accepted.trust.value}")
     }
     assert any("OPERATOR READ" in line and OPERATOR in line for line in audit_report(deployment, accepted.patient_id))
+
+
+async def test_break_glass_cannot_be_chained_without_limit_a_fourth_override_in_a_day_is_refused(
+    deployment: Deployment, journey: Journey
+) -> None:
+    accepted = await journey.refer()
+    await deployment.settled()
+    overrides = [BreakGlassRequested(
+        override_id=uuid4(), patient_id=accepted.patient_id, recipient="ward:belfast", categories=(C.CLINICAL_DETAIL,),
+        staff_id="staff-0097", reason="Chained override after override, to keep the record open.", minutes=240,
+        requested_at=datetime.now(UTC),
+    ) for _ in range(4)]
+    before = len(deployment.log.dead_letters())
+    for override in overrides:
+        await journey.consent.publish(override)
+    await deployment.settled()
+    alerted = {e.override_id for e in deployment.log.events(BreakGlassAlerted, lambda e: e.patient_id == accepted.patient_id)}
+    assert alerted == {override.override_id for override in overrides[:3]}
+    refused = deployment.log.dead_letters()[before:]
+    assert len(refused) == 2 and all("already broken the glass 3 times in 24 hours" in d.headers["dlq_reason"] for d in refused)

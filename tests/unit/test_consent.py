@@ -4,6 +4,7 @@ always wins, and "do not tell". Properties are checked over generated consent hi
 from datetime import UTC, datetime, timedelta
 from uuid import uuid4
 
+import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
@@ -11,6 +12,7 @@ from contracts import InformationCategory as C
 from contracts import BreakGlassRequested, Purpose
 from shared.privacy import consent
 from shared.privacy.consent import ConsentState, Recorded, check_receipt, decide
+from shared.runtime.errors import InvalidEvent
 
 ALL = frozenset(C)
 NOW = datetime(2026, 11, 26, 12, 0, tzinfo=UTC)
@@ -137,12 +139,33 @@ def test_an_older_copy_still_wholly_permitted_under_newer_consent_is_accepted() 
     assert verdict.permitted == {C.RISK} and verdict.consent_version == 1
 
 
-def test_a_break_glass_override_lapses_its_minutes_after_it_was_requested() -> None:
-    override = BreakGlassRequested(
+def glass(requested_at: datetime, minutes: int = 45) -> BreakGlassRequested:
+    return BreakGlassRequested(
         override_id=uuid4(), patient_id=uuid4(), recipient="ward:belfast", staff_id="staff-0099",
-        reason="Patient unconscious in ED; overdose history needed now.", minutes=45, requested_at=NOW,
+        reason="Patient unconscious in ED; overdose history needed now.", minutes=minutes, requested_at=requested_at,
     )
-    assert consent.break_glass_expiry(override) == NOW + timedelta(minutes=45)
+
+
+def test_a_break_glass_override_runs_from_its_receipt_for_its_minutes_since_it_was_requested() -> None:
+    assert consent.break_glass_window(glass(NOW), NOW + timedelta(seconds=3)) == (NOW + timedelta(seconds=3), NOW + timedelta(minutes=45))
+
+
+def test_break_glass_read_late_or_replayed_from_the_log_gets_no_more_than_it_asked_for_and_none_once_passed() -> None:
+    starts, ends = consent.break_glass_window(glass(NOW), NOW + timedelta(days=30))  # a database rebuilt a month on
+    assert ends < starts
+
+
+def test_break_glass_dated_in_the_future_is_refused_and_a_little_clock_drift_is_not() -> None:
+    with pytest.raises(InvalidEvent, match="dated in the future"):
+        consent.break_glass_window(glass(NOW + timedelta(hours=3), minutes=240), NOW)
+    starts, ends = consent.break_glass_window(glass(NOW + timedelta(seconds=30)), NOW)
+    assert (starts, ends) == (NOW, NOW + timedelta(minutes=45))  # by the receiver's clock, not the sender's
+
+
+def test_a_member_of_staff_has_a_few_overrides_a_day_and_no_more() -> None:
+    consent.check_break_glass_allowed(consent.BREAK_GLASS_PER_DAY - 1)
+    with pytest.raises(InvalidEvent, match="already broken the glass 3 times in 24 hours"):
+        consent.check_break_glass_allowed(consent.BREAK_GLASS_PER_DAY)
 
 
 def test_a_copy_claiming_consent_newer_than_the_receiver_knows_is_refused_not_believed() -> None:
