@@ -18,7 +18,8 @@ PG_PORT=${CAREPATH_PG_PORT:-15432}
 PG_CLUSTER=carepath
 PG_ROLE=carepath
 PG_PASSWORD=${CAREPATH_PG_PASSWORD:-carepath}
-SERVICES=(referral assessment scheduling discharge)
+# The services that send copies keep their keys in a database of their own, apart from their own.
+DATABASES=(referral assessment scheduling discharge assessment_keys discharge_keys)
 CAREPATH=$ROOT/.venv/bin/carepath
 
 say() { printf 'infra: %s\n' "$*"; }
@@ -142,13 +143,13 @@ pg_up() {
         CREATE ROLE $PG_ROLE LOGIN CREATEDB PASSWORD '$PG_PASSWORD';
       END IF;
     END \$\$;" >/dev/null
-  local service
-  for service in "${SERVICES[@]}"; do
-    if [ -z "$(as_postgres psql -p "$PG_PORT" -tAc "SELECT 1 FROM pg_database WHERE datname = 'carepath_$service'")" ]; then
-      as_postgres createdb -p "$PG_PORT" -O "$PG_ROLE" "carepath_$service"
+  local database
+  for database in "${DATABASES[@]}"; do
+    if [ -z "$(as_postgres psql -p "$PG_PORT" -tAc "SELECT 1 FROM pg_database WHERE datname = 'carepath_$database'")" ]; then
+      as_postgres createdb -p "$PG_PORT" -O "$PG_ROLE" "carepath_$database"
     fi
   done
-  say "PostgreSQL ready on 127.0.0.1:$PG_PORT (databases: ${SERVICES[*]/#/carepath_})"
+  say "PostgreSQL ready on 127.0.0.1:$PG_PORT (databases: ${DATABASES[*]/#/carepath_})"
 }
 
 pg_down() {

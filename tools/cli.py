@@ -76,6 +76,8 @@ def main(argv: list[str] | None = None) -> None:
     copies_.add_argument("recipient", help="e.g. ward:belfast, gp, carer:partner-1")
     copies_.add_argument("--assessment-database-url", default=None, help="default: the assessment service's setting")
     copies_.add_argument("--discharge-database-url", default=None, help="default: the discharge service's setting")
+    copies_.add_argument("--assessment-keystore-url", default=None, help="default: the assessment service's setting")
+    copies_.add_argument("--discharge-keystore-url", default=None, help="default: the discharge service's setting")
     copies_.add_argument("--reason", required=True, help="why you are reading it (audited with who you are: CAREPATH_OPERATOR)")
     directory = commands.add_parser("directory", help="show the service directory used for signposting")
     directory.add_argument("--trust", choices=[trust.value for trust in Trust], help="only this Trust's entries")
@@ -189,8 +191,9 @@ async def _run(args: argparse.Namespace) -> None:
     elif args.command == "audit":
         await _audit(login, args.prefix, args.patient_id)
     elif args.command == "copies":
-        await reports.copies_delivered(args.patient_id, args.recipient, args.assessment_database_url, args.discharge_database_url,
-                                       _reader(args.reason))
+        urls = {"assessment": (args.assessment_database_url, args.assessment_keystore_url),
+                "discharge": (args.discharge_database_url, args.discharge_keystore_url)}
+        await reports.copies_delivered(args.patient_id, args.recipient, urls, _reader(args.reason))
     elif args.command == "demo":
         await _demo(login, args.prefix)
     elif args.command == "up":

@@ -11,6 +11,7 @@ import asyncpg
 
 from contracts.registry import EVENT_TYPES
 from shared.privacy import audit, copies
+from shared.privacy.keystore import PostgresKeyStore
 from shared.privacy.store import PrivacyStore
 from shared.runtime.db import connect_options
 
@@ -23,25 +24,24 @@ class Reader:
     reason: str
 
 
-async def copies_delivered(patient_id: UUID, recipient: str, assessment_url: str | None, discharge_url: str | None,
-                           reader: Reader) -> None:
+async def copies_delivered(patient_id: UUID, recipient: str, urls: dict[str, tuple[str | None, str | None]], reader: Reader) -> None:
     """Each copy delivered to the recipient, oldest first, opened with the key its sending
-    service holds; a copy whose key was destroyed says so instead."""
+    service holds; a copy whose key was destroyed says so instead. `urls`: for the assessment
+    and discharge services, their database and key store (None: the service's setting)."""
     from services.assessment.settings import Settings as AssessmentSettings
     from services.discharge.settings import Settings as DischargeSettings
 
-    urls = {
-        "assessment": assessment_url or AssessmentSettings().database_url,
-        "discharge": discharge_url or DischargeSettings().database_url,
-    }
+    defaults = {"assessment": AssessmentSettings(), "discharge": DischargeSettings()}
     lines = []
-    for service, url in urls.items():
+    for service, (database_url, keystore_url) in urls.items():
+        url = database_url or defaults[service].database_url
+        keys = await PostgresKeyStore.open(keystore_url or defaults[service].keystore_url, min_size=1, max_size=1)
         conn = await asyncpg.connect(url, **connect_options(url))
         try:
             read = conn.transaction()
             await read.start()
             await audit.operator_read(conn, service, patient_id, reader.operator, reader.reason, f"copies delivered to {recipient}")
-            privacy = PrivacyStore(conn)
+            privacy = PrivacyStore(conn, keys)
             for row in await privacy.deliveries(patient_id, recipient):
                 copy = EVENT_TYPES[row["event_type"]].model_validate_json(row["copy"])
                 try:
@@ -53,6 +53,7 @@ async def copies_delivered(patient_id: UUID, recipient: str, assessment_url: str
             await read.commit()  # the audit is recorded, or nothing is shown
         finally:
             await conn.close()
+            await keys.close()
     print(f"copies delivered to {recipient} about patient {patient_id}: {len(lines)}")
     for _, line in sorted(lines):
         print(line)

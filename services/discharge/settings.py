@@ -3,8 +3,12 @@ from pydantic import Field
 from shared.runtime.settings import ServiceSettings, database_url
 
 
+KEYSTORE = database_url("discharge_keys")  # the key store of its copies: a database of its own
+
+
 class Settings(ServiceSettings):
     database_url: str = database_url("discharge")
+    keystore_url: str | None = KEYSTORE
     # How often follow-up clocks and six-week reviews are checked.
     follow_up_check_interval_s: float = Field(default=30.0, gt=0)
     directory_file: str | None = None

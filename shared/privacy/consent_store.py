@@ -7,7 +7,6 @@ import asyncpg
 
 from contracts import BreakGlassRequested, ConsentRecorded, ConsentWithdrawn, InformationCategory, Purpose, SharedCopiesErased
 from contracts.recipients import CARER_PREFIX, Recipient
-from shared.privacy import copies
 from shared.privacy.consent import ConsentState, Recorded, break_glass_window, check_break_glass_allowed, decide
 from shared.runtime.context import HandlerContext
 
@@ -36,7 +35,7 @@ async def on_consent_recorded(ctx: HandlerContext, consent: ConsentRecorded) -> 
     if consent.permit:
         return 0  # nothing was sealed under it yet, so nothing to make unreadable
     concerning = None if consent.do_not_tell else consent.categories  # not even told: every copy goes
-    return await copies.destroy_keys(ctx.conn, consent.patient_id, consent.recipient, ctx.clock.now(), "consent denied", concerning)
+    return await ctx.privacy.destroy_keys(consent.patient_id, consent.recipient, ctx.clock.now(), "consent denied", concerning)
 
 
 async def on_consent_withdrawn(ctx: HandlerContext, withdrawal: ConsentWithdrawn) -> int:
@@ -60,7 +59,7 @@ async def on_consent_withdrawn(ctx: HandlerContext, withdrawal: ConsentWithdrawn
     if not withdrawn["permit"]:
         return 0  # a deny lifted: nothing to make unreadable
     concerning = [InformationCategory(c) for c in withdrawn["categories"]]
-    return await copies.destroy_keys(ctx.conn, withdrawal.patient_id, withdrawn["recipient"], ctx.clock.now(), "consent withdrawn", concerning)
+    return await ctx.privacy.destroy_keys(withdrawal.patient_id, withdrawn["recipient"], ctx.clock.now(), "consent withdrawn", concerning)
 
 
 async def was_withdrawn_first(conn: asyncpg.Connection, consent_id: UUID) -> bool:
@@ -110,14 +109,14 @@ async def end_overrides(ctx: HandlerContext, limit: int = 200) -> list[tuple[UUI
         state = await load(ctx.conn, row["patient_id"])
         opened = {InformationCategory(c) for c in row["categories"]}
         only_by_override = decide(state, row["recipient"], Recipient(row["recipient"]).purpose, opened, now).denied
-        destroyed = await copies.destroy_keys(ctx.conn, row["patient_id"], row["recipient"], now, "break glass ended",
-                                              only_by_override) if only_by_override else 0
+        destroyed = await ctx.privacy.destroy_keys(row["patient_id"], row["recipient"], now, "break glass ended",
+                                                   only_by_override) if only_by_override else 0
         results.append((row["patient_id"], row["consent_id"], destroyed))
     return results
 
 
 async def on_shared_copies_erased(ctx: HandlerContext, erasure: SharedCopiesErased) -> int:
-    return await copies.destroy_keys(ctx.conn, erasure.patient_id, erasure.recipient, ctx.clock.now(), "copies erased")
+    return await ctx.privacy.destroy_keys(erasure.patient_id, erasure.recipient, ctx.clock.now(), "copies erased")
 
 
 HANDLERS = {

@@ -1,10 +1,12 @@
 """Sealed copies: a patient's information encrypted for one recipient (AES-GCM, `cryptography`).
 
-Each service that sends copies keeps one key per patient and recipient in its own database
-(`copy_keys`); the key never leaves it, so Kafka holds only ciphertext. The associated data
+Each service that sends copies keeps one key per patient and recipient: which key sealed what,
+for whom, in its own database (`copy_keys`), and the key itself in its key store
+(`shared.privacy.keystore`), outside that database and its backups. Kafka holds only ciphertext. The associated data
 binds a copy to its patient, recipient and event type: moved onto another event it does not
 open. Destroying a recipient's key (consent withdrawn or narrowed, shared copies erased) makes
-every copy already sent to it unreadable; a later copy gets a new key.
+every copy already sent to it unreadable, for good: restoring the database from a backup taken
+before brings back the record of the key, never the key. A later copy gets a new key.
 """
 
 import base64
@@ -19,6 +21,7 @@ from pydantic import BaseModel
 
 from contracts import AddressedCopy, InformationCategory, Sealed
 from shared.privacy import crypto
+from shared.privacy.keystore import KeyStore
 
 
 class Unreadable(Exception):
@@ -31,6 +34,7 @@ def _associated(patient_id: UUID, recipient: str, event_type: type[AddressedCopy
 
 async def seal(
     conn: asyncpg.Connection,
+    keys: KeyStore,
     patient_id: UUID,
     recipient: str,
     event_type: type[AddressedCopy],
@@ -38,7 +42,7 @@ async def seal(
     categories: Iterable[InformationCategory],
     now: datetime,
 ) -> Sealed:
-    key_id, key = await _live_key(conn, patient_id, recipient, now)
+    key_id, key = await _live_key(conn, keys, patient_id, recipient, now)
     await conn.execute(
         "UPDATE copy_keys SET categories = ARRAY(SELECT DISTINCT unnest(categories || $2::text[]) ORDER BY 1) WHERE key_id = $1",
         key_id,
@@ -56,27 +60,29 @@ class Provenance:
     destroyed: bool = False  # its key has been destroyed (consent changed, copies erased)
 
 
-async def provenance(conn: asyncpg.Connection, copy: AddressedCopy) -> Provenance:
+async def provenance(conn: asyncpg.Connection, keys: KeyStore, copy: AddressedCopy) -> Provenance:
     """Whether this service sealed the copy, for its patient and recipient, with what it says it
     carries: its key must be one made here, it must open with it (AES-GCM checks the patient,
     recipient and type it was sealed for), and its categories must be ones the key sealed."""
-    row = await conn.fetchrow("SELECT key, categories FROM copy_keys WHERE key_id = $1", copy.sealed.key_id)
+    row = await conn.fetchrow("SELECT destroyed_at, categories FROM copy_keys WHERE key_id = $1", copy.sealed.key_id)
     if row is None:
         return Provenance(forged="its key was never made here: not a copy this service sealed")
     if not {category.value for category in copy.categories} <= set(row["categories"]):
         return Provenance(forged="it claims categories its key never sealed")
-    if row["key"] is None:
+    key = await keys.get(copy.sealed.key_id) if row["destroyed_at"] is None else None
+    if key is None:
         return Provenance(destroyed=True)
     try:
-        crypto.open_bytes(row["key"], base64.b64decode(copy.sealed.ciphertext), _associated(copy.patient_id, copy.recipient, type(copy)))
+        crypto.open_bytes(key, base64.b64decode(copy.sealed.ciphertext), _associated(copy.patient_id, copy.recipient, type(copy)))
     except (InvalidTag, ValueError):
         return Provenance(forged="it does not open with its key for this patient and recipient: altered, or not sealed here")
     return Provenance()
 
 
-async def open_copy(conn: asyncpg.Connection, copy: AddressedCopy) -> BaseModel:
+async def open_copy(conn: asyncpg.Connection, keys: KeyStore, copy: AddressedCopy) -> BaseModel:
     """The content of a copy this service sent, if its key still exists."""
-    key = await conn.fetchval("SELECT key FROM copy_keys WHERE key_id = $1", copy.sealed.key_id)
+    destroyed = await conn.fetchval("SELECT destroyed_at IS NOT NULL FROM copy_keys WHERE key_id = $1", copy.sealed.key_id)
+    key = await keys.get(copy.sealed.key_id) if destroyed is False else None
     if key is None:
         raise Unreadable("the key for this copy has been destroyed or is not held here")
     raw = base64.b64decode(copy.sealed.ciphertext)
@@ -87,12 +93,9 @@ async def open_copy(conn: asyncpg.Connection, copy: AddressedCopy) -> BaseModel:
     return type(copy).content_type.model_validate_json(plain)
 
 
-async def key_alive(conn: asyncpg.Connection, key_id: UUID) -> bool:
-    return bool(await conn.fetchval("SELECT key IS NOT NULL FROM copy_keys WHERE key_id = $1", key_id))
-
-
 async def destroy_keys(
     conn: asyncpg.Connection,
+    keys: KeyStore,
     patient_id: UUID,
     recipient: str | None,
     now: datetime,
@@ -100,31 +103,54 @@ async def destroy_keys(
     concerning: Iterable[InformationCategory] | None = None,
 ) -> int:
     """Destroys the recipient's live key for this patient (every recipient's, with None), or
-    only a key that has sealed one of the `concerning` categories; returns how many it destroyed."""
-    result = await conn.execute(
+    only a key that has sealed one of the `concerning` categories; returns how many it destroyed.
+    The keys go from the key store before this transaction commits: should it roll back, the
+    record says the key lives while the key is gone, and the next copy gets a new one."""
+    destroyed = await conn.fetch(
         "UPDATE copy_keys SET key = NULL, destroyed_at = $3, destroyed_because = $4 "
-        "WHERE patient_id = $1 AND ($2::text IS NULL OR recipient = $2) AND key IS NOT NULL "
-        "AND ($5::text[] IS NULL OR categories && $5::text[])",
+        "WHERE patient_id = $1 AND ($2::text IS NULL OR recipient = $2) AND destroyed_at IS NULL "
+        "AND ($5::text[] IS NULL OR categories && $5::text[]) RETURNING key_id",
         patient_id,
         recipient,
         now,
         because,
         None if concerning is None else [category.value for category in concerning],
     )
-    return int(result.split()[-1])
+    await keys.destroy([row["key_id"] for row in destroyed])
+    return len(destroyed)
 
 
-async def _live_key(conn: asyncpg.Connection, patient_id: UUID, recipient: str, now: datetime) -> tuple[UUID, bytes]:
-    await conn.execute(
-        "INSERT INTO copy_keys (key_id, patient_id, recipient, key, created_at) VALUES ($1, $2, $3, $4, $5) "
-        "ON CONFLICT (patient_id, recipient) WHERE key IS NOT NULL DO NOTHING",
-        uuid4(),
-        patient_id,
-        recipient,
-        crypto.new_key(),
-        now,
-    )
-    row = await conn.fetchrow(
-        "SELECT key_id, key FROM copy_keys WHERE patient_id = $1 AND recipient = $2 AND key IS NOT NULL", patient_id, recipient
-    )
-    return row["key_id"], row["key"]
+async def move_keys_to_store(conn: asyncpg.Connection, keys: KeyStore) -> int:
+    """Keys still in the database (from before the key store) go to the key store, and out of
+    the database; returns how many."""
+    rows = await conn.fetch("SELECT key_id, key FROM copy_keys WHERE key IS NOT NULL FOR UPDATE")
+    for row in rows:
+        await keys.put(row["key_id"], row["key"])
+    await conn.execute("UPDATE copy_keys SET key = NULL WHERE key_id = ANY($1::uuid[])", [row["key_id"] for row in rows])
+    return len(rows)
+
+
+async def _live_key(conn: asyncpg.Connection, keys: KeyStore, patient_id: UUID, recipient: str, now: datetime) -> tuple[UUID, bytes]:
+    """The recipient's live key for the patient, made (and put in the key store first) if there
+    is none. A key recorded as live but missing from the key store (the database restored from a
+    backup taken before it was destroyed) is recorded destroyed, and a new one made."""
+    while True:
+        key_id = await conn.fetchval(
+            "SELECT key_id FROM copy_keys WHERE patient_id = $1 AND recipient = $2 AND destroyed_at IS NULL", patient_id, recipient
+        )
+        if key_id is not None:
+            key = await keys.get(key_id)
+            if key is not None:
+                return key_id, key
+            await conn.execute("UPDATE copy_keys SET destroyed_at = $2, destroyed_because = $3 WHERE key_id = $1",
+                               key_id, now, "not in the key store (destroyed before a restore?)")
+        key_id, key = uuid4(), crypto.new_key()
+        await keys.put(key_id, key)
+        made = await conn.fetchval(
+            "INSERT INTO copy_keys (key_id, patient_id, recipient, created_at) VALUES ($1, $2, $3, $4) "
+            "ON CONFLICT (patient_id, recipient) WHERE destroyed_at IS NULL DO NOTHING RETURNING key_id",
+            key_id, patient_id, recipient, now,
+        )
+        if made is not None:
+            return key_id, key
+        await keys.destroy([key_id])  # another transaction made one first: use theirs

@@ -12,11 +12,29 @@ from pydantic import BaseModel
 from contracts import AddressedCopy, InformationCategory, Sealed
 from shared.privacy import consent_store, copies
 from shared.privacy.consent import ConsentState
+from shared.privacy.keystore import KeyStore
+
+
+class _NoKeyStore:
+    """A service that sends no copies holds no keys: it never seals, and has nothing to destroy."""
+
+    async def put(self, key_id: UUID, key: bytes) -> None:
+        raise RuntimeError("this service has no key store (CAREPATH_KEYSTORE_URL): it cannot seal copies")
+
+    async def get(self, key_id: UUID) -> bytes | None:
+        return None
+
+    async def destroy(self, key_ids: object) -> None:
+        return None
+
+
+_NO_KEY_STORE = _NoKeyStore()
 
 
 class PrivacyStore:
-    def __init__(self, conn: asyncpg.Connection) -> None:
+    def __init__(self, conn: asyncpg.Connection, keys: KeyStore | None = None) -> None:
         self.conn = conn
+        self.keys = keys if keys is not None else _NO_KEY_STORE
 
     async def consent(self, patient_id: UUID) -> ConsentState:
         return await consent_store.load(self.conn, patient_id)
@@ -34,18 +52,20 @@ class PrivacyStore:
         categories: Iterable[InformationCategory],
         now: datetime,
     ) -> Sealed:
-        return await copies.seal(self.conn, patient_id, recipient, event_type, content, categories, now)
+        return await copies.seal(self.conn, self.keys, patient_id, recipient, event_type, content, categories, now)
 
     async def open_copy(self, copy: AddressedCopy) -> BaseModel:
         """The content of a copy this service sent; `copies.Unreadable` once its key is destroyed."""
-        return await copies.open_copy(self.conn, copy)
-
-    async def key_alive(self, key_id: UUID) -> bool:
-        return await copies.key_alive(self.conn, key_id)
+        return await copies.open_copy(self.conn, self.keys, copy)
 
     async def provenance(self, copy: AddressedCopy) -> copies.Provenance:
         """Whether this service sealed the copy as it says (`copies.provenance`)."""
-        return await copies.provenance(self.conn, copy)
+        return await copies.provenance(self.conn, self.keys, copy)
+
+    async def destroy_keys(self, patient_id: UUID, recipient: str | None, now: datetime, because: str,
+                           concerning: Iterable[InformationCategory] | None = None) -> int:
+        """Makes the recipient's copies (everyone's, with None) unreadable (`copies.destroy_keys`)."""
+        return await copies.destroy_keys(self.conn, self.keys, patient_id, recipient, now, because, concerning)
 
     async def delivered(self, event_id: UUID, copy: AddressedCopy, event_type: str, consent_version: int, at: datetime) -> None:
         """A copy given to its recipient, kept (sealed) so they can open it through this service."""

@@ -9,6 +9,7 @@ import signal
 import sys
 from collections.abc import Awaitable, Callable, Mapping, Sequence
 from dataclasses import dataclass
+from functools import partial
 from typing import Any
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
@@ -21,7 +22,8 @@ from faststream.kafka import KafkaBroker
 from contracts import AddressedCopy, Event
 from contracts.topics import CONSENT_INBOUND
 from shared.runtime import db, parking, secrets
-from shared.privacy import delivery
+from shared.privacy import copies, delivery
+from shared.privacy.keystore import PostgresKeyStore
 from shared.privacy.store import PrivacyStore
 from shared.runtime.clock import Clock, clock_for
 from shared.runtime.consumer import ReliableConsumer, RetryPolicy
@@ -72,7 +74,7 @@ class Service:
 
     @property
     def contexts(self) -> Contexts:
-        return Contexts(self.clock, self.source, self.store, self.deps, PrivacyStore)
+        return Contexts(self.clock, self.source, self.store, self.deps, partial(PrivacyStore, keys=getattr(self, "_keys", None)))
 
     @property
     def group(self) -> str:
@@ -91,6 +93,13 @@ class Service:
         applied = await db.migrate(pool, [db.SHARED_MIGRATIONS, self.migrations])
         if applied:
             log.info("service.migrated", migrations=applied)
+        if self.deliveries and not settings.keystore_url:
+            raise SystemExit(f"carepath {self.name} sends copies and needs a key store: set CAREPATH_KEYSTORE_URL")
+        self._keys = await PostgresKeyStore.open(settings.keystore_url, min_size=1, max_size=8) if settings.keystore_url else None
+        if self._keys is not None:
+            async with pool.acquire() as conn, conn.transaction():
+                if moved := await copies.move_keys_to_store(conn, self._keys):
+                    log.info("service.keys_moved_to_key_store", keys=moved)
         if self.on_start is not None:
             async with pool.acquire() as conn, conn.transaction():
                 await self.on_start(self.contexts(conn))
@@ -133,6 +142,8 @@ class Service:
                 await loop.stop()
             await broker.stop()
             await consent_progress.stop()
+            if self._keys is not None:
+                await self._keys.close()
             await pool.close()
             log.info("service.stopped")
 

@@ -56,6 +56,9 @@ class ServiceSettings(KafkaSettings):
     # (shared/runtime/secrets.py); `development` allows them, for `make run` and the tests.
     env: Literal["production", "development"] = "production"
     database_url: str
+    # Where the keys of the copies a service sends are kept: a database of its own, outside the
+    # service's database and its backups (shared/privacy/keystore.py). Services that send copies set it.
+    keystore_url: str | None = None
     # Bounded retries of a failing handler before its message is dead-lettered.
     max_attempts: int = Field(default=4, ge=1, le=20)
     retry_base_delay_s: float = Field(default=0.2, gt=0)

@@ -17,6 +17,7 @@ from shared.runtime.kafka import MissingCredential, wait_for_kafka
 from shared.runtime.settings import DEFAULT_PG
 from tests import logins
 from tests.acceptance.deployment import (
+    KEY_STORES,
     SERVICE_FACTORIES,
     Deployment,
     ServiceProcess,
@@ -45,13 +46,14 @@ async def deployment(tmp_path_factory: pytest.TempPathFactory) -> AsyncIterator[
     run = uuid4().hex[:8]
     prefix = f"test-{run}"
     await logins.open_deployment(prefix)
-    databases = {name: f"carepath_test_{run}_{name}" for name in SERVICE_FACTORIES}
+    databases = {name: f"carepath_test_{run}_{name}" for name in (*SERVICE_FACTORIES, *KEY_STORES)}
     await recreate_databases(PG_SERVER, list(databases.values()))
     urls = {name: f"{PG_SERVER}/{db}" for name, db in databases.items()}
     logs = tmp_path_factory.mktemp("service-logs")
     clock_offset = logs / "clock-offset-seconds"
     services = {
-        name: ServiceProcess(name, service_env(name, BOOTSTRAP, prefix, urls[name], clock_offset), logs / f"{name}.log")
+        name: ServiceProcess(name, service_env(name, BOOTSTRAP, prefix, urls[name], clock_offset, keystore_url=urls.get(f"{name}_keys")),
+                             logs / f"{name}.log")
         for name in SERVICE_FACTORIES
     }
     async with EventLog(logins.operator(), prefix) as log:

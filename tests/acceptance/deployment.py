@@ -28,12 +28,14 @@ from services.discharge.app import create_service as discharge
 from services.referral.app import create_service as referral
 from services.scheduling.app import create_service as scheduling
 from shared.privacy import copies
+from shared.privacy.keystore import PostgresKeyStore
 from shared.runtime.db import connect_options, create_pool
 from shared.runtime.kafka import KafkaLogin
 from tools.eventlog import EventLog
 from tools.journey import Patient
 
 SERVICE_FACTORIES = {"referral": referral, "assessment": assessment, "scheduling": scheduling, "discharge": discharge}
+KEY_STORES = ("assessment_keys", "discharge_keys")  # the services that send copies keep their keys apart
 ROOT = Path(__file__).resolve().parents[2]
 
 
@@ -90,6 +92,7 @@ class Deployment:
     log: EventLog
     clock_offset_file: Path
     pools: dict[str, asyncpg.Pool] = field(default_factory=dict)
+    key_stores: dict[str, PostgresKeyStore] = field(default_factory=dict)
     patients: list[Patient] = field(default_factory=list)  # everyone the tests sent in
 
     async def query(self, service: str, sql: str, *args: object) -> list[asyncpg.Record]:
@@ -128,14 +131,19 @@ class Deployment:
         groups = {built.group: built.handlers, built.delivery_group: built.deliveries}
         return {group: sorted({cls.topic.full_name(self.prefix) for cls in types}) for group, types in groups.items() if types}
 
-    async def open_copy(self, copy: AddressedCopy) -> BaseModel:
+    async def open_copy(self, copy: AddressedCopy, database: str | None = None) -> BaseModel:
         """What the recipient reads: the copy opened with the key its sending service holds
-        (raises `Unreadable` once that key is destroyed)."""
+        (raises `Unreadable` once that key is destroyed); `database` reads another copy of the
+        service's database (one restored from a backup, say) beside the same key store."""
         [service] = [name for name, factory in SERVICE_FACTORIES.items() if type(copy) in factory().deliveries]
-        if service not in self.pools:
-            await self.query(service, "SELECT 1")
-        async with self.pools[service].acquire() as conn:
-            return await copies.open_copy(conn, copy)
+        if f"{service}_keys" not in self.key_stores:
+            self.key_stores[f"{service}_keys"] = await PostgresKeyStore.open(self.databases[f"{service}_keys"], min_size=1, max_size=2)
+        url = database or self.databases[service]
+        conn = await asyncpg.connect(url, **connect_options(url))
+        try:
+            return await copies.open_copy(conn, self.key_stores[f"{service}_keys"], copy)
+        finally:
+            await conn.close()
 
     async def delivered(self, service: str, patient_id: UUID, recipient: str) -> list[asyncpg.Record]:
         return await self.query(
@@ -185,6 +193,8 @@ class Deployment:
             svc.stop()
         for pool in self.pools.values():
             await pool.close()
+        for keys in self.key_stores.values():
+            await keys.close()
 
 
 async def recreate_databases(server_url: str, names: Sequence[str], *, create: bool = True) -> None:
@@ -218,7 +228,8 @@ def random_key() -> str:
 
 
 def service_env(
-    service: str, bootstrap: str, prefix: str, database_url: str, clock_offset_file: Path, *, test_hooks: bool = True
+    service: str, bootstrap: str, prefix: str, database_url: str, clock_offset_file: Path, *, keystore_url: str | None = None,
+    test_hooks: bool = True,
 ) -> dict[str, str]:
     """A service's environment in a test deployment. `test_hooks` lets the tests move its clock
     and hold its deliveries (a file read on every event); the bench and the soak run without them,
@@ -238,6 +249,7 @@ def service_env(
         "CAREPATH_KAFKA_BOOTSTRAP": bootstrap,
         "CAREPATH_TOPIC_PREFIX": prefix,
         "CAREPATH_DATABASE_URL": database_url,
+        **({"CAREPATH_KEYSTORE_URL": keystore_url} if keystore_url else {}),
         "CAREPATH_LOG_FORMAT": "json",
         "CAREPATH_RETRY_BASE_DELAY_S": "0.05",
         "CAREPATH_PARKED_RETRY_INTERVAL_S": "0.5",

@@ -78,12 +78,17 @@ def withdrawal(decision: ConsentRecorded) -> ConsentWithdrawn:
 OPERATOR = "test.operator"
 
 
+def stores(deployment: Deployment) -> list[str]:
+    """`carepath copies` pointed at the deployment's databases and key stores."""
+    return [f"--{service}-{kind}-url={deployment.databases[service + suffix]}"
+            for service in ("assessment", "discharge") for kind, suffix in (("database", ""), ("keystore", "_keys"))]
+
+
 def copies_of(deployment: Deployment, patient_id: UUID, recipient: str, *reason: str) -> list[str]:
     """`carepath copies`: what the recipient was delivered, opened as it would read it."""
     return subprocess.run(
         [sys.executable, "-m", "tools.cli", "copies", str(patient_id), recipient,
-         "--assessment-database-url", deployment.databases["assessment"], "--discharge-database-url", deployment.databases["discharge"],
-         *(reason or ("--reason", "acceptance test: what the recipient can read"))],
+         *stores(deployment), *(reason or ("--reason", "acceptance test: what the recipient can read"))],
         capture_output=True, text=True, cwd=ROOT, timeout=60, check=True, env=os.environ | {"CAREPATH_OPERATOR": OPERATOR},
     ).stdout.splitlines()
 
@@ -348,6 +353,9 @@ async def test_after_a_withdrawal_that_recipients_earlier_copies_cannot_be_decry
         "assessment", "SELECT key, destroyed_because FROM copy_keys WHERE key_id = $1", copies["carer:partner-5"].sealed.key_id
     )
     assert key["key"] is None and key["destroyed_because"] == "consent withdrawn"
+    held = "SELECT count(*) AS n FROM copy_key_material WHERE key_id = $1"  # the key itself, in the key store
+    assert (await deployment.query("assessment_keys", held, copies["carer:partner-5"].sealed.key_id))[0]["n"] == 0
+    assert (await deployment.query("assessment_keys", held, copies["carer:friend-5"].sealed.key_id))[0]["n"] == 1
     partner_reads, friend_reads = (copies_of(deployment, accepted.patient_id, who) for who in ("carer:partner-5", "carer:friend-5"))
     assert "UNREADABLE" in partner_reads[1] and "duty line" not in partner_reads[1]
     assert "duty line" in friend_reads[1]
@@ -419,7 +427,7 @@ async def test_an_operator_reading_copies_must_say_why_and_the_read_is_audited_w
     await deployment.settled()
     refused = subprocess.run(
         [sys.executable, "-m", "tools.cli", "copies", str(accepted.patient_id), f"htcr:{accepted.trust.value}",
-         "--assessment-database-url", deployment.databases["assessment"], "--discharge-database-url", deployment.databases["discharge"]],
+         *stores(deployment)],
         capture_output=True, text=True, cwd=ROOT, timeout=60,
     )
     assert refused.returncode != 0 and "--reason" in refused.stderr and refused.stdout == ""

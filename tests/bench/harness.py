@@ -25,6 +25,7 @@ from shared.runtime.settings import DEFAULT_PG
 from tests import logins
 from tools.trust import TrustSystem
 from tests.acceptance.deployment import (
+    KEY_STORES,
     SERVICE_FACTORIES,
     Deployment,
     ServiceProcess,
@@ -150,12 +151,13 @@ async def own_deployment(
         raise SystemExit(f"{error}: start the infrastructure with `make infra`") from None
     run = uuid4().hex[:8]
     prefix = f"{purpose}-{run}"
-    databases = {name: f"carepath_{purpose}_{run}_{name}" for name in SERVICE_FACTORIES}
+    databases = {name: f"carepath_{purpose}_{run}_{name}" for name in (*SERVICE_FACTORIES, *KEY_STORES)}
     workspace = Workspace(Path(tempfile.mkdtemp(prefix=f"carepath-{purpose}-{run}-")), keep_logs)
     clock_offset = workspace.path / "clock-offset-seconds"
     urls = {name: f"{PG_SERVER}/{db}" for name, db in databases.items()}
     services = {
-        name: ServiceProcess(name, service_env(name, BOOTSTRAP, prefix, urls[name], clock_offset, test_hooks=False), workspace.path / f"{name}.log")
+        name: ServiceProcess(name, service_env(name, BOOTSTRAP, prefix, urls[name], clock_offset, keystore_url=urls.get(f"{name}_keys"),
+                                               test_hooks=False), workspace.path / f"{name}.log")
         for name in SERVICE_FACTORIES
     }
     await logins.open_deployment(prefix)

@@ -1,0 +1,94 @@
+"""Destroyed means destroyed, on the real databases: a copy key destroyed by a withdrawal stays
+destroyed when the service's database is restored from a backup taken before the withdrawal,
+because the keys live in the service's key store, not its database."""
+
+import subprocess
+from datetime import UTC, datetime
+from pathlib import Path
+from uuid import uuid4
+
+import pytest
+
+from contracts import CarerInformation, CarerInformationShared, ConsentRecorded, ConsentWithdrawn
+from contracts import InformationCategory as C
+from shared.privacy import copies
+from shared.privacy.copies import Unreadable
+from shared.privacy.keystore import PostgresKeyStore
+from shared.runtime import db
+from tests.acceptance.conftest import PG_SERVER
+from tests.acceptance.deployment import Deployment, recreate_databases
+from tools.journey import Journey
+
+SECTIONS = {
+    "crisis_plan": {"warning_signs": ["stops eating"], "what_to_do": "Call the duty line.", "who_to_contact": ["HTCR duty line"]},
+    "family_and_carers": {"composition": "Lives with partner.", "carers": [
+        {"carer_id": "partner-8", "name": "Alex", "relationship": "partner", "contact": "07700 900888",
+         "strain": "medium", "carers_assessment": "offered"}]},
+}
+
+
+async def test_a_withdrawn_copy_stays_unreadable_when_the_database_is_restored_from_a_backup_taken_before_the_withdrawal(
+    deployment: Deployment, journey: Journey, tmp_path: Path
+) -> None:
+    accepted = await journey.refer()
+    permit = ConsentRecorded(consent_id=uuid4(), patient_id=accepted.patient_id, recipient="carer:partner-8",
+                             categories=(C.CARER_GENERAL_INFORMATION,), permit=True, recorded_by="staff-0042",
+                             recorded_at=datetime.now(UTC))
+    await journey.consent.publish(permit)
+    await deployment.settled()
+    await journey.submit_assessment(accepted, sections=SECTIONS)
+    shared = await deployment.log.wait_for(CarerInformationShared, lambda e: e.patient_id == accepted.patient_id)
+    await deployment.settled()
+    assert (await deployment.open_copy(shared)).how_to_help  # the carer can read it
+    backup = tmp_path / "assessment.dump"
+    subprocess.run(["pg_dump", "--format=custom", f"--file={backup}", deployment.databases["assessment"]], check=True, timeout=120)
+
+    await journey.consent.publish(ConsentWithdrawn(consent_id=permit.consent_id, patient_id=accepted.patient_id,
+                                                   recorded_by="staff-0042", withdrawn_at=datetime.now(UTC)))
+    await deployment.settled()
+    with pytest.raises(Unreadable):
+        await deployment.open_copy(shared)
+
+    restored = f"carepath_test_restored_{uuid4().hex[:8]}"
+    await recreate_databases(PG_SERVER, [restored])
+    try:
+        subprocess.run(["pg_restore", "--no-owner", f"--dbname={PG_SERVER}/{restored}", str(backup)], check=True, timeout=120)
+        pool = await db.create_pool(f"{PG_SERVER}/{restored}", min_size=1, max_size=1)
+        try:
+            # The restored database remembers the key as live, as it was that night...
+            [row] = await pool.fetch("SELECT destroyed_at FROM copy_keys WHERE key_id = $1", shared.sealed.key_id)
+            assert row["destroyed_at"] is None
+        finally:
+            await pool.close()
+        # ...but the key itself is gone from the key store: the copy does not open.
+        with pytest.raises(Unreadable):
+            await deployment.open_copy(shared, database=f"{PG_SERVER}/{restored}")
+    finally:
+        await recreate_databases(PG_SERVER, [restored], create=False)
+
+
+
+async def test_a_key_the_restored_database_thinks_live_but_the_key_store_lost_is_never_sealed_with_again(scratch_database: str) -> None:
+    """After such a restore the next copy for that recipient gets a new key, and the old record
+    says why it is dead."""
+    pool = await db.create_pool(scratch_database, min_size=1, max_size=2)
+    keys = await PostgresKeyStore.open(scratch_database, min_size=1, max_size=1)
+    try:
+        await db.migrate(pool, [db.SHARED_MIGRATIONS])
+        patient, now = uuid4(), datetime.now(UTC)
+        content = CarerInformation(signs_of_relapse=("stops eating",), how_to_help="Call the duty line.")
+        async with pool.acquire() as conn:
+            first = await copies.seal(conn, keys, patient, "carer:partner-8", CarerInformationShared, content,
+                                      [C.CARER_GENERAL_INFORMATION], now)
+            again = await copies.seal(conn, keys, patient, "carer:partner-8", CarerInformationShared, content,
+                                      [C.CARER_GENERAL_INFORMATION], now)
+            assert again.key_id == first.key_id  # one live key per patient and recipient
+            await keys.destroy([first.key_id])  # what a restore from before its destruction looks like
+            fresh = await copies.seal(conn, keys, patient, "carer:partner-8", CarerInformationShared, content,
+                                      [C.CARER_GENERAL_INFORMATION], now)
+            dead = await conn.fetchrow("SELECT destroyed_at, destroyed_because FROM copy_keys WHERE key_id = $1", first.key_id)
+        assert fresh.key_id != first.key_id
+        assert dead["destroyed_at"] is not None and "not in the key store" in dead["destroyed_because"]
+    finally:
+        await keys.close()
+        await pool.close()
