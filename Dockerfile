@@ -7,7 +7,8 @@ COPY pyproject.toml README.md ./
 COPY contracts contracts
 COPY shared shared
 COPY services services
-RUN pip install . && useradd --system carepath
+COPY tools tools
+RUN pip install . && useradd --system --uid 10001 carepath
 USER carepath
 ENV CAREPATH_HEARTBEAT_FILE=/tmp/carepath.heartbeat
 ENTRYPOINT ["python", "-m"]

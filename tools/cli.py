@@ -12,6 +12,7 @@
   carepath access grant    every principal's credential and ACLs on this deployment (make infra does this)
   carepath access add NAME --like KIND   onboard one more Trust system with the rights of a kind
   carepath wait-kafka      wait until the broker answers an admin call
+  carepath tls DIR --host H   a CA and a broker certificate for a broker reached over TLS (docker-compose.yml)
 
 Every command logs in to Kafka (SASL/SCRAM) as the principal it needs: `tail` and `audit` as
 `operator`, `demo` as each Trust system, `topics`, `access` and `wait-kafka` as `admin`; `--as`
@@ -108,6 +109,9 @@ def main(argv: list[str] | None = None) -> None:
     wait = commands.add_parser("wait-kafka", help="wait until Kafka answers")
     wait.add_argument("--timeout", type=float, default=60)
     commands.add_parser("routes", help="the route map: every event, who publishes it, which handlers take it (Markdown)")
+    tls = commands.add_parser("tls", help="a CA and a broker certificate, as PEM files (docker-compose.yml's broker)")
+    tls.add_argument("directory", type=Path)
+    tls.add_argument("--host", action="append", required=True, help="a name or address the broker is reached by (repeat)")
 
     args = parser.parse_args(argv)
     if args.command == "access" and args.action == "add" and not (args.name and args.like):
@@ -120,6 +124,11 @@ def main(argv: list[str] | None = None) -> None:
         sys.exit(_health(Path(args.file), args.max_age))
     if args.command == "directory":
         sys.exit(_show_directory(args.file, Trust(args.trust) if args.trust else None))
+    if args.command == "tls":
+        from tools import tls as tls_material
+
+        made = tls_material.create(args.directory, args.host)
+        sys.exit(print(f"tls: made {', '.join(map(str, made))}" if made else f"tls: {args.directory} already holds ca.pem and broker.pem"))
     if args.command == "routes":
         from tools import routes  # imports every service: only this command needs them
 
