@@ -94,10 +94,14 @@ TRUST_SYSTEMS = (
               reads=(NOTIFICATIONS,), groups=("messaging",)),
 )
 
-# Reads every topic and how far every group has got (`carepath tail`, `carepath audit`): it
-# can neither write nor commit anything.
-OPERATOR = Principal("operator", Kind.OPERATOR, "Operators' read-only view: the event log and consumer progress.",
-                     reads=TOPICS, describes_groups=True)
+# What operators read through Kafka (`carepath tail`, `carepath audit`) and how far every group
+# has got: carepath's own topics, whose copies are sealed, and the audit trail; never what Trust
+# systems send (names, H&C numbers, assessments), the messages to people, or the dead letters
+# (raw input). It can neither write nor commit anything. Clinical content is read through the
+# services' databases, audited (`carepath copies`, `carepath assessment diff`).
+OPERATOR = Principal("operator", Kind.OPERATOR, "Operators' read-only view: carepath's own events and consumer progress.",
+                     reads=tuple(topic for topic in TOPICS if not topic.inbound and topic not in (NOTIFICATIONS, DEAD_LETTER)),
+                     describes_groups=True)
 
 PRINCIPALS: tuple[Principal, ...] = (*SERVICES, *TRUST_SYSTEMS, OPERATOR)
 
@@ -112,3 +116,8 @@ def principal(name: str) -> Principal:
 def writers(topic: Topic) -> list[str]:
     """The principals that may write a topic (and so send the event types it carries)."""
     return [known.name for known in PRINCIPALS if topic in known.writes]
+
+
+def readable(name: str | None) -> tuple[Topic, ...]:
+    """The topics a principal may read (every one for the admin, who is not in the table)."""
+    return next((known.reads for known in PRINCIPALS if known.name == name), TOPICS)

@@ -105,6 +105,8 @@ class OperatorReadAudited(Event):
         pattern=r"^[A-Za-z0-9._@-]{1,64}$", max_length=64,
         description="Who read it: CAREPATH_OPERATOR, else the login name.", examples=["j.smith"],
     )
+    login: str | None = Field(default=None, max_length=64, description="The login name of the account that ran the command.",
+                              examples=["jsmith"])
     reason: str = Field(min_length=3, max_length=200, description="Why, as the operator gave it (--reason).",
                         examples=["INC-4411: the ward reports a copy it cannot open"])
     read: str = Field(max_length=100, description="What was read.", examples=["copies delivered to ward:belfast"])

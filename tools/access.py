@@ -32,6 +32,7 @@ from contracts.access import PRINCIPALS, Kind, Principal, principal
 from contracts.topics import kept_forever
 from shared.runtime.kafka import KafkaLogin
 
+RESERVED = frozenset({"admin", "broker", "controller"})  # the broker's superusers
 _NAME = re.compile(r"^[a-z0-9][a-z0-9.-]{1,62}$")
 _SCRAM_ITERATIONS = 8192
 _TIMEOUT_S = 30
@@ -111,6 +112,8 @@ def add_system(admin_login: KafkaLogin, prefix: str, name: str, like: str, crede
     """Onboards one more system as a principal with the rights of the kind `like`; returns the
     file holding its password, to be handed to the system's administrators."""
     rights = principal(like)
+    if name in RESERVED or any(known.name == name for known in PRINCIPALS):
+        raise AccessError(f"{name!r} is taken (the broker's own, the admin, or one of carepath's principals): choose another name")
     ensure_credentials(admin_login, [name], credentials_dir)
     grant(admin_login, prefix, {name: rights})
     return credentials_dir / name

@@ -43,7 +43,7 @@ from tools import audit_report, reports
 from shared.reference.directory import DIRECTORY_FILE, DirectoryError, load_directory
 from tools.eventlog import EventLog, one_line
 from tools.journey import Journey, Patient, trust_systems
-from contracts.access import PRINCIPALS, Kind
+from contracts.access import PRINCIPALS, Kind, readable
 from shared.runtime.kafka import KafkaLogin, create_topics, wait_for_kafka
 from shared.runtime.settings import KafkaSettings
 
@@ -227,7 +227,7 @@ def _reader(reason: str) -> reports.Reader:
     if not re.fullmatch(r"[A-Za-z0-9._@-]{1,64}", operator or "") or len(reason.strip()) < 3:
         raise SystemExit("reading clinical content needs who you are (CAREPATH_OPERATOR: letters, digits, . _ @ -) "
                          "and why (--reason, at least 3 characters)")
-    return reports.Reader(operator, reason.strip()[:200])
+    return reports.Reader(operator, reason.strip()[:200], getpass.getuser())
 
 
 async def _access(login: KafkaLogin, args: argparse.Namespace) -> None:
@@ -243,7 +243,9 @@ async def _access(login: KafkaLogin, args: argparse.Namespace) -> None:
 
 
 async def _tail(login: KafkaLogin, prefix: str, *, from_beginning: bool, once: bool) -> None:
-    async with EventLog(login, prefix, from_beginning=from_beginning) as log:
+    """Every topic the principal may read: as the operator, carepath's own events and the audit
+    trail, not what Trust systems send nor the dead letters."""
+    async with EventLog(login, prefix, from_beginning=from_beginning, topics=readable(login.principal)) as log:
         if once:
             await log.caught_up()
             for logged in sorted(log.seen, key=lambda logged: logged.envelope.time if logged.envelope else _EPOCH):
@@ -264,7 +266,7 @@ async def _audit(login: KafkaLogin, prefix: str, patient_id: UUID) -> None:
 async def _demo(login: KafkaLogin, prefix: str) -> None:
     patient = Patient()
     gp, clinician, staff_app = trust_systems(login, prefix)
-    async with EventLog(login, prefix, from_beginning=False) as log, gp, clinician, staff_app:
+    async with EventLog(login, prefix, from_beginning=False, topics=readable(login.principal)) as log, gp, clinician, staff_app:
         journey = Journey(log, gp, clinician, staff_app, patient, timeout_s=60)
         started = time.monotonic()
         _say(f"demo: GP refers a patient (referral {patient.referral_id})")
@@ -305,7 +307,9 @@ async def _up(login: KafkaLogin, prefix: str, *, demo: bool, logs: Path) -> None
     loop = asyncio.get_running_loop()
     for sig in (signal.SIGINT, signal.SIGTERM):
         loop.add_signal_handler(sig, stop.set)
-    tasks = [asyncio.create_task(_tail(login, prefix, from_beginning=False, once=False))]
+    # A development run shows everything as it flows, what the Trust systems send too: as the admin.
+    watching = login.as_principal("admin") if env["CAREPATH_ENV"] == "development" else login
+    tasks = [asyncio.create_task(_tail(watching, prefix, from_beginning=False, once=False))]
     if demo:
         tasks.append(asyncio.create_task(_demo(login, prefix)))
         tasks[-1].add_done_callback(_report_failure)

@@ -22,6 +22,7 @@ class Reader:
 
     operator: str
     reason: str
+    login: str | None = None  # the account that ran the command, beside the operator it names
 
 
 async def copies_delivered(patient_id: UUID, recipient: str, urls: dict[str, tuple[str | None, str | None]], reader: Reader) -> None:
@@ -40,7 +41,8 @@ async def copies_delivered(patient_id: UUID, recipient: str, urls: dict[str, tup
         try:
             read = conn.transaction()
             await read.start()
-            await audit.operator_read(conn, service, patient_id, reader.operator, reader.reason, f"copies delivered to {recipient}")
+            await audit.operator_read(conn, service, patient_id, reader.operator, reader.reason, f"copies delivered to {recipient}",
+                                      reader.login)
             privacy = PrivacyStore(conn, keys)
             for row in await privacy.deliveries(patient_id, recipient):
                 copy = EVENT_TYPES[row["event_type"]].model_validate_json(row["copy"])
@@ -69,7 +71,7 @@ async def assessment_diff(patient_id: UUID, old: int | None, new: int | None, da
     try:
         async with conn.transaction():
             await audit.operator_read(conn, "assessment", patient_id, reader.operator, reader.reason,
-                                      f"assessment versions {old if old is not None else 'previous'} to {new or 'latest'}")
+                                      f"assessment versions {old if old is not None else 'previous'} to {new or 'latest'}", reader.login)
             versions = await store.Store(conn).versions(patient_id)
     finally:
         await conn.close()

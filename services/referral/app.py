@@ -17,9 +17,11 @@ MIGRATIONS = Path(__file__).parent / "migrations"
 
 def create_service(settings: Settings | None = None, clock: Clock | None = None) -> Service:
     settings = settings or Settings()
+    lookup_setting = settings.identity_key.get_secret_value()
     identity = IdentityKeys(
-        lookup=crypto.key_ring(settings.identity_key.get_secret_value()),
+        lookup=crypto.key_ring(lookup_setting),
         sealing=crypto.key_ring(settings.identity_encryption_key.get_secret_value()),
+        legacy_lookup=lookup_setting.encode() if crypto.unversioned(lookup_setting) else None,
     )
     deps = handlers.Dependencies(
         rules=load_rules(Path(settings.trust_rules_file) if settings.trust_rules_file else RULES_FILE),

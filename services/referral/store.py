@@ -21,6 +21,14 @@ class IdentityKeys:
 
     lookup: crypto.KeyRing
     sealing: crypto.KeyRing
+    # Before key rings, the lookup was keyed by the setting's text itself: patients hashed so
+    # are still found by it (and never added under it).
+    legacy_lookup: bytes | None = None
+
+    def lookups(self, hc_number: str) -> list[bytes]:
+        """The number's lookup hash under every key, the current key's first."""
+        keys = [key for _, key in self.lookup.keys] + ([self.legacy_lookup] if self.legacy_lookup else [])
+        return [hc_lookup(key, hc_number) for key in keys]
 
 
 def hc_lookup(key: bytes, hc_number: str) -> bytes:
@@ -54,7 +62,7 @@ class Store:
     async def patient_with(self, hc_number: str) -> UUID | None:
         return await self.conn.fetchval(
             "SELECT patient_id FROM patients WHERE hc_lookup = ANY($1::bytea[])",
-            [hc_lookup(key, hc_number) for _, key in self.identity.lookup.keys],
+            self.identity.lookups(hc_number),
         )
 
     async def find_or_add_patient(self, referral: ReferralSubmitted, hc_number: str, new_id: UUID) -> KnownPatient:
@@ -73,7 +81,7 @@ class Store:
             "patient AS (SELECT patient_id FROM known UNION ALL SELECT patient_id FROM added) "
             "SELECT patient.patient_id, e.episode_id, e.closed_at FROM patient LEFT JOIN episodes e USING (patient_id)",
             new_id,
-            [hc_lookup(lookup_key, hc_number) for _, lookup_key in self.identity.lookup.keys],  # the current key's first
+            self.identity.lookups(hc_number),
             crypto.seal(key, str(new_id), identity),
             version,
         )

@@ -61,11 +61,12 @@ async def audit(
     )
 
 
-async def operator_read(conn: asyncpg.Connection, service: str, patient_id: UUID, operator: str, reason: str, read: str) -> None:
+async def operator_read(conn: asyncpg.Connection, service: str, patient_id: UUID, operator: str, reason: str, read: str,
+                        login: str | None = None) -> None:
     """Queues the audit of an operator's read in the service's own outbox, in the transaction that
     reads: the service publishes it, and nothing is shown unless it is recorded."""
-    audited = OperatorReadAudited(patient_id=patient_id, operator=operator, reason=reason, read=read[:100], service=service,
-                                  read_at=datetime.now(UTC))
+    audited = OperatorReadAudited(patient_id=patient_id, operator=operator, login=(login or "")[:64] or None, reason=reason,
+                                  read=read[:100], service=service, read_at=datetime.now(UTC))
     envelope = Envelope(id=uuid4(), source=f"/carepath/{service}", type=audited.cloudevents_type(), time=audited.read_at,
                         subject=audited.key, correlationid=uuid4())
     await outbox.add(conn, (audited, envelope))

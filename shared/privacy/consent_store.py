@@ -72,14 +72,18 @@ async def on_break_glass_requested(ctx: HandlerContext, override: BreakGlassRequ
     its requester has had their day's overrides; returns when it ends."""
     now = ctx.clock.now()
     starts, ends = break_glass_window(override, now)
+    requested = min(override.requested_at, now)  # counted by when it was asked for: a rebuild counts the same
+    # One requester's overrides for different patients arrive in different lanes: counted one at a time.
+    await ctx.conn.execute("SELECT pg_advisory_xact_lock(hashtext('carepath break glass ' || $1))", override.staff_id)
     used = await ctx.conn.fetchval(
-        "SELECT count(*) FROM consent_decisions WHERE override AND requested_by = $1 AND recorded_at > $2 AND consent_id <> $3",
-        override.staff_id, now - timedelta(hours=24), override.override_id,
+        "SELECT count(*) FROM consent_decisions WHERE override AND requested_by = $1 AND requested_at > $2 "
+        "AND requested_at <= $3 AND consent_id <> $4",
+        override.staff_id, requested - timedelta(hours=24), requested, override.override_id,
     )
     check_break_glass_allowed(used)
     await ctx.conn.execute(
         "INSERT INTO consent_decisions (patient_id, consent_id, recipient, categories, permit, recorded_at, "
-        "valid_from, valid_until, override, requested_by) VALUES ($1, $2, $3, $4, true, $5, $5, $6, true, $7) "
+        "valid_from, valid_until, override, requested_by, requested_at) VALUES ($1, $2, $3, $4, true, $5, $5, $6, true, $7, $8) "
         "ON CONFLICT (consent_id) DO NOTHING",
         override.patient_id,
         override.override_id,
@@ -88,6 +92,7 @@ async def on_break_glass_requested(ctx: HandlerContext, override: BreakGlassRequ
         starts,
         ends,
         override.staff_id,
+        requested,
     )
     return ends
 

@@ -122,7 +122,7 @@ async def destroy_keys(
 
 async def move_keys_to_store(conn: asyncpg.Connection, keys: KeyStore) -> int:
     """Keys still in the database (from before the key store) go to the key store, and out of
-    the database; returns how many."""
+    the database; returns how many. One the key store has seen destroyed is not taken back."""
     rows = await conn.fetch("SELECT key_id, key FROM copy_keys WHERE key IS NOT NULL FOR UPDATE")
     for row in rows:
         await keys.put(row["key_id"], row["key"])
@@ -135,14 +135,15 @@ async def _live_key(conn: asyncpg.Connection, keys: KeyStore, patient_id: UUID, 
     is none. A key recorded as live but missing from the key store (the database restored from a
     backup taken before it was destroyed) is recorded destroyed, and a new one made."""
     while True:
-        key_id = await conn.fetchval(
-            "SELECT key_id FROM copy_keys WHERE patient_id = $1 AND recipient = $2 AND destroyed_at IS NULL", patient_id, recipient
+        key_id = await conn.fetchval(  # held until commit: a destruction waits for this copy, then covers it
+            "SELECT key_id FROM copy_keys WHERE patient_id = $1 AND recipient = $2 AND destroyed_at IS NULL FOR SHARE",
+            patient_id, recipient,
         )
         if key_id is not None:
             key = await keys.get(key_id)
             if key is not None:
                 return key_id, key
-            await conn.execute("UPDATE copy_keys SET destroyed_at = $2, destroyed_because = $3 WHERE key_id = $1",
+            await conn.execute("UPDATE copy_keys SET destroyed_at = $2, destroyed_because = $3 WHERE key_id = $1 AND destroyed_at IS NULL",
                                key_id, now, "not in the key store (destroyed before a restore?)")
         key_id, key = uuid4(), crypto.new_key()
         await keys.put(key_id, key)

@@ -51,6 +51,11 @@ def key_ring(setting: str) -> KeyRing:
     return KeyRing(tuple(keys))
 
 
+def unversioned(setting: str) -> bool:
+    """A single key with no version: a setting from before key rings (the text was the key)."""
+    return "," not in setting and _VERSIONED.match(setting.strip()) is None
+
+
 def random_key(text: str) -> bytes | None:
     """The key if `text` is 32 bytes in base64, else None."""
     try:

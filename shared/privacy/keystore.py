@@ -19,13 +19,20 @@ CREATE TABLE IF NOT EXISTS copy_key_material (
     key_id     uuid PRIMARY KEY,
     key        bytea       NOT NULL,
     created_at timestamptz NOT NULL
-)
+);
+-- The ids of destroyed keys, kept for good: a key once destroyed is never held again, whatever
+-- offers it back (a service database restored from a backup that still held it, say).
+CREATE TABLE IF NOT EXISTS destroyed_key_ids (
+    key_id       uuid PRIMARY KEY,
+    destroyed_at timestamptz NOT NULL
+);
 """
 
 
 class KeyStore(Protocol):
     async def put(self, key_id: UUID, key: bytes) -> None:
-        """Holds a new key (committed before the caller records that it exists)."""
+        """Holds a new key (committed before the caller records that it exists); a key id once
+        destroyed is never held again."""
 
     async def get(self, key_id: UUID) -> bytes | None:
         """The key, or None if it was destroyed or never held here."""
@@ -52,7 +59,8 @@ class PostgresKeyStore:
 
     async def put(self, key_id: UUID, key: bytes) -> None:
         await self._pool.execute(
-            "INSERT INTO copy_key_material (key_id, key, created_at) VALUES ($1, $2, $3) ON CONFLICT (key_id) DO NOTHING",
+            "INSERT INTO copy_key_material (key_id, key, created_at) SELECT $1, $2, $3 "
+            "WHERE NOT EXISTS (SELECT FROM destroyed_key_ids WHERE key_id = $1) ON CONFLICT (key_id) DO NOTHING",
             key_id, key, datetime.now(UTC),
         )
 
@@ -61,4 +69,8 @@ class PostgresKeyStore:
 
     async def destroy(self, key_ids: Sequence[UUID]) -> None:
         if key_ids:
-            await self._pool.execute("DELETE FROM copy_key_material WHERE key_id = ANY($1::uuid[])", list(key_ids))
+            await self._pool.execute(
+                "WITH gone AS (INSERT INTO destroyed_key_ids (key_id, destroyed_at) SELECT unnest($1::uuid[]), $2 "
+                "ON CONFLICT (key_id) DO NOTHING) DELETE FROM copy_key_material WHERE key_id = ANY($1::uuid[])",
+                list(key_ids), datetime.now(UTC),
+            )

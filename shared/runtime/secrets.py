@@ -32,4 +32,12 @@ def refusals(settings: BaseSettings) -> list[str]:
     database_url = getattr(settings, "database_url", None)
     if database_url and (urlsplit(database_url).password or "") in PUBLISHED:
         found.append(f"{prefix.upper()}DATABASE_URL has the development default password published with carepath")
+    keystore_url = getattr(settings, "keystore_url", None)
+    if keystore_url:
+        keys = urlsplit(keystore_url)
+        if (keys.password or "") in PUBLISHED:
+            found.append(f"{prefix.upper()}KEYSTORE_URL has the development default password published with carepath")
+        if database_url and (keys.hostname, keys.port) == (urlsplit(database_url).hostname, urlsplit(database_url).port):
+            found.append(f"{prefix.upper()}KEYSTORE_URL is on the service database's server, whose backups would bring "
+                         "destroyed keys back: keep the key store on a server of its own")
     return found

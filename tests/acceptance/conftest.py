@@ -56,8 +56,10 @@ async def deployment(tmp_path_factory: pytest.TempPathFactory) -> AsyncIterator[
                              logs / f"{name}.log")
         for name in SERVICE_FACTORIES
     }
-    async with EventLog(logins.operator(), prefix) as log:
-        deployed = Deployment(logins.operator(), prefix, urls, services, log, clock_offset)
+    # The tests watch everything, what Trust systems send and the dead letters too: as the admin
+    # (the operator's narrower view is tested in test_trust_boundary).
+    async with EventLog(logins.admin(), prefix) as log:
+        deployed = Deployment(logins.admin(), prefix, urls, services, log, clock_offset)
         for service in services.values():
             service.start()
         await deployed.ready()

@@ -85,7 +85,7 @@ class ServiceProcess:
 
 @dataclass
 class Deployment:
-    kafka: KafkaLogin  # as the operator: reads every topic, describes every group, writes nothing
+    kafka: KafkaLogin  # the tests' own login (the admin's); `as_principal` plays any other
     prefix: str
     databases: dict[str, str]
     services: dict[str, ServiceProcess]

@@ -92,3 +92,18 @@ async def test_a_key_the_restored_database_thinks_live_but_the_key_store_lost_is
     finally:
         await keys.close()
         await pool.close()
+
+
+async def test_a_destroyed_key_offered_back_to_the_key_store_is_refused(scratch_database: str) -> None:
+    """A backup from before the key store, restored, still holds keys in its database: those
+    destroyed since are not taken back when they are moved to the key store."""
+    keys = await PostgresKeyStore.open(scratch_database, min_size=1, max_size=1)
+    try:
+        kept, destroyed = uuid4(), uuid4()
+        await keys.put(kept, b"k" * 32)
+        await keys.put(destroyed, b"d" * 32)
+        await keys.destroy([destroyed])
+        await keys.put(destroyed, b"d" * 32)  # offered back
+        assert await keys.get(destroyed) is None and await keys.get(kept) == b"k" * 32
+    finally:
+        await keys.close()

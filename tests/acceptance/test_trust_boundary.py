@@ -16,7 +16,9 @@ from confluent_kafka import TopicPartition as ConfluentPartition
 from confluent_kafka.admin import AdminClient
 
 from contracts import TOPICS, EpisodeClosed
-from contracts.topics import ASSESSMENT_EVENTS, ASSESSMENT_INBOUND, AUDIT, CONSENT_INBOUND, NOTIFICATIONS, REFERRAL_EVENTS, REFERRAL_INBOUND
+from contracts.topics import (
+    ASSESSMENT_EVENTS, ASSESSMENT_INBOUND, AUDIT, CONSENT_INBOUND, DEAD_LETTER, NOTIFICATIONS, REFERRAL_EVENTS, REFERRAL_INBOUND,
+)
 from shared.runtime.codec import encode
 from shared.runtime.kafka import KafkaLogin, TopicsMisconfigured, check_kept_forever, create_topics
 from tests import logins
@@ -85,14 +87,25 @@ async def test_a_service_cannot_write_another_services_events_nor_a_trust_system
             await try_to_write(referral_service, topic.full_name(deployment.prefix))
 
 
-async def test_the_operator_reads_the_log_but_cannot_write_anything(deployment: Deployment) -> None:
-    await try_to_read(deployment.kafka, NOTIFICATIONS.full_name(deployment.prefix))
+async def test_the_operator_reads_carepaths_own_events_but_not_what_trust_systems_send_and_writes_nothing(
+    deployment: Deployment,
+) -> None:
+    """Names, H&C numbers and assessments arrive on the inbound topics, and raw input lands in the
+    dead letters: the operator reads neither through Kafka (clinical content is read through the
+    services, audited)."""
+    operator = deployment.kafka.as_principal("operator")
+    await try_to_read(operator, REFERRAL_EVENTS.full_name(deployment.prefix))
+    await try_to_read(operator, AUDIT.full_name(deployment.prefix))
+    for topic in (REFERRAL_INBOUND, ASSESSMENT_INBOUND, DEAD_LETTER, NOTIFICATIONS):
+        with pytest.raises(TopicAuthorizationFailedError):
+            await try_to_read(operator, topic.full_name(deployment.prefix))
     with pytest.raises(ClusterAuthorizationFailedError):  # may write no topic: not even given a producer id
-        await try_to_write(deployment.kafka, REFERRAL_INBOUND.full_name(deployment.prefix))
+        await try_to_write(operator, REFERRAL_INBOUND.full_name(deployment.prefix))
 
 
-async def test_a_principal_of_one_deployment_has_no_rights_on_anothers_topics(deployment: Deployment) -> None:
-    """ACLs are literal, per deployment prefix: `make run`'s topics are not the tests'."""
+async def test_rights_granted_on_one_deployments_topics_give_none_on_topics_no_grant_named(deployment: Deployment) -> None:
+    """ACLs are literal topic names, per deployment prefix, never a wildcard or a prefix match.
+    (The principals are shared by the deployments of one cluster: one cluster per environment.)"""
     other = f"other-{uuid4().hex[:8]}"
     await create_topics(logins.admin(), other)  # its principals' rights not granted yet
     try:
@@ -141,13 +154,15 @@ async def test_only_the_admin_may_move_a_groups_offsets(deployment: Deployment) 
     """Resetting a group replays (or skips) what a service has read: a service may not do it to
     another's group, a Trust system or the operator to any; the admin may (a group with no members)."""
     notifications = NOTIFICATIONS.full_name(deployment.prefix)
-    for name, group in (("scheduling", "referral"), ("gp-system", "referral"), ("operator", "messaging")):
+    # Each on a topic it may read, so the refusal is the group's.
+    for name, topic in (("scheduling", ASSESSMENT_EVENTS), ("operator", REFERRAL_EVENTS)):
         try:
-            await asyncio.to_thread(_reset, deployment.kafka.as_principal(name), f"{deployment.prefix}-{group}", notifications)
+            await asyncio.to_thread(_reset, deployment.kafka.as_principal(name), f"{deployment.prefix}-referral",
+                                    topic.full_name(deployment.prefix))
         except KafkaException as refused:
-            assert "AUTHORIZATION" in refused.args[0].name(), f"{name}: {refused}"
+            assert refused.args[0].name() == "GROUP_AUTHORIZATION_FAILED", f"{name}: {refused}"
         else:
-            pytest.fail(f"{name} moved the offsets of {group}")
+            pytest.fail(f"{name} moved the offsets of the referral service's group")
     await asyncio.to_thread(_reset, logins.admin(), f"{deployment.prefix}-messaging", notifications)
 
 

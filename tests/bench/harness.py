@@ -163,7 +163,7 @@ async def own_deployment(
     await logins.open_deployment(prefix)
     await recreate_databases(PG_SERVER, list(databases.values()))
     events = log(prefix) if log else None
-    deployment = ToolDeployment(logins.operator(), prefix, urls, services, events, clock_offset)  # type: ignore[arg-type]
+    deployment = ToolDeployment(logins.admin(), prefix, urls, services, events, clock_offset)  # type: ignore[arg-type]
     deployment.workspace = workspace
     try:
         if events is not None:

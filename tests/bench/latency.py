@@ -78,7 +78,7 @@ class RateResult:
 
 async def journey_latency(rates: list[float], seconds: float, *, wait_limit_s: float = 60, warm_up: int = 5) -> list[RateResult]:
     watched = {ReferralAccepted: "referral_id", VisitScheduled: "episode_id"}
-    async with own_deployment("bench", log=lambda prefix: WatchedLog(logins.operator(), prefix, watched)) as deployment:
+    async with own_deployment("bench", log=lambda prefix: WatchedLog(logins.admin(), prefix, watched)) as deployment:
         for trust in Trust:
             await record_rota(deployment, trust, STAFF)
         gp, clinician, staff_app = trust_systems(deployment.kafka, deployment.prefix)

@@ -51,7 +51,7 @@ async def soak(
 ) -> int:
     print(f"carepath soak: {count} journeys, {per_second:g} started per second, at most {in_flight} in flight, a random "
           f"service SIGKILLed every {every_s[0]:g}-{every_s[1]:g} s, at most {limit_s / 60:g} min (seed {seed})", flush=True)
-    async with own_deployment("soak", log=lambda prefix: WatchedLog(logins.operator(), prefix, WATCHED), keep_logs=keep_logs) as deployment:
+    async with own_deployment("soak", log=lambda prefix: WatchedLog(logins.admin(), prefix, WATCHED), keep_logs=keep_logs) as deployment:
         await record_rota(deployment, Trust.BELFAST, staff=12)
         chaos = Chaos(deployment, random.Random(seed), every_s)
         began = time.monotonic()

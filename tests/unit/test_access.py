@@ -47,3 +47,14 @@ def test_a_service_writes_the_dead_letter_topic_and_none_writes_another_services
         assert "deadletter" in {topic.name for topic in service.writes}
         own = {topic.name for topic in service.writes} - {"deadletter", "audit.events", "notifications"}
         assert all(topic.startswith(service.name) or topic == "directory.events" for topic in own), own
+
+
+@pytest.mark.parametrize("name", ["controller", "admin", "referral", "consent-capture"])
+def test_onboarding_refuses_a_name_that_is_a_superuser_or_one_of_carepaths_principals(name: str) -> None:
+    from pathlib import Path
+
+    from shared.runtime.kafka import KafkaLogin
+    from tools.access import AccessError, add_system
+
+    with pytest.raises(AccessError, match="is taken"):  # refused before anything is asked of the broker
+        add_system(KafkaLogin("127.0.0.1:1", None, security="none"), "carepath", name, "pas", Path("/nonexistent"))

@@ -81,3 +81,15 @@ def test_the_referral_service_started_with_the_default_key_outside_development_e
     assert "CAREPATH_IDENTITY_KEY is the development default" in run.stderr
     assert "CAREPATH_IDENTITY_ENCRYPTION_KEY" not in run.stderr  # the random one passes
     assert DEVELOPMENT_SECRET not in run.stderr
+
+
+def test_a_key_store_on_the_service_databases_server_or_with_the_published_password_is_refused() -> None:
+    from services.assessment.settings import Settings as AssessmentSettings
+
+    base = dict(database_url="postgresql://carepath:a-long-real-password@db:5432/carepath_assessment")
+    assert refusals(AssessmentSettings(**base, keystore_url="postgresql://keys:another-long-password@keys:5432/carepath_assessment_keys")) == []
+    same_server = refusals(AssessmentSettings(**base, keystore_url="postgresql://keys:another-long-password@db:5432/keys"))
+    assert same_server == ["CAREPATH_KEYSTORE_URL is on the service database's server, whose backups would bring destroyed keys back: "
+                           "keep the key store on a server of its own"]
+    published = refusals(AssessmentSettings(**base, keystore_url="postgresql://carepath:carepath@keys:5432/keys"))
+    assert published == ["CAREPATH_KEYSTORE_URL has the development default password published with carepath"]
