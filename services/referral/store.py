@@ -60,10 +60,15 @@ class Store:
         )
 
     async def patient_with(self, hc_number: str) -> UUID | None:
-        return await self.conn.fetchval(
-            "SELECT patient_id FROM patients WHERE hc_lookup = ANY($1::bytea[])",
-            self.identity.lookups(hc_number),
-        )
+        return await self._known_under(self.identity.lookups(hc_number))
+
+    async def _known_under(self, lookups: list[bytes]) -> UUID | None:
+        """The patient with any of these lookup hashes: a probe of the unique index each, by
+        equality (`= ANY($1)` read the whole table per referral under load, the plan PostgreSQL chose)."""
+        for lookup in lookups:
+            if found := await self.conn.fetchval("SELECT patient_id FROM patients WHERE hc_lookup = $1", lookup):
+                return found
+        return None
 
     async def find_or_add_patient(self, referral: ReferralSubmitted, hc_number: str, new_id: UUID) -> KnownPatient:
         """The patient with this H&C number, added (identity sealed) the first time they are seen."""
@@ -72,19 +77,22 @@ class Store:
             "name": referral.patient_name,
             "date_of_birth": referral.date_of_birth.isoformat() if referral.date_of_birth else None,
         }
-        version, key = self.identity.sealing.current
-        rows = await self.conn.fetch(  # the patient, with each of their episodes (none: a row of nulls)
-            "WITH known AS (SELECT patient_id FROM patients WHERE hc_lookup = ANY($2::bytea[]) LIMIT 1), "
-            "added AS (INSERT INTO patients (patient_id, hc_lookup, identity, identity_key_version) "
-            "SELECT $1, ($2::bytea[])[1], $3, $4 WHERE NOT EXISTS (SELECT FROM known) "
-            "ON CONFLICT (hc_lookup) DO UPDATE SET hc_lookup = EXCLUDED.hc_lookup RETURNING patient_id), "
-            "patient AS (SELECT patient_id FROM known UNION ALL SELECT patient_id FROM added) "
-            "SELECT patient.patient_id, e.episode_id, e.closed_at FROM patient LEFT JOIN episodes e USING (patient_id)",
-            new_id,
-            self.identity.lookups(hc_number),
-            crypto.seal(key, str(new_id), identity),
-            version,
-        )
+        current, *older = self.identity.lookups(hc_number)
+        # Known under an older key (or from before key rings)? A probe of the unique index each.
+        known = await self._known_under(older)
+        if known:
+            rows = await self.conn.fetch(
+                "SELECT p.patient_id, e.episode_id, e.closed_at FROM patients p LEFT JOIN episodes e USING (patient_id) "
+                "WHERE p.patient_id = $1", known,
+            )
+        else:
+            version, key = self.identity.sealing.current
+            rows = await self.conn.fetch(  # the patient, with each of their episodes (none: a row of nulls)
+                "WITH patient AS (INSERT INTO patients (patient_id, hc_lookup, identity, identity_key_version) VALUES ($1, $2, $3, $4) "
+                "ON CONFLICT (hc_lookup) DO UPDATE SET hc_lookup = EXCLUDED.hc_lookup RETURNING patient_id) "
+                "SELECT patient.patient_id, e.episode_id, e.closed_at FROM patient LEFT JOIN episodes e USING (patient_id)",
+                new_id, current, crypto.seal(key, str(new_id), identity), version,
+            )
         episodes = [row for row in rows if row["episode_id"] is not None]
         open_episode = next((row["episode_id"] for row in episodes if row["closed_at"] is None), None)
         return KnownPatient(rows[0]["patient_id"], known=bool(episodes), open_episode_id=open_episode)
