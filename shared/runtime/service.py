@@ -95,7 +95,8 @@ class Service:
             log.info("service.migrated", migrations=applied)
         if self.deliveries and not settings.keystore_url:
             raise SystemExit(f"carepath {self.name} sends copies and needs a key store: set CAREPATH_KEYSTORE_URL")
-        self._keys = await PostgresKeyStore.open(settings.keystore_url, min_size=1, max_size=8) if settings.keystore_url else None
+        # Opened at start like the service pool: the first copies under load do not wait for connections.
+        self._keys = await PostgresKeyStore.open(settings.keystore_url, min_size=4, max_size=8) if settings.keystore_url else None
         if self._keys is not None:
             async with pool.acquire() as conn, conn.transaction():
                 if moved := await copies.move_keys_to_store(conn, self._keys):
