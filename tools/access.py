@@ -100,7 +100,7 @@ def revoke(admin_login: KafkaLogin, prefix: str) -> None:
         AclBindingFilter(ResourceType.GROUP, None, ResourcePatternType.ANY, None, None, AclOperation.ANY, AclPermissionType.ANY)
     ]
     admin = _admin(admin_login)
-    groups = [b for b in _one(admin.describe_acls(filters[-1], request_timeout=_TIMEOUT_S)) if b.name.startswith(f"{prefix}-")]
+    groups = [b for b in _one(admin.describe_acls(filters[-1], request_timeout=_TIMEOUT_S), "ACL listing") if b.name.startswith(f"{prefix}-")]
     doomed = filters[:-1] + [
         AclBindingFilter(ResourceType.GROUP, b.name, b.resource_pattern_type, b.principal, b.host, b.operation, b.permission_type)
         for b in groups
@@ -136,16 +136,13 @@ def _admin(login: KafkaLogin) -> AdminClient:
     return AdminClient(login.admin_config() | {"log_level": "3"})
 
 
-def _one(future):  # noqa: ANN001, ANN202 - a confluent-kafka future
+def _one(future, what: str = "request"):  # noqa: ANN001, ANN202 - a confluent-kafka future
     try:
         return future.result(timeout=_TIMEOUT_S)
     except KafkaException as error:
-        raise AccessError(f"the broker refused: {error.args[0].str() if error.args else error}") from None
+        raise AccessError(f"the broker refused the {what}: {error.args[0].str() if error.args else error}") from None
 
 
 def _wait(futures: dict, what: str) -> None:
     for future in futures.values():
-        try:
-            future.result(timeout=_TIMEOUT_S)
-        except KafkaException as error:
-            raise AccessError(f"the broker refused the {what}: {error.args[0].str() if error.args else error}") from None
+        _one(future, what)
