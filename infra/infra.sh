@@ -87,11 +87,17 @@ kafka_up() {
     fi
     if [ ! -f "$KAFKA_STATE/data/meta.properties" ]; then
       say "formatting KRaft storage, with the SCRAM credentials of the broker and the admin principal"
-      java -cp "$KAFKA_LIBS/*" -Dlog4j2.configurationFile="$ROOT/infra/kafka/log4j2.properties" \
+      # The passwords go to the storage tool in a 0600 argument file, which the java launcher
+      # reads itself: on the command line, anyone on the host could read them with `ps`.
+      local arguments=$KAFKA_STATE/format.args
+      (umask 077 && printf '"%s"\n' \
+        "-Dlog4j2.configurationFile=$ROOT/infra/kafka/log4j2.properties" -cp "$KAFKA_LIBS/*" \
         kafka.tools.StorageTool format --ignore-formatted \
         -t "$(java -cp "$KAFKA_LIBS/*" kafka.tools.StorageTool random-uuid)" -c "$config" \
         --add-scram "SCRAM-SHA-512=[name=broker,password=$broker]" \
-        --add-scram "SCRAM-SHA-512=[name=admin,password=$admin]" >/dev/null
+        --add-scram "SCRAM-SHA-512=[name=admin,password=$admin]" >"$arguments")
+      java "@$arguments" >/dev/null || { rm -f "$arguments"; exit 1; }
+      rm -f "$arguments"
       touch "$KAFKA_STATE/.authenticated"
     fi
     say "starting Kafka $KAFKA_VERSION on 127.0.0.1:$KAFKA_PORT (log: $KAFKA_STATE/kafka.log)"

@@ -21,6 +21,9 @@ config=/tmp/server.properties
   echo "listener.name.host.scram-sha-512.sasl.jaas.config=org.apache.kafka.common.security.scram.ScramLoginModule required username=\"broker\" password=\"$CAREPATH_KAFKA_BROKER_PASSWORD\";"
   echo "listener.name.controller.plain.sasl.jaas.config=org.apache.kafka.common.security.plain.PlainLoginModule required username=\"controller\" password=\"$CAREPATH_KAFKA_CONTROLLER_PASSWORD\" user_controller=\"$CAREPATH_KAFKA_CONTROLLER_PASSWORD\";"
 } >"$config")
+# The storage tool takes the passwords on its command line; in this container that is seen only by
+# what already shares its environment, where the passwords are. (On a shared host, `make infra`
+# hands them over in a 0600 argument file instead.)
 if [ ! -f /var/lib/kafka/data/meta.properties ]; then
   /opt/kafka/bin/kafka-storage.sh format -t "$(/opt/kafka/bin/kafka-storage.sh random-uuid)" -c "$config" \
     --add-scram "SCRAM-SHA-512=[name=broker,password=$CAREPATH_KAFKA_BROKER_PASSWORD]" \
