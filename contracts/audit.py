@@ -113,3 +113,42 @@ class OperatorReadAudited(Event):
     service: str = Field(pattern=r"^(assessment|discharge)$", max_length=16, description="Whose database it was read from.",
                          examples=["assessment"])
     read_at: Timestamp = at_field("it was read")
+
+
+OPERATOR_PATTERN = r"^[A-Za-z0-9._@-]{1,64}$"
+
+
+class DeadLetterRedriven(Event):
+    """An operator put a dead-lettered record back on the topic it came from (`carepath
+    deadletters redrive`): who, why, which one. Recorded before the record is sent; the services
+    handle a redriven event once, however often it is redriven (their inbox knows its id)."""
+
+    type_name = "audit.dead-letter-redriven"
+    topic = AUDIT
+
+    redrive_id: Uuid = Field(description="This redrive; the redriven record carries it (`carepath_redrive_id`).",
+                             examples=["3f2e1d0c-9b8a-4766-a554-433221100fed"])
+    patient_id: Uuid | None = Field(default=None, description="The patient, when the record names one (its `ce_subject`).",
+                                    examples=["5b0e8a52-6f4c-4c4e-9a53-0e6f2a1d7c11"])
+    operator: str = Field(pattern=OPERATOR_PATTERN, max_length=64, description="Who redrove it: CAREPATH_OPERATOR, else the login name.",
+                          examples=["j.smith"])
+    login: str | None = Field(default=None, max_length=64, description="The login name of the account that ran the command.",
+                              examples=["jsmith"])
+    reason: str = Field(min_length=3, max_length=200, description="Why, as the operator gave it (--reason).",
+                        examples=["INC-4412: the GP system resent with the referral id fixed"])
+    dead_letter: str = Field(pattern=r"^[0-9]{1,6}:[0-9]{1,19}$", max_length=26,
+                             description="Where the dead letter sits on the dead-letter topic: partition:offset.", examples=["2:118"])
+    to_topic: str = Field(pattern=r"^[a-z0-9._-]{1,200}$", max_length=200, description="The topic it was put back on.",
+                          examples=["carepath.referral.inbound"])
+    event_type: str | None = Field(default=None, pattern=r"^carepath\.[a-z0-9.-]{1,100}\.v[0-9]{1,4}$", max_length=120,
+                                   description="Its CloudEvents type, when it had a known one.", examples=["carepath.referral.submitted.v1"])
+    event_id: Uuid | None = Field(default=None, description="Its CloudEvents id, when it had one.",
+                                  examples=["1b4e28ba-2fa1-11d2-883f-0016d3cca427"])
+    failed_with: str = Field(max_length=300, description="Why it was dead-lettered, as the consumer said.",
+                             examples=["rejected: no open episode for this patient"])
+    redriven_at: Timestamp = at_field("it was redriven")
+
+    @property
+    def key(self) -> str:
+        """The patient's id when known, so the patient's audit trail shows it; else the redrive's."""
+        return str(self.patient_id or self.redrive_id)

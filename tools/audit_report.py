@@ -1,13 +1,13 @@
 """The "who has seen my record" report for one patient, from the audit trail: every disclosure
-and denial, every consent change, every break-glass alert, oldest first. Pure: events in, lines out."""
+and denial, every consent change, every break-glass alert, operator read and redrive, oldest first. Pure: events in, lines out."""
 
 from collections.abc import Iterable
 from datetime import datetime
 from uuid import UUID
 
-from contracts import BreakGlassAlerted, ConsentChangeAudited, DisclosureAudited, Event, OperatorReadAudited
+from contracts import BreakGlassAlerted, ConsentChangeAudited, DeadLetterRedriven, DisclosureAudited, Event, OperatorReadAudited
 
-Audited = DisclosureAudited | ConsentChangeAudited | BreakGlassAlerted | OperatorReadAudited
+Audited = DisclosureAudited | ConsentChangeAudited | BreakGlassAlerted | OperatorReadAudited | DeadLetterRedriven
 
 
 def report(patient_id: UUID, events: Iterable[Event]) -> list[str]:
@@ -17,6 +17,7 @@ def report(patient_id: UUID, events: Iterable[Event]) -> list[str]:
         f"{sum(isinstance(e, ConsentChangeAudited) for e in entries)} consent change(s)",
         f"{sum(isinstance(e, BreakGlassAlerted) for e in entries)} break-glass alert(s)",
         f"{sum(isinstance(e, OperatorReadAudited) for e in entries)} operator read(s)",
+        f"{sum(isinstance(e, DeadLetterRedriven) for e in entries)} redrive(s)",
     ]
     return [f"who has seen the record of patient {patient_id}: {', '.join(counts)}", *(_line(e) for e in entries)]
 
@@ -28,6 +29,8 @@ def _when(entry: Audited) -> datetime:
         return entry.changed_at
     if isinstance(entry, OperatorReadAudited):
         return entry.read_at
+    if isinstance(entry, DeadLetterRedriven):
+        return entry.redriven_at
     return entry.alerted_at
 
 
@@ -35,6 +38,9 @@ def _line(entry: Audited) -> str:
     if isinstance(entry, OperatorReadAudited):
         return (f"  {_when(entry):%Y-%m-%d %H:%M:%S} {'operator ' + entry.operator:<22} OPERATOR READ  {entry.read} "
                 f"from {entry.service}'s database  because: {entry.reason}")
+    if isinstance(entry, DeadLetterRedriven):
+        return (f"  {_when(entry):%Y-%m-%d %H:%M:%S} {'operator ' + entry.operator:<22} REDRIVEN  {entry.event_type or 'a record'} "
+                f"(dead letter {entry.dead_letter}: {entry.failed_with}) to {entry.to_topic}  because: {entry.reason}")
     at = f"  {_when(entry):%Y-%m-%d %H:%M:%S} {entry.recipient:<22}"
     if isinstance(entry, DisclosureAudited):
         outcome = "DISCLOSED" if entry.permitted else "DENIED"

@@ -11,6 +11,7 @@
   carepath topics create   create carepath's topics, or give them their settings (make infra does this)
   carepath access grant    every principal's credential and ACLs on this deployment (make infra does this)
   carepath access add NAME --like KIND   onboard one more Trust system with the rights of a kind
+  carepath deadletters list|show|redrive   dead letters: find them, look at one, put them back (audited)
   carepath wait-kafka      wait until the broker answers an admin call
   carepath tls DIR --host H   a CA and a broker certificate for a broker reached over TLS (docker-compose.yml)
 
@@ -39,7 +40,7 @@ from datetime import UTC, datetime
 from pathlib import Path
 
 from contracts import AUDIT, ServiceKind, Trust
-from tools import audit_report, reports
+from tools import audit_report, deadletters, reports
 from shared.reference.directory import DIRECTORY_FILE, DirectoryError, load_directory
 from tools.eventlog import EventLog, one_line
 from tools.journey import Journey, Patient, trust_systems
@@ -108,6 +109,7 @@ def main(argv: list[str] | None = None) -> None:
     health.add_argument("--max-age", type=float, default=30, help="seconds")
     wait = commands.add_parser("wait-kafka", help="wait until Kafka answers")
     wait.add_argument("--timeout", type=float, default=60)
+    deadletters.add_arguments(commands)
     commands.add_parser("routes", help="the route map: every event, who publishes it, which handlers take it (Markdown)")
     tls = commands.add_parser("tls", help="a CA and a broker certificate, as PEM files (docker-compose.yml's broker)")
     tls.add_argument("directory", type=Path)
@@ -185,7 +187,7 @@ def _health(path: Path, max_age_s: float) -> int:
 
 
 _PRINCIPAL = {"tail": "operator", "audit": "operator", "up": "operator", "demo": "operator",
-              "topics": "admin", "access": "admin", "wait-kafka": "admin"}
+              "topics": "admin", "access": "admin", "wait-kafka": "admin", "deadletters": "admin"}
 
 
 def _login(args: argparse.Namespace) -> KafkaLogin:
@@ -216,16 +218,19 @@ async def _run(args: argparse.Namespace) -> None:
         print(f"topics: created {', '.join(created)}" if created else "topics: all present, with carepath's settings")
     elif args.command == "access":
         await _access(login, args)
+    elif args.command == "deadletters":
+        reader = _reader(args.reason or "") if args.action == "redrive" else None
+        sys.exit(await deadletters.command(login, args.prefix, args, reader, print))
     elif args.command == "wait-kafka":
         await wait_for_kafka(login, args.timeout)
         print(f"Kafka answers at {args.bootstrap}")
 
 
 def _reader(reason: str) -> reports.Reader:
-    """Who reads clinical content: CAREPATH_OPERATOR, else the login name; and why."""
+    """Who reads clinical content (or redrives a dead letter): CAREPATH_OPERATOR, else the login name; and why."""
     operator = os.environ.get("CAREPATH_OPERATOR") or getpass.getuser()
     if not re.fullmatch(r"[A-Za-z0-9._@-]{1,64}", operator or "") or len(reason.strip()) < 3:
-        raise SystemExit("reading clinical content needs who you are (CAREPATH_OPERATOR: letters, digits, . _ @ -) "
+        raise SystemExit("this needs who you are (CAREPATH_OPERATOR: letters, digits, . _ @ -) "
                          "and why (--reason, at least 3 characters)")
     return reports.Reader(operator, reason.strip()[:200], getpass.getuser())
 

@@ -5,7 +5,8 @@ as the Markdown table the README holds between its route-map markers; a test kee
 Who handles an event is read from each service as it wires itself (its handler table, and the
 copies it delivers). Who publishes one is read from the code: a Trust system publishes what
 travels on an inbound topic; a service publishes the events its own code constructs, and those
-constructed by the shared modules it imports (a disclosure's audit event, a notification)."""
+constructed by the shared modules it imports (a disclosure's audit event, a notification); an
+operator command publishes those it constructs (a redrive's audit event)."""
 
 import ast
 import sys
@@ -30,6 +31,8 @@ END = "<!-- end of route map -->"
 # some: what it imports is not published by a service unless the service itself imports it.
 _RUNTIME_WIRING = "shared.runtime.service"
 _DELIVERY = "shared.privacy.delivery"
+# Operator commands that publish events of their own (each on the audit trail).
+_OPERATOR_TOOLS = {"operator (`carepath deadletters`)": ROOT / "tools" / "deadletters.py"}
 
 
 @dataclass(frozen=True)
@@ -51,11 +54,15 @@ def routes() -> list[Route]:
     return [
         Route(
             event,
-            (TRUST_SYSTEMS,) if event.topic.inbound else tuple(sorted(published.get(event, ()), key=list(SERVICES).index)),
+            (TRUST_SYSTEMS,) if event.topic.inbound else tuple(sorted(published.get(event, ()), key=_publisher_order)),
             tuple(handled.get(event, ())),
         )
         for event in events
     ]
+
+
+def _publisher_order(publisher: str) -> tuple[int, str]:
+    return (list(SERVICES).index(publisher), "") if publisher in SERVICES else (len(SERVICES), publisher)
 
 
 def markdown(found: Iterable[Route]) -> str:
@@ -110,6 +117,9 @@ def _publishers() -> dict[type[Event], set[str]]:
         for module in reached:
             for event in constructs[module]:
                 found[event].add(name)
+    for tool, path in _OPERATOR_TOOLS.items():
+        for event in _constructed(path, by_name):
+            found[event].add(tool)
     return found
 
 

@@ -316,7 +316,7 @@ class ReliableConsumer:
         try:
             if item is None or item.reason is not None:  # no longer handled here, or no longer valid
                 if item is not None:
-                    await self._dead_letter(conn, record, item.reason)
+                    await self._dead_letter(conn, record, item.reason, parked=True)
                 await parking.release(conn, parked.seq)
                 return True
             async with conn.transaction():
@@ -327,14 +327,15 @@ class ReliableConsumer:
         except NotYetKnown as error:
             reason = error.reason
         except InvalidEvent as error:
-            await self._dead_letter(conn, record, f"rejected: {error.reason}")
+            await self._dead_letter(conn, record, f"rejected: {error.reason}", parked=True)
             await parking.release(conn, parked.seq)
             return True
         except _RETRY_THE_BATCH:
             raise
         except Exception as error:  # noqa: BLE001 - counted on the parked row, then dead-lettered
             if parked.attempts + 1 >= self._retry.max_attempts:
-                await self._dead_letter(conn, record, f"handler failed: {type(error).__name__} after {parked.attempts + 1} attempts")
+                await self._dead_letter(conn, record, f"handler failed: {type(error).__name__} after {parked.attempts + 1} attempts",
+                                        parked=True)
                 await parking.release(conn, parked.seq)
                 return True
             reason, failed = parked.reason, True
@@ -396,9 +397,14 @@ class ReliableConsumer:
         async with self._pool.acquire() as conn, conn.transaction():
             await self._dead_letter(conn, record, reason)
 
-    async def _dead_letter(self, conn: asyncpg.Connection, record: ConsumerRecord, reason: str) -> Outcome:
+    async def _dead_letter(self, conn: asyncpg.Connection, record: ConsumerRecord, reason: str, *, parked: bool = False) -> Outcome:
+        """Queues the record for the dead-letter topic, once. An event is never counted as handled
+        when it was dead-lettered: a parked one gives back the claim made as it was parked, so the
+        same event redriven later (`carepath deadletters redrive`) is handled, once."""
         if not await inbox.claim_position(conn, self.group, record.topic, record.partition, record.offset):
             return Outcome.DUPLICATE  # dead-lettered already, before a crash
+        if parked:
+            await inbox.unclaim_record(conn, self.group, record)
         headers = headers_to_dict(record.headers) | {
             "dlq_reason": reason,
             "dlq_consumer": self.group,

@@ -2,6 +2,7 @@
 transaction as the state change, so a redelivered event is recognised and skipped."""
 
 from collections.abc import Mapping
+from uuid import UUID
 
 import asyncpg
 from aiokafka import ConsumerRecord
@@ -64,3 +65,14 @@ async def unclaim(conn: asyncpg.Connection, consumer: str, events: set[tuple[str
         [source for source, _ in events],
         [event_id for _, event_id in events],
     )
+
+
+async def unclaim_record(conn: asyncpg.Connection, consumer: str, record: ConsumerRecord) -> None:
+    """Gives back the claim of the event a record carries (by its `ce_source` and `ce_id`), if any."""
+    headers = {name: (value or b"").decode("utf-8", errors="replace") for name, value in record.headers or ()}
+    if "ce_source" in headers and "ce_id" in headers:
+        try:
+            event_id = str(UUID(headers["ce_id"]))  # as the envelope holds it, and `claim` stored it
+        except ValueError:
+            return  # not an id any claim was made with
+        await unclaim(conn, consumer, {(headers["ce_source"], event_id)})

@@ -387,7 +387,7 @@ async def test_carepath_audit_lists_every_disclosure_and_denial_made_in_the_test
         assert decisions, f"no audited decision for {patient_id}"
         report = audit_report(deployment, patient_id)
         assert report[0].endswith(f"{len(decisions)} decision(s), {len(changes)} consent change(s), {len(alerts)} break-glass alert(s), "
-                                  f"{len(reads)} operator read(s)")
+                                  f"{len(reads)} operator read(s), 0 redrive(s)")
         assert len(report) - 1 == len(decisions) + len(changes) + len(alerts) + len(reads)
         assert sum(" DISCLOSED" in line for line in report) == sum(d.permitted for d in decisions)
         assert sum(" DENIED" in line for line in report) == sum(not d.permitted for d in decisions)

@@ -3,7 +3,7 @@
 from datetime import UTC, datetime, timedelta
 from uuid import uuid4
 
-from contracts import BreakGlassAlerted, ConsentChangeAudited, DisclosureAudited, InformationCategory, Purpose
+from contracts import BreakGlassAlerted, ConsentChangeAudited, DeadLetterRedriven, DisclosureAudited, InformationCategory, Purpose
 from tools.audit_report import report
 
 C = InformationCategory
@@ -33,8 +33,19 @@ def test_the_report_lists_one_patients_disclosures_denials_consent_changes_and_a
     someone_else = disclosure(0, "gp", [C.RISK], [], patient_id=uuid4())
     lines = report(PATIENT, [refused, alert, someone_else, withdrawn, disclosure(1, "ward:belfast", [C.RISK, C.CLINICAL_DETAIL], [])])
 
-    assert lines[0].endswith("2 decision(s), 1 consent change(s), 1 break-glass alert(s), 0 operator read(s)")
+    assert lines[0].endswith("2 decision(s), 1 consent change(s), 1 break-glass alert(s), 0 operator read(s), 0 redrive(s)")
     assert ["DISCLOSED" in lines[1], "CONSENT WITHDRAWN" in lines[2], "BREAK-GLASS ALERT" in lines[3], "DENIED" in lines[4]] == [True] * 4
     assert "sent: clinical-detail, risk" in lines[1] or "sent: risk, clinical-detail" in lines[1]
     assert "copy keys destroyed: 1" in lines[2] and "by staff-0099" in lines[3] and "in flight" in lines[4]
     assert len(lines) == 5  # another patient's disclosure is not in this report
+
+
+def test_a_redrive_of_the_patients_dead_letter_is_in_their_report_with_who_redrove_it_and_why() -> None:
+    redriven = DeadLetterRedriven(
+        redrive_id=uuid4(), patient_id=PATIENT, operator="j.smith", reason="INC-7: the PAS resent it", dead_letter="1:20",
+        to_topic="carepath.pas.inbound", event_type="carepath.pas.admitted.v1", failed_with="rejected: unknown ward",
+        redriven_at=NOW,
+    )
+    lines = report(PATIENT, [redriven])
+    assert lines[0].endswith("0 operator read(s), 1 redrive(s)")
+    assert "operator j.smith" in lines[1] and "REDRIVEN" in lines[1] and "dead letter 1:20" in lines[1] and "INC-7" in lines[1]
