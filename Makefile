@@ -6,7 +6,7 @@ VENV   := .venv
 BIN    := $(VENV)/bin
 STAMP  := $(VENV)/.installed-$(shell cat pyproject.toml | cksum | cut -d' ' -f1)
 
-.PHONY: setup infra infra-down run test test-unit property bench schemas clean
+.PHONY: setup infra metrics infra-down run test test-unit property bench schemas clean
 
 setup: $(STAMP)
 
@@ -20,7 +20,10 @@ $(STAMP): pyproject.toml
 infra: setup  ## start Kafka (KRaft) and PostgreSQL on 127.0.0.1; idempotent
 	@bash infra/infra.sh up
 
-infra-down:  ## stop what `make infra` started
+metrics: infra  ## start Prometheus (Debian's) on 127.0.0.1:9090, scraping the services' metrics and evaluating infra/prometheus/alerts.yml
+	@bash infra/infra.sh metrics
+
+infra-down:  ## stop what `make infra` and `make metrics` started
 	@bash infra/infra.sh down
 
 run: setup  ## run the four services, feed one demo journey, show the event log; Ctrl-C stops

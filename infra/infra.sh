@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # carepath's local infrastructure without Docker: one Apache Kafka broker (KRaft, combined
 # broker+controller) from its Maven Central jars, and a PostgreSQL cluster from Debian's
-# packages, both on 127.0.0.1 only. `up` is idempotent; `down` stops what `up` started.
+# packages, both on 127.0.0.1 only; `metrics` starts Prometheus (Debian's) scraping the services.
+# `up` is idempotent; `down` stops what `up` and `metrics` started.
 set -euo pipefail
 
 ROOT=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
@@ -121,6 +122,47 @@ kafka_down() {
   rm -f "$KAFKA_STATE/kafka.pid"
 }
 
+# ---------------------------------------------------------------- Prometheus
+# Scrapes the four services' metrics (shared/runtime/metrics.py: ports 9401-9404 on 127.0.0.1);
+# its own web page and API on 127.0.0.1:9090.
+PROMETHEUS_STATE=$CACHE/prometheus
+PROMETHEUS_PORT=${CAREPATH_PROMETHEUS_PORT:-9090}
+
+prometheus_fetch() { command -v prometheus >/dev/null || apt_install prometheus; }
+
+prometheus_pid() {
+  local pid
+  pid=$(cat "$PROMETHEUS_STATE/prometheus.pid" 2>/dev/null) || return 1
+  kill -0 "$pid" 2>/dev/null && echo "$pid"
+}
+
+prometheus_up() {
+  prometheus_fetch
+  mkdir -p "$PROMETHEUS_STATE"
+  if prometheus_pid >/dev/null; then
+    say "Prometheus already running (pid $(prometheus_pid)) at http://127.0.0.1:$PROMETHEUS_PORT"
+    return 0
+  fi
+  setsid nohup prometheus --config.file="$ROOT/infra/prometheus/prometheus.yml" --storage.tsdb.path="$PROMETHEUS_STATE/data" \
+    --web.listen-address="127.0.0.1:$PROMETHEUS_PORT" </dev/null >>"$PROMETHEUS_STATE/prometheus.log" 2>&1 &
+  echo $! >"$PROMETHEUS_STATE/prometheus.pid"
+  for _ in $(seq 1 60); do
+    curl -sf "http://127.0.0.1:$PROMETHEUS_PORT/-/ready" >/dev/null && break
+    sleep 0.5
+  done
+  curl -sf "http://127.0.0.1:$PROMETHEUS_PORT/-/ready" >/dev/null || { tail -n 20 "$PROMETHEUS_STATE/prometheus.log" >&2; exit 1; }
+  say "Prometheus scraping the services at http://127.0.0.1:$PROMETHEUS_PORT (log: $PROMETHEUS_STATE/prometheus.log)"
+}
+
+prometheus_down() {
+  local pid
+  if pid=$(prometheus_pid); then
+    say "stopping Prometheus (pid $pid)"
+    kill "$pid"
+  fi
+  rm -f "$PROMETHEUS_STATE/prometheus.pid"
+}
+
 # ---------------------------------------------------------------- PostgreSQL
 pg_version() { ls /usr/lib/postgresql 2>/dev/null | sort -V | tail -n 1; }
 
@@ -175,17 +217,22 @@ case "${1:-}" in
     kafka_up
     carepath_admin topics create
     carepath_admin access grant
+    prometheus_fetch  # installed, not started: `make metrics` starts it, the tests run their own
+    ;;
+  metrics)
+    prometheus_up
     ;;
   status)
     # exit 0 when both are up: `make run` uses it to stop only what it started itself
     kafka_pid >/dev/null && pg_isready -q -h 127.0.0.1 -p "$PG_PORT"
     ;;
   down)
+    prometheus_down
     kafka_down
     pg_down
     ;;
   *)
-    echo "usage: $0 up|down|status" >&2
+    echo "usage: $0 up|metrics|down|status" >&2
     exit 2
     ;;
 esac

@@ -23,12 +23,14 @@ transaction of its own:
 """
 
 import asyncio
+import contextlib
 import time
 from collections import defaultdict
-from collections.abc import Iterable, Mapping
+from collections.abc import AsyncIterator, Callable, Iterable, Mapping
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from enum import Enum
+from functools import partial
 from uuid import uuid4
 
 import asyncpg
@@ -36,7 +38,7 @@ import structlog
 from aiokafka import ConsumerRecord
 
 from contracts import Envelope, Event
-from shared.runtime import inbox, outbox, parking
+from shared.runtime import inbox, metrics, outbox, parking
 from shared.runtime.clock import Clock
 from shared.runtime.context import Contexts, Handler
 from shared.runtime.codec import Undecodable, decode_record, event_type_of, headers_to_dict
@@ -90,6 +92,11 @@ _RETRY_THE_BATCH = (asyncpg.exceptions.ConnectionDoesNotExistError, asyncpg.exce
                     asyncpg.exceptions.TransactionRollbackError, OSError)
 
 
+def _type_of(item: Incoming) -> str:
+    """The event's type, as a metric label: carepath's own types only."""
+    return item.envelope.type if item.envelope else "undecodable"
+
+
 class ReliableConsumer:
     """One consumer group of a service: its handlers and the delivery rules above."""
 
@@ -126,6 +133,7 @@ class ReliableConsumer:
         self._parked_maybe = True
         self._parking_changes = 0
         self._parking_open: set[int] = set()  # connections whose open transaction has parked
+        self._uncounted: dict[int, list[Callable[[], None]]] = {}  # metrics of open transactions, by connection
 
     @property
     def topics(self) -> list[str]:
@@ -173,12 +181,29 @@ class ReliableConsumer:
         tally: dict[Outcome, int] = defaultdict(int)
         async with self._pool.acquire() as conn:
             try:
-                async with conn.transaction():
+                async with self._counted(conn):
                     used = await self._handle_in(conn, items, received_at, careful, tally)
             finally:
                 self._transaction_ended(conn)
         failpoint("after-inbox-commit")
         return used, tally
+
+    @contextlib.asynccontextmanager
+    async def _counted(self, conn: asyncpg.Connection) -> AsyncIterator[None]:
+        """A transaction whose outcomes reach the metrics only once it has committed: a batch
+        rolled back and handled again is counted once."""
+        self._uncounted[id(conn)] = []
+        try:
+            async with conn.transaction():
+                yield
+            counted = self._uncounted.pop(id(conn), [])
+        finally:
+            self._uncounted.pop(id(conn), None)
+        for count in counted:
+            count()
+
+    def _count(self, conn: asyncpg.Connection, count: Callable[[], None]) -> None:
+        self._uncounted.setdefault(id(conn), []).append(count)
 
     async def _handle_in(self, conn: asyncpg.Connection, items: list[Incoming], received_at: float, careful: bool,
                          tally: dict[Outcome, int]) -> int:
@@ -200,6 +225,7 @@ class ReliableConsumer:
             else:
                 outcome, soon = await self._handle_quickly(conn, item, fresh, received_at)
             tally[outcome] += 1
+            self._count(conn, partial(metrics.EVENTS.labels(self.group, _type_of(item), outcome.value).inc))
             if outcome is Outcome.PARKED:
                 waiting.add((item.record.topic, item.key))
             elif outcome is Outcome.HANDLED:
@@ -231,10 +257,12 @@ class ReliableConsumer:
             return Outcome.DUPLICATE, False
         fresh.discard(identity)  # a second copy later in the same batch is a duplicate too
         ctx = self._contexts(conn, item.envelope, received_at)
+        started = time.perf_counter()
         try:
             await item.handler(ctx, item.event)
         except Exception as error:  # noqa: BLE001 - the careful way decides what becomes of it
             raise _HandlerFailed from error
+        metrics.HANDLER_SECONDS.labels(self.group, _type_of(item)).observe(time.perf_counter() - started)
         return Outcome.HANDLED, ctx.committing_soon
 
     async def _handle(self, conn: asyncpg.Connection, item: Incoming, received_at: float) -> tuple[Outcome, bool]:
@@ -249,7 +277,9 @@ class ReliableConsumer:
                         if not await inbox.claim(conn, self.group, item.envelope, item.record.topic, item.record.partition, item.record.offset):
                             log.debug("event.duplicate_skipped")
                             return Outcome.DUPLICATE, False
+                        started = time.perf_counter()
                         await item.handler(ctx, item.event)
+                        metrics.HANDLER_SECONDS.labels(self.group, _type_of(item)).observe(time.perf_counter() - started)
                         if attempt > 1:
                             await parking.forget_failures(conn, self.group, item.record)
                     log.debug("event.processed")
@@ -322,6 +352,7 @@ class ReliableConsumer:
             async with conn.transaction():
                 await item.handler(self._contexts(conn, item.envelope, received_at), item.event)
                 await parking.release(conn, parked.seq)
+            self._count(conn, partial(metrics.EVENTS.labels(self.group, _type_of(item), "unparked").inc))
             log.info("event.unparked", event_id=str(item.envelope.id), event_type=item.envelope.type, waited=parked.reason)
             return True
         except NotYetKnown as error:
@@ -377,7 +408,7 @@ class ReliableConsumer:
         another way (another group, another instance); returns how many were released."""
         released = 0
         for start in range(0, len(keys), chunk):
-            async with self._pool.acquire() as conn, conn.transaction():
+            async with self._pool.acquire() as conn, self._counted(conn):
                 released += await self._replay(conn, keys[start : start + chunk], time.monotonic())
         return released
 
@@ -394,7 +425,7 @@ class ReliableConsumer:
     async def dead_letter_unreadable(self, topic: str, partition: int, offset: int, reason: str) -> None:
         """Dead-letters, by its position alone, a record the Kafka client could not read."""
         record = ConsumerRecord(topic, partition, offset, 0, 0, None, None, None, 0, 0, [])
-        async with self._pool.acquire() as conn, conn.transaction():
+        async with self._pool.acquire() as conn, self._counted(conn):
             await self._dead_letter(conn, record, reason)
 
     async def _dead_letter(self, conn: asyncpg.Connection, record: ConsumerRecord, reason: str, *, parked: bool = False) -> Outcome:
@@ -414,5 +445,6 @@ class ReliableConsumer:
             "dlq_failed_at": datetime.now(UTC).isoformat(),
         }
         await outbox.add_dead_letter(conn, uuid4(), record.key, record.value, headers)
+        self._count(conn, lambda: metrics.dead_lettered(self.group, reason, time.time()))
         log.error("event.dead_lettered", reason=reason, topic=record.topic, partition=record.partition, offset=record.offset)
         return Outcome.DEAD_LETTERED

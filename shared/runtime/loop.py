@@ -19,6 +19,7 @@ from aiokafka.errors import CommitFailedError, KafkaError
 
 from shared.runtime.consumer import ReliableConsumer
 from shared.runtime.kafka import UNREADABLE, UNREADABLE_REASON, KafkaLogin, pass_over_unreadable
+from shared.runtime.metrics import PartitionLag
 
 log = structlog.get_logger(__name__)
 
@@ -259,6 +260,15 @@ class KafkaLoop:
 
     def owned(self) -> list[tuple[str, int]]:
         return [(tp.topic, tp.partition) for tp in self.kafka.assignment()]
+
+    def lag(self) -> list[PartitionLag]:
+        """Each owned partition's end, as last fetched, less the offset committed: for the metrics."""
+        found = []
+        for tp in self.kafka.assignment():
+            end, committed = self.kafka.highwater(tp), self.progress.committed.get(tp)
+            if end is not None and committed is not None:
+                found.append(PartitionLag(self.consumer.group, tp.topic, tp.partition, max(end - committed, 0)))
+        return found
 
 
 class _Assignments(ConsumerRebalanceListener):

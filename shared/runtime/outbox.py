@@ -30,6 +30,7 @@ from aiokafka.errors import (
 
 from contracts import DEAD_LETTER, Envelope, Event
 from contracts.topics import MAX_EVENT_BYTES
+from shared.runtime import metrics
 from shared.runtime.codec import encode
 from shared.runtime.errors import InvalidEvent
 from shared.runtime.failpoints import failpoint
@@ -168,6 +169,9 @@ class OutboxRelay:
         published = [event.seq for event, outcome in zip(pending, outcomes) if not isinstance(outcome, BaseException)]
         set_aside = [(event, outcome) for event, outcome in zip(pending, outcomes) if isinstance(outcome, _PERMANENT)]
         await conn.execute("DELETE FROM outbox WHERE seq = ANY($1::bigint[])", published)
+        for event, outcome in zip(pending, outcomes):
+            if not isinstance(outcome, BaseException) and event.topic != DEAD_LETTER.name:
+                metrics.published(event.headers.get("ce_type"))
         for event, error in set_aside:
             await conn.execute("UPDATE outbox SET set_aside_at = now(), failure = $2 WHERE seq = $1", event.seq, type(error).__name__)
             log.error(

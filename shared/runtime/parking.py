@@ -102,10 +102,14 @@ async def overdue(conn: asyncpg.Connection, consumer: str, parked_before: dateti
 
 
 async def counts(conn: asyncpg.Connection) -> dict[str, int]:
-    """What an operator is shown: events parked, parked too long (reported), set aside unpublished."""
+    """What an operator is shown: events parked, parked too long (reported), set aside unpublished;
+    the outbox's unpublished events and how long the oldest has waited (seconds)."""
     row = await conn.fetchrow(
         "SELECT (SELECT count(*) FROM parked) AS parked, (SELECT count(*) FROM parked WHERE reported_at IS NOT NULL) "
-        "AS parked_too_long, (SELECT count(*) FROM outbox WHERE set_aside_at IS NOT NULL) AS set_aside"
+        "AS parked_too_long, (SELECT count(*) FROM outbox WHERE set_aside_at IS NOT NULL) AS set_aside, "
+        "(SELECT count(*) FROM outbox WHERE set_aside_at IS NULL) AS outbox_depth, "
+        "(SELECT coalesce(extract(epoch FROM now() - min(created_at)), 0)::float8 FROM outbox WHERE set_aside_at IS NULL) "
+        "AS outbox_oldest_age_s"
     )
     return dict(row)
 

@@ -21,7 +21,7 @@ from faststream.kafka import KafkaBroker
 
 from contracts import AddressedCopy, Event
 from contracts.topics import CONSENT_INBOUND
-from shared.runtime import db, parking, secrets
+from shared.runtime import db, metrics, parking, secrets
 from shared.privacy import copies, delivery
 from shared.privacy.keystore import PostgresKeyStore
 from shared.privacy.store import PrivacyStore
@@ -128,6 +128,9 @@ class Service:
             *(asyncio.create_task(_sweep(loop, settings), name=f"{loop.consumer.group}-sweep") for loop in loops),
             *(asyncio.create_task(self._every(pool, periodic), name=periodic.name) for periodic in self.periodic),
         ]
+        metrics.serve(settings.metrics_host, metrics.port_of(self.name, settings.metrics_port))
+        for loop in loops:
+            metrics.LAG.watch(loop.lag)
         log.info("service.started", consumers={loop.consumer.group: loop.consumer.topics for loop in loops})
         try:
             stop_task = asyncio.create_task(stop.wait())
@@ -140,6 +143,7 @@ class Service:
                 task.cancel()
             await asyncio.gather(*essential, *background, return_exceptions=True)
             for loop in loops:
+                metrics.LAG.forget(loop.lag)
                 await loop.stop()
             await broker.stop()
             await consent_progress.stop()
@@ -200,6 +204,7 @@ async def _heartbeat(pool: asyncpg.Pool, broker: KafkaBroker, loops: list[KafkaL
         try:
             async with pool.acquire() as conn:
                 counts = await parking.counts(conn)
+            metrics.health(counts)
             if await broker.ping(timeout=settings.heartbeat_interval_s):
                 stalled = [
                     {"consumer": loop.consumer.group, **partition}

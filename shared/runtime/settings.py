@@ -92,5 +92,10 @@ class ServiceSettings(KafkaSettings):
     # set-aside counts; `carepath health` reads it (Docker health checks).
     heartbeat_file: str = "/tmp/carepath.heartbeat"
     heartbeat_interval_s: float = Field(default=5.0, gt=0)
+    # Prometheus metrics (shared/runtime/metrics.py) are served on this address and port; without a
+    # port, each service has its own (referral 9401, assessment 9402, scheduling 9403, discharge 9404);
+    # 0 serves none. Bound to 127.0.0.1 unless told otherwise: they are for the host's Prometheus.
+    metrics_host: str = "127.0.0.1"
+    metrics_port: int | None = Field(default=None, ge=0, le=65_535)
     # Tests only: a file holding seconds to add to the clock (see shared/runtime/clock.py OffsetClock).
     clock_offset_file: str | None = None

@@ -6,6 +6,7 @@ import base64
 import secrets
 import os
 import signal
+import socket
 import subprocess
 import sys
 import time
@@ -227,6 +228,13 @@ def random_key() -> str:
     return base64.b64encode(secrets.token_bytes(32)).decode()
 
 
+def free_port() -> int:
+    """A port nothing listens on now, on 127.0.0.1."""
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        return probe.getsockname()[1]
+
+
 def service_env(
     service: str, bootstrap: str, prefix: str, database_url: str, clock_offset_file: Path, *, keystore_url: str | None = None,
     test_hooks: bool = True,
@@ -251,6 +259,7 @@ def service_env(
         "CAREPATH_DATABASE_URL": database_url,
         **({"CAREPATH_KEYSTORE_URL": keystore_url} if keystore_url else {}),
         "CAREPATH_LOG_FORMAT": "json",
+        "CAREPATH_METRICS_PORT": str(free_port()),  # not the defaults: `make run` may be serving them
         "CAREPATH_RETRY_BASE_DELAY_S": "0.05",
         "CAREPATH_PARKED_RETRY_INTERVAL_S": "0.5",
         "CAREPATH_STALL_AFTER_S": "5",  # a partition with work waiting and no progress for 5 s is reported
