@@ -5,10 +5,13 @@ PYTHON ?= $(shell command -v python3.11 || command -v python3)
 VENV   := .venv
 BIN    := $(VENV)/bin
 STAMP  := $(VENV)/.installed-$(shell cat pyproject.toml | cksum | cut -d' ' -f1)
+# The AsyncAPI parser the contract tests check contracts/asyncapi.yaml with, pinned by its lock file.
+ASYNCAPI_TOOL := tools/asyncapi
+NODE_STAMP    := $(ASYNCAPI_TOOL)/node_modules/.installed-$(shell cksum < $(ASYNCAPI_TOOL)/package-lock.json | cut -d' ' -f1)
 
 .PHONY: setup infra metrics infra-down run test test-unit property bench schemas clean
 
-setup: $(STAMP)
+setup: $(STAMP) $(NODE_STAMP)
 
 $(STAMP): pyproject.toml
 	@$(PYTHON) -c 'import sys; sys.exit(sys.version_info[:2] != (3, 11) and "carepath needs Python 3.11")'
@@ -16,6 +19,11 @@ $(STAMP): pyproject.toml
 	$(BIN)/pip install --quiet --upgrade pip
 	$(BIN)/pip install --quiet -e '.[dev]'
 	@rm -f $(VENV)/.installed-* && touch $@
+
+$(NODE_STAMP): $(ASYNCAPI_TOOL)/package-lock.json
+	@command -v npm >/dev/null || { echo 'the contract tests need Node.js and npm (apt-get install nodejs npm)'; exit 1; }
+	npm ci --prefix $(ASYNCAPI_TOOL) --silent --ignore-scripts --no-audit --no-fund
+	@touch $@
 
 infra: setup  ## start Kafka (KRaft) and PostgreSQL on 127.0.0.1; idempotent
 	@bash infra/infra.sh up
@@ -48,8 +56,9 @@ soak: JOURNEYS = 200
 soak: infra  ## whole journeys while a random service is SIGKILLed every 5-15 s; fails on anything lost or duplicated: make soak JOURNEYS=200
 	$(BIN)/python -m tests.soak --journeys $(JOURNEYS)
 
-schemas: setup  ## write contracts/schemas/*.json from the event models
+schemas: setup  ## write contracts/schemas/*.json and contracts/asyncapi.yaml from the event models, topics and principals
 	$(BIN)/python -m contracts.generate
+	$(BIN)/python -m contracts.asyncapi
 
 clean: infra-down
-	rm -rf $(VENV) .cache
+	rm -rf $(VENV) .cache $(ASYNCAPI_TOOL)/node_modules

@@ -9,7 +9,7 @@ import contracts
 from contracts.base import Event, defined_events
 
 for _module in pkgutil.iter_modules(contracts.__path__):
-    if _module.name not in {"generate", "registry"}:  # tools, not contracts
+    if _module.name not in {"asyncapi", "compatibility", "generate", "registry"}:  # tools, not contracts
         importlib.import_module(f"contracts.{_module.name}")
 
 EVENT_TYPES: dict[str, type[Event]] = defined_events()
