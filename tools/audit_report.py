@@ -6,6 +6,7 @@ from datetime import datetime
 from uuid import UUID
 
 from contracts import BreakGlassAlerted, ConsentChangeAudited, DeadLetterRedriven, DisclosureAudited, Event, OperatorReadAudited
+from tools.terminal import safe
 
 Audited = DisclosureAudited | ConsentChangeAudited | BreakGlassAlerted | OperatorReadAudited | DeadLetterRedriven
 
@@ -19,7 +20,8 @@ def report(patient_id: UUID, events: Iterable[Event]) -> list[str]:
         f"{sum(isinstance(e, OperatorReadAudited) for e in entries)} operator read(s)",
         f"{sum(isinstance(e, DeadLetterRedriven) for e in entries)} redrive(s)",
     ]
-    return [f"who has seen the record of patient {patient_id}: {', '.join(counts)}", *(_line(e) for e in entries)]
+    # Safe for a terminal, a line each: an operator's reason is their own words, which may hold anything.
+    return [safe(line) for line in (f"who has seen the record of patient {patient_id}: {', '.join(counts)}", *map(_line, entries))]
 
 
 def _when(entry: Audited) -> datetime:

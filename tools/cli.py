@@ -1,6 +1,9 @@
 """`carepath`: the operators' command.
 
   carepath tail            every event on every carepath topic, decoded, one line each, following
+                           (--patient ID, --correlation ID, --type GLOB, --topic T, --since 15m)
+  carepath journey ID      one patient's (or correlation's) journey in time order, each step's duration
+  carepath lag             each consumer group's lag, partition by partition
   carepath up [--demo]     run the four services (and feed the demo journey), showing the event log
   carepath demo            feed one demo patient journey in, as the Trust's systems would
   carepath directory       the service directory used for signposting (--trust T for one Trust)
@@ -15,8 +18,8 @@
   carepath wait-kafka      wait until the broker answers an admin call
   carepath tls DIR --host H   a CA and a broker certificate for a broker reached over TLS (docker-compose.yml)
 
-Every command logs in to Kafka (SASL/SCRAM) as the principal it needs: `tail` and `audit` as
-`operator`, `demo` as each Trust system, `topics`, `access` and `wait-kafka` as `admin`; `--as`
+Every command logs in to Kafka (SASL/SCRAM) as the principal it needs: `tail`, `journey`, `lag` and
+`audit` as `operator`, `demo` as each Trust system, `topics`, `access` and `wait-kafka` as `admin`; `--as`
 (or CAREPATH_KAFKA_USERNAME) says otherwise. A password comes from CAREPATH_KAFKA_PASSWORD, or
 the principal's file in CAREPATH_KAFKA_CREDENTIALS_DIR (.cache/kafka/credentials).
   carepath health          exit 0 while a service's heartbeat is fresh and no partition has stalled
@@ -39,10 +42,11 @@ from uuid import UUID
 from datetime import UTC, datetime
 from pathlib import Path
 
-from contracts import AUDIT, ServiceKind, Trust
+from contracts import AUDIT, TOPICS, ServiceKind, Topic, Trust
 from tools import audit_report, deadletters, reports
 from shared.reference.directory import DIRECTORY_FILE, DirectoryError, load_directory
-from tools.eventlog import EventLog, one_line
+from tools import journey_report, lag, terminal
+from tools.eventlog import EventLog, Selection, chosen_topics, moment, one_line
 from tools.journey import Journey, Patient, trust_systems
 from contracts.access import PRINCIPALS, Kind, readable
 from shared.runtime.kafka import KafkaLogin, create_topics, wait_for_kafka
@@ -53,6 +57,12 @@ SERVICES = ("referral", "assessment", "scheduling", "discharge")
 
 
 def main(argv: list[str] | None = None) -> None:
+    """Whatever a command prints is made safe for a terminal on its way (`tools.terminal`)."""
+    with terminal.guarded():
+        _main(argv)
+
+
+def _main(argv: list[str] | None = None) -> None:
     # Long (about 60 lines) because it is the command's table: each subcommand and its options,
     # read top to bottom as `carepath --help` prints them, then one dispatch.
     settings = KafkaSettings()
@@ -65,6 +75,16 @@ def main(argv: list[str] | None = None) -> None:
     tail = commands.add_parser("tail", help="print every event, decoded, one line each")
     tail.add_argument("--latest", action="store_true", help="only events published from now on")
     tail.add_argument("--once", action="store_true", help="print what is there now, then exit")
+    tail.add_argument("--patient", help="only this patient's events (the pseudonymous id: ce_subject, the key)")
+    tail.add_argument("--correlation", help="only this journey's events (ce_correlationid)")
+    tail.add_argument("--type", dest="event_type", metavar="GLOB", help="only event types matching, e.g. 'carepath.referral.*'")
+    tail.add_argument("--topic", action="append", metavar="TOPIC", choices=[topic.name for topic in TOPICS],
+                      help="only this topic, e.g. referral.events (repeat; default: every topic the login may read)")
+    tail.add_argument("--since", help="from this moment: an ISO time (UTC without an offset), or a duration ago: 15m, 2h, 7d")
+    journey_ = commands.add_parser("journey", help="one patient's (or correlation's) journey in time order, each step's duration")
+    journey_.add_argument("id", help="a pseudonymous patient id or a correlation id")
+    journey_.add_argument("--since", help="only what happened since: an ISO time, or a duration ago: 15m, 2h, 7d")
+    commands.add_parser("lag", help="each consumer group's lag per partition: its committed offset against the end")
 
     up = commands.add_parser("up", help="run the four services and show the event log")
     up.add_argument("--demo", action="store_true", help="feed one demo patient journey in")
@@ -116,6 +136,13 @@ def main(argv: list[str] | None = None) -> None:
     tls.add_argument("--host", action="append", required=True, help="a name or address the broker is reached by (repeat)")
 
     args = parser.parse_args(argv)
+    if args.command in ("tail", "journey"):
+        if getattr(args, "latest", False) and args.since:
+            parser.error("tail: --latest or --since, not both")
+        try:
+            args.since = moment(args.since, datetime.now(UTC)) if args.since else None
+        except ValueError as error:
+            parser.error(f"--since: {error}")
     if args.command == "access" and args.action == "add" and not (args.name and args.like):
         parser.error("access add needs a NAME and --like KIND")
     args.settings = settings.model_copy(update={"kafka_bootstrap": args.bootstrap})
@@ -187,6 +214,7 @@ def _health(path: Path, max_age_s: float) -> int:
 
 
 _PRINCIPAL = {"tail": "operator", "audit": "operator", "up": "operator", "demo": "operator",
+              "journey": "operator", "lag": "operator",
               "topics": "admin", "access": "admin", "wait-kafka": "admin", "deadletters": "admin"}
 
 
@@ -198,7 +226,13 @@ def _login(args: argparse.Namespace) -> KafkaLogin:
 async def _run(args: argparse.Namespace) -> None:
     login = _login(args) if args.command in _PRINCIPAL else None
     if args.command == "tail":
-        await _tail(login, args.prefix, from_beginning=not args.latest, once=args.once)
+        await _tail(login, args.prefix, from_beginning=not args.latest, once=args.once, since=args.since,
+                    topics=_chosen(login, args.topic), keep=Selection(args.patient, args.correlation, args.event_type))
+    elif args.command == "journey":
+        print("\n".join(await journey_report.journey(login, args.prefix, args.id, since=args.since)))
+    elif args.command == "lag":
+        lags, hidden = await lag.partition_lags(login, args.prefix, lag.subscriptions(args.prefix))
+        print("\n".join(lag.report(lags, hidden, prefix=args.prefix, principal=login.principal)))
     elif args.command == "audit":
         await _audit(login, args.prefix, args.patient_id)
     elif args.command == "copies":
@@ -247,17 +281,27 @@ async def _access(login: KafkaLogin, args: argparse.Namespace) -> None:
         print(f"access: {args.name} may do what {args.like} does on {args.prefix}.*; its password is in {path}")
 
 
-async def _tail(login: KafkaLogin, prefix: str, *, from_beginning: bool, once: bool) -> None:
-    """Every topic the principal may read: as the operator, carepath's own events and the audit
-    trail, not what Trust systems send nor the dead letters."""
-    async with EventLog(login, prefix, from_beginning=from_beginning, topics=readable(login.principal)) as log:
+def _chosen(login: KafkaLogin, names: list[str] | None) -> tuple[Topic, ...]:
+    try:
+        return chosen_topics(login.principal, names)
+    except ValueError as error:
+        raise SystemExit(f"tail: {error}") from None
+
+
+async def _tail(login: KafkaLogin, prefix: str, *, from_beginning: bool, once: bool, topics: tuple[Topic, ...] | None = None,
+                keep: Selection = Selection(), since: datetime | None = None) -> None:
+    """Every topic the principal may read (or those of them asked for): as the operator, carepath's
+    own events and the audit trail, not what Trust systems send nor the dead letters; of them, the
+    events `keep` keeps, from `since` (each partition sought to it, nothing before it read)."""
+    async with EventLog(login, prefix, from_beginning=from_beginning, topics=topics or readable(login.principal), since=since) as log:
         if once:
             await log.caught_up()
-            for logged in sorted(log.seen, key=lambda logged: logged.envelope.time if logged.envelope else _EPOCH):
+            for logged in sorted(filter(keep, log.seen), key=lambda logged: logged.envelope.time if logged.envelope else _EPOCH):
                 print(one_line(logged), flush=True)
             return
         async for logged in log.follow():
-            print(one_line(logged), flush=True)
+            if keep(logged):
+                print(one_line(logged), flush=True)
 
 
 async def _audit(login: KafkaLogin, prefix: str, patient_id: UUID) -> None:
@@ -291,7 +335,7 @@ def _report_failure(task: asyncio.Task[None]) -> None:
 
 
 def _say(text: str) -> None:
-    print(f"\033[1m{text}\033[0m" if sys.stdout.isatty() else text, flush=True)
+    terminal.bold(text)
 
 
 async def _up(login: KafkaLogin, prefix: str, *, demo: bool, logs: Path) -> None:
