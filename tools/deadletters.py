@@ -23,11 +23,10 @@ from aiokafka import AIOKafkaConsumer, AIOKafkaProducer, ConsumerRecord, TopicPa
 from contracts import DEAD_LETTER, TOPICS, DeadLetterRedriven, Envelope
 from shared.runtime.codec import Undecodable, decode_record, encode, headers_to_dict
 from shared.runtime.kafka import KafkaLogin
+from shared.runtime.parking import REDRIVE_ID, REDRIVE_OF
 from tools.eventlog import masked
 from tools.reports import Reader
 
-REDRIVE_ID = "carepath_redrive_id"
-REDRIVE_OF = "carepath_redrive_of"
 _DEAD_LETTER_HEADERS = ("dlq_reason", "dlq_consumer", "dlq_original_topic", "dlq_original_partition", "dlq_original_offset",
                         "dlq_failed_at")
 # What `show` prints of a dead letter's headers: carepath's own and the CloudEvents attributes,

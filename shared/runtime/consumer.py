@@ -31,7 +31,7 @@ from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from enum import Enum
 from functools import partial
-from uuid import uuid4
+from uuid import UUID, uuid4
 
 import asyncpg
 import structlog
@@ -90,6 +90,13 @@ class Incoming:
 _RETRY_THE_BATCH = (asyncpg.exceptions.ConnectionDoesNotExistError, asyncpg.exceptions.InterfaceError,
                     asyncpg.exceptions.PostgresConnectionError, asyncpg.exceptions.CannotConnectNowError,
                     asyncpg.exceptions.TransactionRollbackError, OSError)
+
+
+def _event_id(text: str | None) -> UUID | None:
+    try:
+        return UUID(text) if text else None
+    except ValueError:
+        return None
 
 
 def _type_of(item: Incoming) -> str:
@@ -226,6 +233,8 @@ class ReliableConsumer:
                 outcome, soon = await self._handle_quickly(conn, item, fresh, received_at)
             tally[outcome] += 1
             self._count(conn, partial(metrics.EVENTS.labels(self.group, _type_of(item), outcome.value).inc))
+            if outcome in (Outcome.HANDLED, Outcome.DUPLICATE) and item.envelope and parking.redriven(item.record.headers):
+                await parking.dead_letters_put_right(conn, self.group, item.envelope.id)
             if outcome is Outcome.PARKED:
                 waiting.add((item.record.topic, item.key))
             elif outcome is Outcome.HANDLED:
@@ -352,6 +361,8 @@ class ReliableConsumer:
             async with conn.transaction():
                 await item.handler(self._contexts(conn, item.envelope, received_at), item.event)
                 await parking.release(conn, parked.seq)
+                if parking.redriven(record.headers):
+                    await parking.dead_letters_put_right(conn, self.group, item.envelope.id)
             self._count(conn, partial(metrics.EVENTS.labels(self.group, _type_of(item), "unparked").inc))
             log.info("event.unparked", event_id=str(item.envelope.id), event_type=item.envelope.type, waited=parked.reason)
             return True
@@ -445,6 +456,7 @@ class ReliableConsumer:
             "dlq_failed_at": datetime.now(UTC).isoformat(),
         }
         await outbox.add_dead_letter(conn, uuid4(), record.key, record.value, headers)
+        await parking.dead_letter_waits(conn, self.group, record, _event_id(headers.get("ce_id")))
         self._count(conn, lambda: metrics.dead_lettered(self.group, reason, time.time()))
         log.error("event.dead_lettered", reason=reason, topic=record.topic, partition=record.partition, offset=record.offset)
         return Outcome.DEAD_LETTERED

@@ -37,6 +37,9 @@ OUTBOX_DEPTH = Gauge("carepath_outbox_depth", "Events in the outbox not yet publ
 OUTBOX_OLDEST = Gauge("carepath_outbox_oldest_age_seconds", "How long the oldest unpublished event has waited in the outbox.")
 OUTBOX_SET_ASIDE = Gauge("carepath_outbox_set_aside", "Events the relay set aside as unpublishable (too large, say).")
 PARKED = Gauge("carepath_parked_events", "Events parked, waiting for what they need.")
+DEAD_LETTERS_WAITING = Gauge("carepath_dead_letters_waiting", "Dead letters not yet put right: redriven and handled.")
+DEAD_LETTER_OLDEST = Gauge("carepath_dead_letter_oldest_waiting_age_seconds",
+                           "How long the oldest dead letter not yet put right has waited (0: none).")
 PARKED_TOO_LONG = Gauge("carepath_parked_too_long_events", "Events parked for longer than the report threshold (a day).")
 
 # Which published events are care falling short, by kind: counted as `carepath_care_alerts`.
@@ -87,6 +90,8 @@ def health(counts: dict[str, float]) -> None:
     OUTBOX_SET_ASIDE.set(counts.get("set_aside", 0))
     PARKED.set(counts.get("parked", 0))
     PARKED_TOO_LONG.set(counts.get("parked_too_long", 0))
+    DEAD_LETTERS_WAITING.set(counts.get("dead_letters_waiting", 0))
+    DEAD_LETTER_OLDEST.set(counts.get("dead_letter_oldest_waiting_age_s", 0))
 
 
 @dataclass(frozen=True)

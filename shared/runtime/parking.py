@@ -1,9 +1,11 @@
-"""The runtime's own tables: events parked until their prerequisite arrives, and the failures
-counted per record so retries stay bounded across restarts. The SQL of the runtime, nothing else."""
+"""The runtime's own tables: events parked until their prerequisite arrives, the failures
+counted per record so retries stay bounded across restarts, and the dead letters still waiting
+for someone to put them right. The SQL of the runtime, nothing else."""
 
 import json
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import datetime, timedelta
+from uuid import UUID
 
 import asyncpg
 from aiokafka import ConsumerRecord
@@ -109,9 +111,39 @@ async def counts(conn: asyncpg.Connection) -> dict[str, int]:
         "AS parked_too_long, (SELECT count(*) FROM outbox WHERE set_aside_at IS NOT NULL) AS set_aside, "
         "(SELECT count(*) FROM outbox WHERE set_aside_at IS NULL) AS outbox_depth, "
         "(SELECT coalesce(extract(epoch FROM now() - min(created_at)), 0)::float8 FROM outbox WHERE set_aside_at IS NULL) "
-        "AS outbox_oldest_age_s"
+        "AS outbox_oldest_age_s, (SELECT count(*) FROM dead_letters_waiting WHERE failed_at > now() - $1::interval) "
+        "AS dead_letters_waiting, (SELECT coalesce(extract(epoch FROM now() - min(failed_at)), 0)::float8 "
+        "FROM dead_letters_waiting WHERE failed_at > now() - $1::interval) AS dead_letter_oldest_waiting_age_s",
+        DEAD_LETTERS_KEPT,
     )
     return dict(row)
+
+
+# A dead letter waits until redriven and handled, or until the dead-letter topic no longer holds
+# it (the broker's default retention, which `contracts.topics.DEAD_LETTER` keeps): then nothing
+# can put it right, and it stops counting.
+DEAD_LETTERS_KEPT = timedelta(days=7)
+# The marks `carepath deadletters redrive` puts on a record it puts back: which redrive, of which
+# dead letter (its partition:offset on the dead-letter topic).
+REDRIVE_ID = "carepath_redrive_id"
+REDRIVE_OF = "carepath_redrive_of"
+
+
+def redriven(headers: list[tuple[str, bytes | None]] | tuple | None) -> bool:
+    return any(name == REDRIVE_OF for name, _ in headers or ())
+
+
+async def dead_letter_waits(conn: asyncpg.Connection, consumer: str, record: ConsumerRecord, event_id: UUID | None) -> None:
+    await conn.execute(
+        'INSERT INTO dead_letters_waiting (consumer, topic, partition, "offset", event_id) VALUES ($1, $2, $3, $4, $5) '
+        "ON CONFLICT DO NOTHING",
+        consumer, record.topic, record.partition, record.offset, event_id,
+    )
+
+
+async def dead_letters_put_right(conn: asyncpg.Connection, consumer: str, event_id: UUID) -> None:
+    """The event, redriven, is handled (or was already): its dead letters wait no more."""
+    await conn.execute("DELETE FROM dead_letters_waiting WHERE consumer = $1 AND event_id = $2", consumer, event_id)
 
 
 async def failed(conn: asyncpg.Connection, consumer: str, record: ConsumerRecord, error: str) -> int:

@@ -36,10 +36,12 @@ async def test_shifts_dead_lettered_before_their_member_of_staff_are_handled_onc
         await rostering.publish(StaffMemberRecorded(staff_id=staff_id, team="htcr:belfast", role=Role.NURSE))
     await deployment.settled()
     assert await stored_shifts(deployment, staff_id) == 0
+    assert await waiting(deployment, failed) == 1, "the dead letter waits to be put right"
 
     first = await deadletters.redrive(deployment.kafka, deployment.prefix, [failed], ON_CALL, rate_per_s=50)
     await deployment.settled()
     assert await stored_shifts(deployment, staff_id) == 3
+    assert await waiting(deployment, failed) == 0, "redriven and handled, it waits no more"
     second = await deadletters.redrive(deployment.kafka, deployment.prefix, [failed], ON_CALL, rate_per_s=50)
     await deployment.settled()
 
@@ -107,6 +109,7 @@ async def test_an_event_parked_then_dead_lettered_is_handled_when_redriven_and_o
             await loop.sweep_parked()  # tried again, as the service's sweep does every few seconds
             [failed] = await wait_for_letters(prefix, 1)
             assert failed.reason.startswith("rejected: the directory has no such team")
+            assert await pool.fetchval("SELECT count(*) FROM dead_letters_waiting") == 1
             stage["now"] = "fixed"
             await deadletters.redrive(logins.admin(), prefix, [failed], ON_CALL)
             await until(lambda: handled == ["GP-1"], 30)
@@ -115,6 +118,7 @@ async def test_an_event_parked_then_dead_lettered_is_handled_when_redriven_and_o
             await asyncio.sleep(0.5)
         assert handled == ["GP-1"]
         assert len(await deadletters.read(logins.admin(), prefix)) == 1
+        assert await pool.fetchval("SELECT count(*) FROM dead_letters_waiting") == 0, "put right by its redrive"
     finally:
         relay.cancel()
         await asyncio.gather(relay, return_exceptions=True)
@@ -142,6 +146,13 @@ async def until_async(read, expected: object, timeout_s: float) -> None:
     async with asyncio.timeout(timeout_s):
         while await read() != expected:
             await asyncio.sleep(0.1)
+
+
+async def waiting(deployment: Deployment, letter: deadletters.DeadLetter) -> int:
+    """The dead letter's row among those `carepath_dead_letter_oldest_waiting_age_seconds` measures."""
+    rows = await deployment.query("scheduling", "SELECT count(*) AS n FROM dead_letters_waiting WHERE event_id = $1::uuid",
+                                  letter.headers["ce_id"])
+    return rows[0]["n"]
 
 
 async def stored_shifts(deployment: Deployment, staff_id: str) -> int:

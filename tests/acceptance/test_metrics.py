@@ -16,7 +16,8 @@ from tests.acceptance.deployment import Deployment, free_port
 from tools.journey import Journey, Patient
 
 SERIES = ("carepath_consumer_lag", "carepath_outbox_depth", "carepath_outbox_oldest_age_seconds", "carepath_dead_letters_total",
-          "carepath_events_total", "carepath_handler_seconds_bucket", "carepath_events_published_total", "carepath_parked_events")
+          "carepath_events_total", "carepath_handler_seconds_bucket", "carepath_events_published_total", "carepath_parked_events",
+          "carepath_dead_letter_oldest_waiting_age_seconds")
 
 
 async def test_a_real_prometheus_scrapes_every_service_and_finds_lag_outbox_and_dead_letters_with_no_patient_in_any_label(
