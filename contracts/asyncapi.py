@@ -249,6 +249,7 @@ def _example_headers(name: str, topic: Topic, key: str) -> dict[str, str]:
         "ce_time": envelope["time"],
         "ce_subject": key,
         "ce_correlationid": envelope["correlationid"],
+        "ce_traceparent": envelope["traceparent"],
         "content-type": "application/json",
     }
     if not topic.inbound:  # an event from outside carepath has no cause carepath knows

@@ -3,13 +3,38 @@
 On Kafka the attributes travel as `ce_`-prefixed headers and the event itself is the JSON
 value, so any CloudEvents tool can read a carepath topic. `correlationid` ties together every
 event of one journey; `causationid` is the id of the event that caused this one.
+
+`traceparent` is CloudEvents' distributed-tracing extension: the W3C Trace Context of the span
+that sent the event, so one referral is one trace across every service. A value not in the W3C
+form is ignored (the receiver starts a new trace), never refused: W3C Trace Context asks that of
+a receiver, and a sender's tracing fault is no reason to lose a referral. carepath does not carry
+`tracestate`: a tracing vendor's free text has no place on carepath's topics, where it could hold
+anything at all.
 """
 
-from typing import Literal
+import re
+from typing import Any, Literal
 
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import BaseModel, ConfigDict, Field, field_validator
 
 from contracts.base import Timestamp, Uuid
+
+
+# Version 00 of W3C Trace Context: version, trace id, parent (span) id, flags, in lower-case hex.
+# An all-zero trace or parent id is invalid too; so is any other version (carepath reads only 00
+# and starts a new trace on anything else, which the specification allows).
+TRACEPARENT = r"^00-[0-9a-f]{32}-[0-9a-f]{16}-[0-9a-f]{2}$"
+_TRACEPARENT = re.compile(TRACEPARENT)
+_ZERO_TRACE, _ZERO_PARENT = "0" * 32, "0" * 16
+TRACEPARENT_MAX_LENGTH = 512  # room for later versions' fields; the bound every envelope string has
+
+
+def valid_traceparent(value: object) -> bool:
+    """Whether a value is a W3C traceparent carepath will continue (version 00, ids not all zero)."""
+    if not isinstance(value, str) or _TRACEPARENT.fullmatch(value) is None:
+        return False
+    _, trace_id, parent_id, _ = value.split("-")
+    return trace_id != _ZERO_TRACE and parent_id != _ZERO_PARENT
 
 
 class Envelope(BaseModel):
@@ -42,3 +67,21 @@ class Envelope(BaseModel):
         description="Id of the event that caused this one; absent for an event from outside carepath.",
         examples=["1b4e28ba-2fa1-11d2-883f-0016d3cca427"],
     )
+    # Any text up to the bound is accepted, so the schema states no pattern: a malformed
+    # traceparent is no error in the event, only a trace that cannot be continued (W3C Trace
+    # Context). Longer is refused as any over-long attribute is.
+    traceparent: str | None = Field(
+        default=None,
+        max_length=TRACEPARENT_MAX_LENGTH,
+        description="W3C Trace Context of the span that sent the event (CloudEvents distributed-tracing extension): "
+        "version 00, `00-<trace id: 32 lower-case hex>-<parent id: 16 lower-case hex>-<flags: 2 hex>`, ids not all zero. "
+        "Any other value is ignored, never refused: the event starts a new trace.",
+        examples=["00-4bf92f3577b34da6a3ce929d0e0e4736-00f067aa0ba902b7-01"],
+    )
+
+    @field_validator("traceparent", mode="before")
+    @classmethod
+    def _ignore_malformed_traceparent(cls, value: Any) -> Any:
+        """W3C Trace Context: a receiver ignores a malformed traceparent and starts a new trace."""
+        malformed = isinstance(value, str) and len(value) <= TRACEPARENT_MAX_LENGTH and not valid_traceparent(value)
+        return None if malformed else value

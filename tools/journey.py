@@ -18,6 +18,7 @@ from contracts import (
     DischargeDecided,
     DischargeProposed,
     EpisodeClosed,
+    Event,
     FollowOnCareArranged,
     OnwardCare,
     Pathway,
@@ -61,6 +62,13 @@ class Journey:
     patient: Patient
     timeout_s: float = 30
     consent: TrustSystem | None = None  # consent capture: decisions, withdrawals, break glass, erasures
+    # The journey's trace (a W3C traceparent): begun by the referral, continued by every later step,
+    # as the correlation id is, so one referral is one trace (`shared.runtime.tracing`).
+    trace: str | None = None
+
+    async def _publish(self, system: TrustSystem, event: Event) -> None:
+        envelope = await system.publish(event, correlation_id=self.patient.correlation_id, trace=self.trace)
+        self.trace = self.trace or envelope.traceparent
 
     def referral(self, **overrides: Any) -> ReferralSubmitted:
         fields: dict[str, Any] = {
@@ -76,13 +84,13 @@ class Journey:
 
     async def submit(self, referral: ReferralSubmitted) -> ReferralAcknowledged:
         """Publishes a referral and returns carepath's acknowledgement of it."""
-        await self.gp.publish(referral, correlation_id=self.patient.correlation_id)
+        await self._publish(self.gp, referral)
         return await self.log.wait_for(
             ReferralAcknowledged, lambda e: e.referral_id == referral.referral_id, self.timeout_s
         )
 
     async def refer(self) -> ReferralAccepted:
-        await self.gp.publish(self.referral(), correlation_id=self.patient.correlation_id)
+        await self._publish(self.gp, self.referral())
         return await self.log.wait_for(
             ReferralAccepted, lambda e: e.referral_id == self.patient.referral_id, self.timeout_s
         )
@@ -98,7 +106,7 @@ class Journey:
             "assessed_at": datetime.now(UTC),
         }
         submitted = AssessmentSubmitted(**(fields | overrides))
-        await self.clinician.publish(submitted, correlation_id=self.patient.correlation_id)
+        await self._publish(self.clinician, submitted)
         return submitted
 
     async def assess(self, accepted: ReferralAccepted) -> VisitScheduled:
@@ -115,7 +123,7 @@ class Journey:
             actual_minutes=55,
             recorded_at=datetime.now(UTC),
         )
-        await self.staff_app.publish(outcome, correlation_id=self.patient.correlation_id)
+        await self._publish(self.staff_app, outcome)
         return await self.log.wait_for(VisitCompleted, lambda e: e.visit_id == visit.visit_id, self.timeout_s)
 
     async def prepare_discharge(self, accepted: ReferralAccepted, **proposal: Any) -> None:
@@ -141,7 +149,7 @@ class Journey:
             FollowOnCareArranged(**ids, onward_to=OnwardCare.CMHT, arranged_by="staff-0007", arranged_at=now),
             CrisisContactsGiven(**ids, given_by="staff-0007", given_at=now),
         ):
-            await self.clinician.publish(event, correlation_id=self.patient.correlation_id)
+            await self._publish(self.clinician, event)
 
     async def decide_discharge(self, accepted: ReferralAccepted) -> DischargeDecided:
         decision = DischargeDecided(
@@ -151,7 +159,7 @@ class Journey:
             reason="Crisis resolved; CMHT follow-up agreed with the patient.",
             decided_at=datetime.now(UTC),
         )
-        await self.clinician.publish(decision, correlation_id=self.patient.correlation_id)
+        await self._publish(self.clinician, decision)
         return decision
 
     async def discharge(self, accepted: ReferralAccepted) -> EpisodeClosed:

@@ -1,5 +1,6 @@
 """Publishing into carepath as an integrating Trust system does: a CloudEvents envelope in
-`ce_` headers, the event as JSON, an idempotent producer with acks=all."""
+`ce_` headers (the W3C traceparent among them), the event as JSON, an idempotent producer with
+acks=all."""
 
 from datetime import UTC, datetime
 from uuid import UUID, uuid4
@@ -7,6 +8,7 @@ from uuid import UUID, uuid4
 from aiokafka import AIOKafkaProducer
 
 from contracts import Envelope, Event
+from shared.runtime import tracing
 from shared.runtime.codec import encode
 from shared.runtime.kafka import KafkaLogin
 
@@ -28,19 +30,33 @@ class TrustSystem:
         await self._producer.stop()
 
     async def publish(
-        self, event: Event, *, correlation_id: UUID | None = None, envelope: Envelope | None = None
+        self, event: Event, *, correlation_id: UUID | None = None, envelope: Envelope | None = None, trace: str | None = None
     ) -> Envelope:
-        envelope = envelope or Envelope(
+        """Publishes an event in a span of its own (a PRODUCER span: `shared.runtime.tracing`), a
+        child of `trace` (a traceparent: the journey's, to continue it) or else a new trace's
+        root; its traceparent travels as `ce_traceparent`. An `envelope` given is sent as it is."""
+        if envelope is not None:
+            record = encode(event, envelope)
+            await self.publish_raw(event.topic.name, record.key, record.value, record.headers)
+            return envelope
+        envelope = Envelope(
             id=uuid4(),
             source=self.source,
             type=event.cloudevents_type(),
             time=datetime.now(UTC),
             subject=event.key,
             correlationid=correlation_id or uuid4(),
+            traceparent=trace,
         )
         record = encode(event, envelope)
-        await self.publish_raw(event.topic.name, record.key, record.value, record.headers)
-        return envelope
+        span = tracing.publishing(event.topic.name, record.headers)
+        try:
+            await self.publish_raw(event.topic.name, record.key, record.value, record.headers)
+        except BaseException as error:
+            tracing.sent(span, error)
+            raise
+        tracing.sent(span)
+        return envelope.model_copy(update={"traceparent": record.headers.get(tracing.TRACEPARENT_HEADER)})
 
     async def publish_raw(self, topic: str, key: bytes | None, value: bytes, headers: dict[str, str]) -> None:
         """Sends bytes as they are: how the tests play a faulty or hostile Trust system."""

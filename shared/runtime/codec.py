@@ -22,7 +22,7 @@ from contracts import Envelope, Event, event_class
 CE_PREFIX = "ce_"
 CONTENT_TYPE = "content-type"
 TYPE_HEADER = "ce_type"
-_ENVELOPE_HEADERS = ("id", "source", "type", "specversion", "time", "subject", "correlationid", "causationid")
+_ENVELOPE_HEADERS = ("id", "source", "type", "specversion", "time", "subject", "correlationid", "causationid", "traceparent")
 _REQUIRED = ("id", "source", "type", "time", "subject", "correlationid")
 
 

@@ -38,7 +38,7 @@ import structlog
 from aiokafka import ConsumerRecord
 
 from contracts import Envelope, Event
-from shared.runtime import inbox, metrics, outbox, parking
+from shared.runtime import inbox, metrics, outbox, parking, tracing
 from shared.runtime.clock import Clock
 from shared.runtime.context import Contexts, Handler
 from shared.runtime.codec import Undecodable, decode_record, event_type_of, headers_to_dict
@@ -223,14 +223,16 @@ class ReliableConsumer:
         for item in items:
             used += 1
             soon = False
-            if item.reason is not None:
-                outcome = await self._dead_letter(conn, item.record, item.reason)
-            elif (item.record.topic, item.key) in waiting:
-                outcome = await self._park(conn, item, "behind an earlier event of this patient that is waiting")
-            elif careful:
-                outcome, soon = await self._handle(conn, item, received_at)
-            else:
-                outcome, soon = await self._handle_quickly(conn, item, fresh, received_at)
+            with self._traced(item.record, item.envelope) as span:
+                if item.reason is not None:
+                    outcome = await self._dead_letter(conn, item.record, item.reason)
+                elif (item.record.topic, item.key) in waiting:
+                    outcome = await self._park(conn, item, "behind an earlier event of this patient that is waiting")
+                elif careful:
+                    outcome, soon = await self._handle(conn, item, received_at)
+                else:
+                    outcome, soon = await self._handle_quickly(conn, item, fresh, received_at)
+                tracing.outcome(span, outcome.value)
             tally[outcome] += 1
             self._count(conn, partial(metrics.EVENTS.labels(self.group, _type_of(item), outcome.value).inc))
             if outcome in (Outcome.HANDLED, Outcome.DUPLICATE) and item.envelope and parking.redriven(item.record.headers):
@@ -246,6 +248,13 @@ class ReliableConsumer:
         if handled and self._parked_maybe:
             await self._replay(conn, sorted(handled), received_at)
         return used
+
+    def _traced(self, record: ConsumerRecord, envelope: Envelope | None) -> contextlib.AbstractContextManager:
+        """The event's span (`shared.runtime.tracing`): of its headers only its type and id, and
+        only once decoded (what an undecodable record claims is not repeated)."""
+        return tracing.processing(self.group, record.topic.removeprefix(f"{self._prefix}."), record.partition, record.offset,
+                                  envelope.type if envelope else None, envelope.id if envelope else None,
+                                  envelope.traceparent if envelope else None)
 
     def _transaction_ended(self, conn: asyncpg.Connection) -> None:
         """After COMMIT or ROLLBACK: a sweep looking meanwhile must not take its snapshot's word."""
@@ -351,13 +360,22 @@ class ReliableConsumer:
         record = ConsumerRecord(parked.topic, parked.partition, parked.offset, 0, 0, parked.key.encode(), parked.value,
                                 None, 0, 0, parked.kafka_headers)
         item = self.triage(record)
+        with self._traced(record, item.envelope if item else None) as span:
+            outcome = await self._try_parked(conn, parked, record, item, received_at)
+            tracing.outcome(span, outcome)
+        return outcome != Outcome.PARKED.value
+
+    async def _try_parked(self, conn: asyncpg.Connection, parked: parking.Parked, record: ConsumerRecord, item: Incoming | None,
+                          received_at: float) -> str:
+        """What became of a parked event tried again: unparked, dead-lettered, no longer handled
+        here, or still parked."""
         failed = False
         try:
             if item is None or item.reason is not None:  # no longer handled here, or no longer valid
                 if item is not None:
                     await self._dead_letter(conn, record, item.reason, parked=True)
                 await parking.release(conn, parked.seq)
-                return True
+                return Outcome.DEAD_LETTERED.value if item is not None else "no-longer-handled"
             async with conn.transaction():
                 await item.handler(self._contexts(conn, item.envelope, received_at), item.event)
                 await parking.release(conn, parked.seq)
@@ -365,13 +383,13 @@ class ReliableConsumer:
                     await parking.dead_letters_put_right(conn, self.group, item.envelope.id)
             self._count(conn, partial(metrics.EVENTS.labels(self.group, _type_of(item), "unparked").inc))
             log.info("event.unparked", event_id=str(item.envelope.id), event_type=item.envelope.type, waited=parked.reason)
-            return True
+            return "unparked"
         except NotYetKnown as error:
             reason = error.reason
         except InvalidEvent as error:
             await self._dead_letter(conn, record, f"rejected: {error.reason}", parked=True)
             await parking.release(conn, parked.seq)
-            return True
+            return Outcome.DEAD_LETTERED.value
         except _RETRY_THE_BATCH:
             raise
         except Exception as error:  # noqa: BLE001 - counted on the parked row, then dead-lettered
@@ -379,10 +397,10 @@ class ReliableConsumer:
                 await self._dead_letter(conn, record, f"handler failed: {type(error).__name__} after {parked.attempts + 1} attempts",
                                         parked=True)
                 await parking.release(conn, parked.seq)
-                return True
+                return Outcome.DEAD_LETTERED.value
             reason, failed = parked.reason, True
         await parking.still_waiting(conn, parked.seq, reason, failed)
-        return False
+        return Outcome.PARKED.value
 
     @property
     def asks_about_parked(self) -> bool:

@@ -19,7 +19,7 @@ from uuid import UUID, uuid4
 import asyncpg
 
 from contracts import Envelope, Event
-from shared.runtime import outbox
+from shared.runtime import outbox, tracing
 from shared.runtime.clock import Clock
 
 
@@ -56,6 +56,7 @@ class HandlerContext(Generic[S, D]):
         correlation = correlation_id or (incoming.correlationid if incoming else uuid4())
         causation = causation_id or (incoming.id if incoming else None)
         now = self.clock.now()
+        traceparent = tracing.traceparent_of()  # the span of the event being handled, if any
         envelopes = [
             Envelope(
                 id=uuid4(),
@@ -65,6 +66,7 @@ class HandlerContext(Generic[S, D]):
                 subject=event.key,
                 correlationid=correlation,
                 causationid=causation,
+                traceparent=traceparent,
             )
             for event in events
         ]

@@ -30,7 +30,7 @@ from aiokafka.errors import (
 
 from contracts import DEAD_LETTER, Envelope, Event
 from contracts.topics import MAX_EVENT_BYTES
-from shared.runtime import metrics
+from shared.runtime import metrics, tracing
 from shared.runtime.codec import encode
 from shared.runtime.errors import InvalidEvent
 from shared.runtime.failpoints import failpoint
@@ -163,8 +163,14 @@ class OutboxRelay:
         if not rows:
             return 0
         pending = [PendingEvent(row["seq"], row["topic"], row["key"], row["value"], json.loads(row["headers"])) for row in rows]
+        # Each event's PRODUCER span, its traceparent put on the record in place of its handler's.
+        # A dead letter keeps the headers it arrived with (redriven, it continues its own trace).
+        spans = [tracing.publishing(event.topic, event.headers) if event.topic != DEAD_LETTER.name else None for event in pending]
         # Queue all, then wait for all: the idempotent producer keeps them in order per partition.
         outcomes = await asyncio.gather(*[await self._queue(event) for event in pending], return_exceptions=True)
+        for span, outcome in zip(spans, outcomes):
+            if span is not None:
+                tracing.sent(span, outcome if isinstance(outcome, BaseException) else None)
         failpoint("relay-after-publish")
         published = [event.seq for event, outcome in zip(pending, outcomes) if not isinstance(outcome, BaseException)]
         set_aside = [(event, outcome) for event, outcome in zip(pending, outcomes) if isinstance(outcome, _PERMANENT)]

@@ -21,7 +21,7 @@ from faststream.kafka import KafkaBroker
 
 from contracts import AddressedCopy, Event
 from contracts.topics import CONSENT_INBOUND
-from shared.runtime import db, metrics, parking, secrets
+from shared.runtime import db, metrics, parking, secrets, tracing
 from shared.privacy import copies, delivery
 from shared.privacy.keystore import PostgresKeyStore
 from shared.privacy.store import PrivacyStore
@@ -88,6 +88,7 @@ class Service:
     async def run(self, stop: asyncio.Event | None = None) -> None:
         stop = stop or _stop_on_signals()
         settings = self.settings
+        tracing.configure(self.name, settings.otlp_endpoint)
         pool = await db.create_pool(settings.database_url, min_size=min(settings.database_pool_open, settings.database_pool_size),
                                      max_size=settings.database_pool_size)
         applied = await db.migrate(pool, [db.SHARED_MIGRATIONS, self.migrations])
@@ -150,6 +151,7 @@ class Service:
             if self._keys is not None:
                 await self._keys.close()
             await pool.close()
+            tracing.shutdown()  # what is still queued is exported before the process ends
             log.info("service.stopped")
 
     def _loop(self, pool: asyncpg.Pool, login: KafkaLogin, group: str, handlers: Mapping[type[Event], Handler]) -> KafkaLoop:

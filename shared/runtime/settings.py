@@ -97,5 +97,9 @@ class ServiceSettings(KafkaSettings):
     # 0 serves none. Bound to 127.0.0.1 unless told otherwise: they are for the host's Prometheus.
     metrics_host: str = "127.0.0.1"
     metrics_port: int | None = Field(default=None, ge=0, le=65_535)
+    # Traces (shared/runtime/tracing.py) are exported over OTLP/HTTP to this collector's base URL
+    # (`/v1/traces` is added), e.g. http://127.0.0.1:4318; without one none are exported, though
+    # the trace context is still carried on to the next service.
+    otlp_endpoint: str | None = Field(default=None, pattern=r"^https?://\S+$")
     # Tests only: a file holding seconds to add to the clock (see shared/runtime/clock.py OffsetClock).
     clock_offset_file: str | None = None
