@@ -6,6 +6,7 @@ another run's events, and `make run` can share the same broker.
 
 import os
 from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
 from pathlib import Path
 from uuid import uuid4
 
@@ -43,32 +44,41 @@ async def deployment(tmp_path_factory: pytest.TempPathFactory) -> AsyncIterator[
         await wait_for_kafka(logins.admin(), timeout_s=20)
     except (TimeoutError, MissingCredential) as error:
         pytest.fail(f"{error}: start the infrastructure with `make infra` (make test does it for you)")
+    async with a_deployment(tmp_path_factory.mktemp("service-logs")) as deployed:
+        yield deployed
+
+
+@asynccontextmanager
+async def a_deployment(logs: Path) -> AsyncIterator[Deployment]:
+    """The four services on topics and databases of their own, running until the block ends:
+    the session's deployment, or a test's own when it must do what would upset the others."""
     run = uuid4().hex[:8]
     prefix = f"test-{run}"
     await logins.open_deployment(prefix)
     databases = {name: f"carepath_test_{run}_{name}" for name in (*SERVICE_FACTORIES, *KEY_STORES)}
     await recreate_databases(PG_SERVER, list(databases.values()))
     urls = {name: f"{PG_SERVER}/{db}" for name, db in databases.items()}
-    logs = tmp_path_factory.mktemp("service-logs")
     clock_offset = logs / "clock-offset-seconds"
     services = {
         name: ServiceProcess(name, service_env(name, BOOTSTRAP, prefix, urls[name], clock_offset, keystore_url=urls.get(f"{name}_keys")),
                              logs / f"{name}.log")
         for name in SERVICE_FACTORIES
     }
-    # The tests watch everything, what Trust systems send and the dead letters too: as the admin
-    # (the operator's narrower view is tested in test_trust_boundary).
-    async with EventLog(logins.admin(), prefix) as log:
-        deployed = Deployment(logins.admin(), prefix, urls, services, log, clock_offset)
-        for service in services.values():
-            service.start()
-        await deployed.ready()
-        try:
-            yield deployed
-        finally:
-            await deployed.close()
-    await recreate_databases(PG_SERVER, list(databases.values()), create=False)
-    await logins.close_deployment(prefix)
+    try:
+        # The tests watch everything, what Trust systems send and the dead letters too: as the admin
+        # (the operator's narrower view is tested in test_trust_boundary).
+        async with EventLog(logins.admin(), prefix) as log:
+            deployed = Deployment(logins.admin(), prefix, urls, services, log, clock_offset)
+            for service in services.values():
+                service.start()
+            try:
+                await deployed.ready()
+                yield deployed
+            finally:
+                await deployed.close()
+    finally:
+        await recreate_databases(PG_SERVER, list(databases.values()), create=False)
+        await logins.close_deployment(prefix)
 
 
 @pytest.fixture

@@ -3,21 +3,22 @@ destroyed when the service's database is restored from a backup taken before the
 because the keys live in the service's key store, not its database."""
 
 import subprocess
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from uuid import uuid4
 
 import pytest
+from aiokafka import AIOKafkaConsumer, TopicPartition
 
-from contracts import CarerInformation, CarerInformationShared, ConsentRecorded, ConsentWithdrawn
+from contracts import TOPICS, CarerInformation, CarerInformationShared, ConsentRecorded, ConsentWithdrawn
 from contracts import InformationCategory as C
 from shared.privacy import copies
 from shared.privacy.copies import Unreadable
 from shared.privacy.keystore import PostgresKeyStore
 from shared.runtime import db
-from tests.acceptance.conftest import PG_SERVER
+from tests.acceptance.conftest import PG_SERVER, a_deployment
 from tests.acceptance.deployment import Deployment, recreate_databases
-from tools.journey import Journey
+from tools.journey import Journey, Patient, consent_capture, trust_systems
 
 SECTIONS = {
     "crisis_plan": {"warning_signs": ["stops eating"], "what_to_do": "Call the duty line.", "who_to_contact": ["HTCR duty line"]},
@@ -107,3 +108,70 @@ async def test_a_destroyed_key_offered_back_to_the_key_store_is_refused(scratch_
         assert await keys.get(destroyed) is None and await keys.get(kept) == b"k" * 32
     finally:
         await keys.close()
+
+
+async def test_a_denied_carers_copy_stays_unreadable_and_none_is_sent_when_the_database_is_rebuilt_from_the_log_eight_days_later(
+    tmp_path: Path,
+) -> None:
+    """The assessment service's database lost and rebuilt by reading every topic again from the
+    start, eight days on (past the broker's default retention, which consent.inbound does not
+    use): the rebuilt service learns of the patient's deny from the log, and nothing it does
+    while catching up leaves the carer a copy they can open. A deployment of the test's own: a
+    rebuild replays everything, which would upset the session's other tests."""
+    async with a_deployment(tmp_path) as deployment:
+        gp, clinician, staff_app = trust_systems(deployment.kafka, deployment.prefix)
+        async with gp, clinician, staff_app, consent_capture(deployment.kafka, deployment.prefix) as consent:
+            journey = Journey(deployment.log, gp, clinician, staff_app, Patient(), timeout_s=60, consent=consent)
+            accepted = await journey.refer()
+            permit = ConsentRecorded(consent_id=uuid4(), patient_id=accepted.patient_id, recipient="carer:partner-8",
+                                     categories=(C.CARER_GENERAL_INFORMATION,), permit=True, recorded_by="staff-0042",
+                                     recorded_at=datetime.now(UTC))
+            await consent.publish(permit)
+            await deployment.settled()
+            await journey.submit_assessment(accepted, sections=SECTIONS)
+            first = await deployment.log.wait_for(CarerInformationShared, lambda e: e.patient_id == accepted.patient_id)
+            # The patient says the partner is to be told nothing: a named person's deny, which wins over everything.
+            await consent.publish(ConsentRecorded(consent_id=uuid4(), patient_id=accepted.patient_id, recipient="carer:partner-8",
+                                                  categories=tuple(C), permit=False, recorded_by="staff-0042",
+                                                  recorded_at=datetime.now(UTC)))
+            await deployment.settled()
+            with pytest.raises(Unreadable):
+                await deployment.open_copy(first)
+
+            assessment = deployment.services["assessment"]
+            assessment.stop()
+            await deployment.pools.pop("assessment").close()  # the tests' own connections to the database lost
+            await recreate_databases(PG_SERVER, [deployment.databases["assessment"].rsplit("/", 1)[1]])
+            await from_the_start(deployment, deployment.groups_of("assessment"))
+            deployment.move_clock(timedelta(days=8))
+            try:
+                Path(assessment.env["CAREPATH_HEARTBEAT_FILE"]).unlink(missing_ok=True)
+                assessment.start()
+                await deployment.ready()
+                await deployment.settled(timeout_s=120)
+            finally:
+                deployment.move_clock(timedelta(0))
+
+        copies_to_carer = deployment.log.events(CarerInformationShared, lambda e: e.patient_id == accepted.patient_id)
+        assert len(copies_to_carer) >= 1
+        for copy in copies_to_carer:
+            with pytest.raises(Unreadable):
+                await deployment.open_copy(copy)
+        delivered = await deployment.delivered("assessment", accepted.patient_id, "carer:partner-8")
+        assert delivered == [], "the rebuilt service delivered the carer a copy after the deny"
+
+
+async def from_the_start(deployment: Deployment, groups: dict[str, list[str]]) -> None:
+    """Each group's committed offsets set back to the start of every partition (while none of its
+    members runs), as an operator resets a group to rebuild a database from the log."""
+    for group, topics in groups.items():
+        consumer = AIOKafkaConsumer(**deployment.kafka.options(), group_id=group, enable_auto_commit=False)
+        await consumer.start()
+        try:
+            counts = {topic.full_name(deployment.prefix): topic.partitions for topic in TOPICS}
+            partitions = [TopicPartition(topic, p) for topic in topics for p in range(counts[topic])]
+            consumer.assign(partitions)
+            starts = await consumer.beginning_offsets(partitions)
+            await consumer.commit({tp: offset for tp, offset in starts.items()})
+        finally:
+            await consumer.stop()
