@@ -169,6 +169,11 @@ class Event(BaseModel):
         return str(getattr(self, "patient_id"))
 
 
+def defined_event(cloudevents_type: str) -> type[Event] | None:
+    """The event class of this CloudEvents type, if one is defined."""
+    return _DEFINED.get(cloudevents_type)
+
+
 def defined_events() -> dict[str, type[Event]]:
     """Every event class defined so far, by CloudEvents type (`contracts.registry` defines them all)."""
     return dict(_DEFINED)

@@ -11,9 +11,9 @@ Within one version (one CloudEvents type, and the envelope) a release may widen,
 - no new cross-field rule (an `if`/`then` in `allOf`), and unknown fields stay allowed;
 - the event keeps its topic.
 Adding an optional field, an enum value, or loosening a bound or a rule is allowed. A breaking
-change is a new version (`vN+1`) beside the old one: a released type must still decode, which
-today means it is still registered (the codec has no upcasters: `shared/runtime/codec.py` reads
-only registered types).
+change is a new version (`vN+1`) beside the old one: a released type must still decode, so it
+stays registered, and it needs an upcaster to the next (`contracts.upcasting`), by which the
+codec reads it as the newest version for handlers written for that alone.
 
 `python -m contracts.compatibility` runs the gate (the test suite does too); `--release` records
 the current schemas as the released set, after the gate passes.
@@ -26,7 +26,9 @@ from collections.abc import Mapping
 from pathlib import Path
 from typing import Any
 
+from contracts.base import defined_events
 from contracts.generate import expected_schemas
+from contracts.upcasting import unread_versions
 
 RELEASED = Path(__file__).parent / "released"
 
@@ -236,7 +238,7 @@ def main() -> None:
     parser.add_argument("--released", type=Path, default=RELEASED, help="the released set to compare with")
     arguments = parser.parse_args()
     released = read_set(arguments.released)
-    problems = breaking_changes(released, current_set())
+    problems = breaking_changes(released, current_set()) + unread_versions(defined_events().values())
     if problems:
         print(f"breaking changes against {arguments.released} (make a new version instead):", *problems, sep="\n  ")
         sys.exit(1)

@@ -6,7 +6,7 @@ import importlib
 import pkgutil
 
 import contracts
-from contracts.base import Event, defined_events
+from contracts.base import Event, defined_event, defined_events
 
 for _module in pkgutil.iter_modules(contracts.__path__):
     if _module.name not in {"asyncapi", "compatibility", "generate", "registry"}:  # tools, not contracts
@@ -16,4 +16,4 @@ EVENT_TYPES: dict[str, type[Event]] = defined_events()
 
 
 def event_class(cloudevents_type: str) -> type[Event] | None:
-    return EVENT_TYPES.get(cloudevents_type)
+    return defined_event(cloudevents_type)

@@ -18,6 +18,7 @@ from typing import Any
 from pydantic import ValidationError
 
 from contracts import Envelope, Event, event_class
+from contracts.upcasting import newest, upcast
 
 CE_PREFIX = "ce_"
 CONTENT_TYPE = "content-type"
@@ -144,7 +145,10 @@ def decode(headers: dict[str, str], value: bytes | None) -> tuple[Envelope, Even
         raise Undecodable(f"invalid {envelope.type}: {describe(error)}") from None
     if event.key != envelope.subject:
         raise Undecodable("ce_subject does not match the event's patient (or referral) id")
-    return envelope, event
+    try:
+        return envelope, upcast(event)  # an older version, read as the newest (`contracts.upcasting`)
+    except ValidationError as error:
+        raise Undecodable(f"{envelope.type} does not read as {newest(cls).cloudevents_type()}: {describe(error)}") from None
 
 
 def _not_an_object(payload: bytes) -> str:

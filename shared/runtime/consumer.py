@@ -38,6 +38,8 @@ import structlog
 from aiokafka import ConsumerRecord
 
 from contracts import Envelope, Event
+from contracts.base import defined_events
+from contracts.upcasting import newest
 from shared.runtime import inbox, metrics, outbox, parking, tracing
 from shared.runtime.clock import Clock
 from shared.runtime.context import Contexts, Handler
@@ -126,7 +128,8 @@ class ReliableConsumer:
         self.group = group
         self._pool = pool
         self._handlers = handlers
-        self._types = {cls.cloudevents_type(): cls for cls in handlers}
+        # Each type it handles, and every older version of one (read as the newest: `contracts.upcasting`).
+        self._types = {kind.cloudevents_type(): kind for kind in defined_events().values() if newest(kind) in handlers}
         self._prefix = topic_prefix
         self._inbound_topics = {cls.topic.full_name(topic_prefix) for cls in handlers if cls.topic.inbound}
         self._clock = clock
