@@ -17,6 +17,7 @@ from contracts import (
     DischargeConversationRecorded,
     DischargeDecided,
     DischargeProposed,
+    Envelope,
     EpisodeClosed,
     Event,
     FollowOnCareArranged,
@@ -66,9 +67,11 @@ class Journey:
     # as the correlation id is, so one referral is one trace (`shared.runtime.tracing`).
     trace: str | None = None
 
-    async def _publish(self, system: TrustSystem, event: Event) -> None:
+    async def publish(self, system: TrustSystem, event: Event) -> Envelope:
+        """Publishes an event as a step of this journey: with its correlation id, in its trace."""
         envelope = await system.publish(event, correlation_id=self.patient.correlation_id, trace=self.trace)
         self.trace = self.trace or envelope.traceparent
+        return envelope
 
     def referral(self, **overrides: Any) -> ReferralSubmitted:
         fields: dict[str, Any] = {
@@ -84,13 +87,13 @@ class Journey:
 
     async def submit(self, referral: ReferralSubmitted) -> ReferralAcknowledged:
         """Publishes a referral and returns carepath's acknowledgement of it."""
-        await self._publish(self.gp, referral)
+        await self.publish(self.gp, referral)
         return await self.log.wait_for(
             ReferralAcknowledged, lambda e: e.referral_id == referral.referral_id, self.timeout_s
         )
 
     async def refer(self) -> ReferralAccepted:
-        await self._publish(self.gp, self.referral())
+        await self.publish(self.gp, self.referral())
         return await self.log.wait_for(
             ReferralAccepted, lambda e: e.referral_id == self.patient.referral_id, self.timeout_s
         )
@@ -106,7 +109,7 @@ class Journey:
             "assessed_at": datetime.now(UTC),
         }
         submitted = AssessmentSubmitted(**(fields | overrides))
-        await self._publish(self.clinician, submitted)
+        await self.publish(self.clinician, submitted)
         return submitted
 
     async def assess(self, accepted: ReferralAccepted) -> VisitScheduled:
@@ -123,7 +126,7 @@ class Journey:
             actual_minutes=55,
             recorded_at=datetime.now(UTC),
         )
-        await self._publish(self.staff_app, outcome)
+        await self.publish(self.staff_app, outcome)
         return await self.log.wait_for(VisitCompleted, lambda e: e.visit_id == visit.visit_id, self.timeout_s)
 
     async def prepare_discharge(self, accepted: ReferralAccepted, **proposal: Any) -> None:
@@ -149,7 +152,7 @@ class Journey:
             FollowOnCareArranged(**ids, onward_to=OnwardCare.CMHT, arranged_by="staff-0007", arranged_at=now),
             CrisisContactsGiven(**ids, given_by="staff-0007", given_at=now),
         ):
-            await self._publish(self.clinician, event)
+            await self.publish(self.clinician, event)
 
     async def decide_discharge(self, accepted: ReferralAccepted) -> DischargeDecided:
         decision = DischargeDecided(
@@ -159,7 +162,7 @@ class Journey:
             reason="Crisis resolved; CMHT follow-up agreed with the patient.",
             decided_at=datetime.now(UTC),
         )
-        await self._publish(self.clinician, decision)
+        await self.publish(self.clinician, decision)
         return decision
 
     async def discharge(self, accepted: ReferralAccepted) -> EpisodeClosed:

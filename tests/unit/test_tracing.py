@@ -62,8 +62,8 @@ def trace_id_of(traceparent: str) -> str:
 
 
 def test_a_traceparent_is_read_and_written_in_the_w3c_form() -> None:
-    """A span continuing a traceparent keeps its trace id, has it as parent, and writes its own
-    traceparent in the same form."""
+    """A traceparent read is the parent it names; a span continuing it keeps its trace id and
+    writes a traceparent of its own in the same form."""
     parent = trace.get_current_span(tracing.parent_of(VALID)).get_span_context()
     assert (f"{parent.trace_id:032x}", f"{parent.span_id:016x}", parent.is_remote) == (trace_id_of(VALID), "00f067aa0ba902b7", True)
     span = tracing.tracer().start_span("process referral.inbound", context=tracing.parent_of(VALID))
@@ -71,6 +71,25 @@ def test_a_traceparent_is_read_and_written_in_the_w3c_form() -> None:
     span.end()
     assert own is not None and valid_traceparent(own)
     assert trace_id_of(own) == trace_id_of(VALID) and own.split("-")[2] != "00f067aa0ba902b7" and own.endswith("-01")
+
+
+@pytest.mark.parametrize("flags", ["01", "00"])
+def test_a_service_exporting_nothing_still_carries_the_trace_on(flags: str) -> None:
+    """Without an exporter, an event's span records nothing but has an id of its own in the
+    sender's trace, with the sender's sampling decision: what the handler emits and the relay
+    publishes continue the trace for a service downstream that exports."""
+    sender = VALID[:-2] + flags
+    with tracing.processing(f"{PREFIX}-referral", "referral.inbound", 0, 7, "carepath.referral.submitted.v1", uuid4(), sender) as span:
+        emitted = tracing.traceparent_of()
+    assert not span.is_recording()
+    headers = {"ce_type": "carepath.referral.accepted.v1", "ce_id": str(uuid4()), "ce_traceparent": emitted}
+    tracing.sent(tracing.publishing("referral.events", headers))
+    hops = [sender, emitted, headers["ce_traceparent"]]
+    assert all(valid_traceparent(hop) for hop in hops) and len({hop.split("-")[2] for hop in hops}) == 3
+    assert {trace_id_of(hop) for hop in hops} == {trace_id_of(VALID)} and {hop[-2:] for hop in hops} == {flags}
+    with tracing.processing(f"{PREFIX}-referral", "referral.inbound", 0, 8, None, None, None):
+        fresh = tracing.traceparent_of()
+    assert trace_id_of(fresh) != trace_id_of(VALID) and fresh.endswith("-01")  # a new trace, sampled
 
 
 @pytest.mark.parametrize("malformed", MALFORMED)
@@ -139,6 +158,7 @@ def test_a_handler_failing_is_recorded_by_its_kind_alone(exported) -> None:
         raise ValueError(f"no such patient {NAME}")
     [span] = exported.get_finished_spans()
     assert span.status.status_code is StatusCode.ERROR and span.attributes[tracing.ERROR_TYPE] == "ValueError"
+    assert span.attributes[tracing.OUTCOME] == "failed"
     assert NAME not in everything_said(span)
 
 
