@@ -254,10 +254,11 @@ class ReliableConsumer:
 
     def _traced(self, record: ConsumerRecord, envelope: Envelope | None) -> contextlib.AbstractContextManager:
         """The event's span (`shared.runtime.tracing`): of its headers only its type and id, and
-        only once decoded (what an undecodable record claims is not repeated)."""
+        only once decoded (what an undecodable record claims is not repeated, but for a valid
+        traceparent, so that its dead-lettering is in its sender's trace)."""
         return tracing.processing(self.group, record.topic.removeprefix(f"{self._prefix}."), record.partition, record.offset,
                                   envelope.type if envelope else None, envelope.id if envelope else None,
-                                  envelope.traceparent if envelope else None)
+                                  envelope.traceparent if envelope else tracing.traceparent_in(record.headers))
 
     def _transaction_ended(self, conn: asyncpg.Connection) -> None:
         """After COMMIT or ROLLBACK: a sweep looking meanwhile must not take its snapshot's word."""

@@ -27,7 +27,7 @@ id as attributes and the context as a bare `traceparent` header, not the CloudEv
 """
 
 import re
-from collections.abc import Callable, Iterator, Mapping, MutableMapping
+from collections.abc import Callable, Iterable, Iterator, Mapping, MutableMapping
 from contextlib import contextmanager
 from typing import Any
 from uuid import UUID
@@ -168,6 +168,16 @@ def parent_of(traceparent: str | None) -> Context:
     """The context a span continues: the trace of `traceparent`, or a new trace when it is None
     or malformed (W3C Trace Context: a receiver ignores what it cannot parse)."""
     return _W3C.extract({TRACEPARENT_HEADER: traceparent} if traceparent else {}, context=Context(), getter=_HEADERS)
+
+
+def traceparent_in(headers: Iterable[tuple[str, bytes | None]] | None) -> str | None:
+    """The `ce_traceparent` of a record as it arrived, if it is a valid one: so a record that cannot
+    be decoded is still dead-lettered in its sender's trace (only a W3C traceparent is taken)."""
+    for name, value in headers or ():
+        if name == TRACEPARENT_HEADER and value is not None:
+            text = value.decode("utf-8", errors="replace")
+            return text if valid_traceparent(text) else None
+    return None
 
 
 def traceparent_of(span: Span | None = None) -> str | None:

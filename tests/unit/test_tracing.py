@@ -108,6 +108,23 @@ def test_an_event_with_a_malformed_traceparent_is_handled_and_starts_a_new_trace
     assert span.parent is None and f"{span.context.trace_id:032x}" != trace_id_of(VALID)
 
 
+def test_a_record_that_cannot_be_decoded_is_dead_lettered_in_its_senders_trace_saying_nothing_it_claims(exported) -> None:
+    """A poison record's span continues a valid traceparent it came with, but repeats none of its
+    other headers: not its type, not its id, not its subject."""
+    headers = [("ce_traceparent", VALID.encode()), ("ce_type", NAME.encode()), ("ce_id", str(uuid4()).encode()),
+               ("ce_subject", HC_NUMBER.replace(" ", "").encode())]
+    consumer = consumer_of(ReferralSubmitted)
+    record = kafka_record("referral.inbound", headers, b"someone", b'{"not": "a referral"}')
+    triaged = consumer.triage(record)
+    assert triaged is not None and triaged.reason is not None
+    with consumer._traced(record, triaged.envelope) as span:
+        tracing.outcome(span, "dead-lettered")
+    [out] = exported.get_finished_spans()
+    assert f"{out.context.trace_id:032x}" == trace_id_of(VALID) and f"{out.parent.span_id:016x}" == "00f067aa0ba902b7"
+    assert out.attributes[tracing.EVENT_TYPE] == "unknown" and tracing.EVENT_ID not in out.attributes
+    assert out.attributes[tracing.OUTCOME] == "dead-lettered" and NAME not in everything_said(out)
+
+
 def test_a_traceparent_longer_than_any_attribute_may_be_is_refused_as_the_schema_says() -> None:
     """Over 512 characters is not a malformed traceparent but an over-long header: the published
     schema refuses it, and so does the service (dead-lettered, like any other over-long header)."""
