@@ -44,6 +44,7 @@ class FakePrivacy:
 class Emitted:
     event: Event
     correlation_id: UUID | None
+    trace: str | None = None
 
 
 @dataclass
@@ -58,6 +59,7 @@ class FakeContext:
     committing_soon: bool = False
     source: str = "test"
     privacy: FakePrivacy = field(default_factory=FakePrivacy)
+    trace: str | None = None  # the traceparent of the span the event is handled in
 
     @classmethod
     def for_event(cls, event: Event, store: Any, deps: Any = None, **fields: Any) -> "FakeContext":
@@ -66,9 +68,10 @@ class FakeContext:
     def commit_soon(self) -> None:
         self.committing_soon = True
 
-    async def emit(self, *events: Event, correlation_id: UUID | None = None, causation_id: UUID | None = None) -> list[Envelope]:
+    async def emit(self, *events: Event, correlation_id: UUID | None = None, causation_id: UUID | None = None,
+                   trace: str | None = None) -> list[Envelope]:
         correlation = correlation_id or (self.envelope.correlationid if self.envelope else None)
-        self.emitted.extend(Emitted(event, correlation) for event in events)
+        self.emitted.extend(Emitted(event, correlation, trace or self.trace) for event in events)
         return [envelope_for(event, id=uuid4()) for event in events]
 
     def events(self, kind: type[Event] | None = None) -> list[Event]:

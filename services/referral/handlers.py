@@ -32,7 +32,7 @@ async def on_referral_submitted(ctx: Ctx, referral: ReferralSubmitted) -> None:
     patient = await ctx.store.find_or_add_patient(referral, hc_number, new_id=uuid4())
     now = ctx.clock.now()
     triage = domain.triage(referral, patient, ctx.deps.rules[referral.trust], ctx.deps.directory, uuid4(), now)
-    await ctx.store.record(referral, referring_system, triage.decision, now, ctx.envelope.correlationid)
+    await ctx.store.record(referral, referring_system, triage.decision, now, ctx.envelope.correlationid, ctx.trace)
     await ctx.emit(*triage.events)
 
 
@@ -45,12 +45,13 @@ async def on_episode_closed(ctx: Ctx, closed: EpisodeClosed) -> None:
 
 
 async def check_deadlines(ctx: Ctx) -> None:
-    """Emits one breach for each accepted referral whose assessment has not started in time."""
+    """Emits one breach for each accepted referral whose assessment has not started in time, in
+    the referral's journey and trace."""
     now = ctx.clock.now()
-    for deadline, correlation_id in await ctx.store.overdue(now):
+    for deadline, correlation_id, trace in await ctx.store.overdue(now):
         for breach in domain.breaches([deadline], now):
             await ctx.store.mark_breached(deadline.episode_id, now)
-            await ctx.emit(breach, correlation_id=correlation_id)
+            await ctx.emit(breach, correlation_id=correlation_id, trace=trace)
 
 
 async def publish_directory(ctx: Ctx) -> None:

@@ -98,15 +98,16 @@ class Store:
         return KnownPatient(rows[0]["patient_id"], known=bool(episodes), open_episode_id=open_episode)
 
     async def record(self, referral: ReferralSubmitted, referring_system: str, decision: Decision, received_at: datetime,
-                     correlation_id: UUID) -> None:
-        """The referral and its decision; an accepted referral's new episode in the same statement."""
+                     correlation_id: UUID, trace: str | None = None) -> None:
+        """The referral and its decision, with its journey's correlation id and trace; an accepted
+        referral's new episode in the same statement."""
         episode_id = getattr(decision, "episode_id", None)
         opens_episode = isinstance(decision, ReferralAccepted)
         await self.conn.execute(
             (_OPEN_EPISODE if opens_episode else "")
             + "INSERT INTO referrals (trust, referral_id, patient_id, episode_id, source, urgency, submitted_at, "
-            "received_at, ed_arrived_at, decision, decline_reason, assess_by, correlation_id, referring_system) "
-            "VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14)",
+            "received_at, ed_arrived_at, decision, decline_reason, assess_by, correlation_id, referring_system, traceparent) "
+            "VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15)",
             referral.trust.value,
             referral.referral_id,
             decision.patient_id,
@@ -121,6 +122,7 @@ class Store:
             getattr(decision, "assess_by", None),
             correlation_id,
             referring_system,
+            trace,
         )
 
     async def assessment_started(self, episode_id: UUID, started_at: datetime) -> None:
@@ -136,11 +138,12 @@ class Store:
         """After discharge, a new referral opens a new episode instead of joining the old one."""
         await self.conn.execute("UPDATE episodes SET closed_at = $2 WHERE episode_id = $1 AND closed_at IS NULL", episode_id, closed_at)
 
-    async def overdue(self, now: datetime) -> list[tuple[PendingDeadline, UUID]]:
-        """Accepted referrals past their deadline with no assessment and no breach yet, locked."""
+    async def overdue(self, now: datetime) -> list[tuple[PendingDeadline, UUID, str | None]]:
+        """Accepted referrals past their deadline with no assessment and no breach yet, locked, each
+        with its journey's correlation id and trace."""
         rows = await self.conn.fetch(
             "SELECT r.referral_id, r.patient_id, r.episode_id, r.trust, r.urgency, r.assess_by, r.ed_arrived_at, "
-            "r.correlation_id FROM referrals r WHERE r.decision = 'accepted' AND r.assessment_started_at IS NULL "
+            "r.correlation_id, r.traceparent FROM referrals r WHERE r.decision = 'accepted' AND r.assessment_started_at IS NULL "
             "AND r.breached_at IS NULL AND r.assess_by < $1 ORDER BY r.assess_by LIMIT 500 FOR UPDATE SKIP LOCKED",
             now,
         )
@@ -156,6 +159,7 @@ class Store:
                     ed_arrived_at=row["ed_arrived_at"],
                 ),
                 row["correlation_id"],
+                row["traceparent"],
             )
             for row in rows
         ]

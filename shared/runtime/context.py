@@ -48,15 +48,22 @@ class HandlerContext(Generic[S, D]):
         such locks in opposite orders would deadlock)."""
         self.committing_soon = True
 
+    @property
+    def trace(self) -> str | None:
+        """The traceparent of the span the event is handled in: kept by a service that emits for
+        this journey later (a deadline check), so what it emits then is in the journey's trace."""
+        return tracing.traceparent_of()
+
     async def emit(
-        self, *events: Event, correlation_id: UUID | None = None, causation_id: UUID | None = None
+        self, *events: Event, correlation_id: UUID | None = None, causation_id: UUID | None = None, trace: str | None = None
     ) -> list[Envelope]:
-        """Events caused by the one being handled carry its correlation id and its id as cause."""
+        """Events caused by the one being handled carry its correlation id, its id as cause and its
+        span's trace; a periodic job names the journey (`correlation_id`) and trace it emits in."""
         incoming = self.envelope
         correlation = correlation_id or (incoming.correlationid if incoming else uuid4())
         causation = causation_id or (incoming.id if incoming else None)
         now = self.clock.now()
-        traceparent = tracing.traceparent_of()  # the span of the event being handled, if any
+        traceparent = trace or tracing.traceparent_of()  # else the span of the event being handled, if any
         envelopes = [
             Envelope(
                 id=uuid4(),

@@ -8,13 +8,13 @@ from collections.abc import AsyncIterator, Callable, Iterator
 from contextlib import asynccontextmanager, contextmanager
 from dataclasses import dataclass, field
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 import pytest
 from opentelemetry.proto.collector.trace.v1.trace_service_pb2 import ExportTraceServiceRequest, ExportTraceServiceResponse
 
-from contracts import DischargeConversationRecorded
+from contracts import DischargeConversationRecorded, ResponseTargetBreached
 from shared.runtime import tracing
 from tests.acceptance.deployment import Deployment
 from tools.journey import Journey, Patient
@@ -205,3 +205,23 @@ async def test_an_event_parked_and_handled_later_stays_in_its_journeys_trace(
     outcomes = [span.attributes["carepath.outcome"] for span in sorted(tried, key=lambda span: span.start)]
     settled = [outcome for outcome in outcomes if outcome != "failed"]
     assert settled[0] == "parked" and settled[-1] == "unparked" and set(settled[1:-1]) <= {"parked"}, outcomes
+
+
+async def test_a_breach_the_deadline_check_finds_later_is_in_the_referrals_trace(
+    deployment: Deployment, journey: Journey, exported: Receiver,
+) -> None:
+    """The response-target breach is emitted by a periodic job, hours after the referral was
+    handled, and still joins the referral's trace (kept with the referral)."""
+    accepted = await journey.refer()
+    try:
+        deployment.move_clock(timedelta(hours=4, minutes=10))
+        await deployment.log.wait_for(ResponseTargetBreached, lambda e: e.referral_id == accepted.referral_id)
+    finally:
+        deployment.move_clock(timedelta(0))
+    [breach] = [logged.envelope for logged in deployment.log.seen
+                if isinstance(logged.event, ResponseTargetBreached) and logged.event.referral_id == accepted.referral_id]
+    trace_id = journey.trace.split("-")[1]
+    assert breach.traceparent.split("-")[1] == trace_id
+    await flushed(exported, lambda: any(span.attributes.get("cloudevents.event_id") == str(breach.id) for span in exported.sent()))
+    [sent] = [span for span in exported.sent() if span.attributes.get("cloudevents.event_id") == str(breach.id)]
+    assert (sent.service, sent.trace_id) == ("referral", trace_id)

@@ -39,7 +39,8 @@ class FakeStore:
     referrals: dict[tuple[str, str], tuple[Decision, UUID]] = field(default_factory=dict)  # by (referring system, id)
     started: dict[UUID, datetime] = field(default_factory=dict)
     closed: dict[UUID, datetime] = field(default_factory=dict)
-    pending: list[tuple[PendingDeadline, UUID]] = field(default_factory=list)
+    pending: list[tuple[PendingDeadline, UUID, str | None]] = field(default_factory=list)  # with the journey and its trace
+    traces: dict[tuple[str, str], str | None] = field(default_factory=dict)  # the trace each referral was recorded in
     breached: set[UUID] = field(default_factory=set)  # episodes
     digests: dict[Trust, str] = field(default_factory=dict)
 
@@ -54,8 +55,9 @@ class FakeStore:
         return self.patients.setdefault(hc_number, KnownPatient(new_id, known=False, open_episode_id=None))
 
     async def record(self, referral: ReferralSubmitted, referring_system: str, decision: Decision, received_at: datetime,
-                     correlation_id: UUID) -> None:
+                     correlation_id: UUID, trace: str | None = None) -> None:
         self.referrals[(referring_system, referral.referral_id)] = (decision, decision.patient_id)
+        self.traces[(referring_system, referral.referral_id)] = trace
 
     async def assessment_started(self, episode_id: UUID, started_at: datetime) -> None:
         self.started.setdefault(episode_id, started_at)
@@ -63,8 +65,8 @@ class FakeStore:
     async def close_episode(self, episode_id: UUID, closed_at: datetime) -> None:
         self.closed.setdefault(episode_id, closed_at)
 
-    async def overdue(self, now: datetime) -> list[tuple[PendingDeadline, UUID]]:
-        return [(deadline, cid) for deadline, cid in self.pending if deadline.episode_id not in self.breached]
+    async def overdue(self, now: datetime) -> list[tuple[PendingDeadline, UUID, str | None]]:
+        return [(deadline, cid, trace) for deadline, cid, trace in self.pending if deadline.episode_id not in self.breached]
 
     async def mark_breached(self, episode_id: UUID, at: datetime) -> None:
         self.breached.add(episode_id)
@@ -92,6 +94,14 @@ async def test_an_accepted_referral_is_recorded_and_acknowledged_to_the_referrer
     assert len(accepted) == 1 and store.referrals[(GP_SYSTEM, submitted.referral_id)][0] == accepted[0]
     assert [ack.referral_id for ack in ctx.events(ReferralAcknowledged)] == [submitted.referral_id]
     assert all(item.correlation_id == ctx.envelope.correlationid for item in ctx.emitted)
+
+
+async def test_a_referral_is_recorded_with_the_trace_it_was_handled_in_for_its_breach_to_join() -> None:
+    store, submitted = FakeStore(), referral()
+    ctx = FakeContext(store, DEPS, envelope=envelope_for(submitted, source=GP_SYSTEM),
+                      trace="00-4bf92f3577b34da6a3ce929d0e0e4736-00f067aa0ba902b7-01")
+    await handlers.on_referral_submitted(ctx, submitted)
+    assert store.traces[(GP_SYSTEM, submitted.referral_id)] == ctx.trace
 
 
 async def test_the_same_referral_resent_is_neither_recorded_again_nor_acknowledged_twice() -> None:
@@ -166,15 +176,16 @@ def overdue_deadline(referral_id: str, hours_late: float) -> PendingDeadline:
     )
 
 
-async def test_each_overdue_referral_is_breached_once_in_its_own_journey() -> None:
+async def test_each_overdue_referral_is_breached_once_in_its_own_journey_and_trace() -> None:
     journey = uuid4()
-    store = FakeStore(pending=[(overdue_deadline("GP-1", 1), journey)])
+    trace = "00-4bf92f3577b34da6a3ce929d0e0e4736-00f067aa0ba902b7-01"
+    store = FakeStore(pending=[(overdue_deadline("GP-1", 1), journey, trace)])
     ctx = FakeContext(store, DEPS)
     await handlers.check_deadlines(ctx)
     await handlers.check_deadlines(ctx)
     breaches = ctx.events(ResponseTargetBreached)
     assert [breach.referral_id for breach in breaches] == ["GP-1"] and store.breached == {store.pending[0][0].episode_id}
-    assert ctx.emitted[0].correlation_id == journey
+    assert (ctx.emitted[0].correlation_id, ctx.emitted[0].trace) == (journey, trace)
 
 
 async def test_the_directory_is_published_for_every_trust_at_first_start_and_not_again_unchanged() -> None:
