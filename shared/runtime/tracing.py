@@ -10,10 +10,11 @@ and puts its own traceparent on the record. Kafka carries the rest.
 Every process carries the context on: a service that exports nothing still gives each event a
 span id of its own (recording nothing), so the trace stays whole for a service downstream that
 does. Spans are exported over OTLP/HTTP only when an endpoint is configured
-(`CAREPATH_OTLP_ENDPOINT`); the OpenTelemetry
-SDK's own variables (`OTEL_EXPORTER_OTLP_HEADERS`, `OTEL_BSP_SCHEDULE_DELAY`,
-`OTEL_TRACES_SAMPLER`...) are honoured as usual. A span is an attempt: a batch rolled back and
-handled again shows its events twice, and only the attempt that committed has children.
+(`CAREPATH_OTLP_ENDPOINT`); the OpenTelemetry SDK's own variables (`OTEL_EXPORTER_OTLP_HEADERS`,
+`OTEL_BSP_SCHEDULE_DELAY`, `OTEL_TRACES_SAMPLER`...) are honoured as usual. A span is an attempt:
+a batch rolled back and handled again shows its events twice, and only the attempt that
+committed has children. A sender's sampling flag is kept: a trace it marks not sampled is
+carried on but recorded nowhere.
 
 What a span may say is carepath's own words only (`ALLOWED`): the event type, the event id, the
 topic's name, partition and offset, the consumer group, the outcome, `messaging.system`. Never
