@@ -1,0 +1,124 @@
+"""The board's rules, pure: what the HTCR team lead sees of the referrals waiting for assessment,
+folded from carepath's events in whatever order they arrive, and the words on the board.
+
+A referral waits from its acceptance until its assessment starts or its episode closes. The three
+facts come on three topics (referral.events, assessment.events, discharge.events), which Kafka
+does not order against each other, so each fact is kept as it arrives and the row is derived
+from the facts: the same facts give the same row whatever their order. Breached ones come first
+and are marked; an ED referral says how long the person has already spent in the ED.
+"""
+
+from collections.abc import Iterable
+from dataclasses import dataclass, replace
+from datetime import datetime, timedelta
+from uuid import UUID
+
+from contracts import (
+    AssessmentStarted,
+    EpisodeClosed,
+    ReferralAccepted,
+    ReferralSource,
+    ResponseTargetBreached,
+    Trust,
+    Urgency,
+)
+
+Fact = ReferralAccepted | AssessmentStarted | ResponseTargetBreached | EpisodeClosed
+
+
+@dataclass(frozen=True)
+class Referral:
+    """One episode's referral as the board knows it: a field per fact, each None until it arrives."""
+
+    episode_id: UUID
+    patient_id: UUID | None = None
+    trust: Trust | None = None
+    source: ReferralSource | None = None
+    urgency: Urgency | None = None
+    accepted_at: datetime | None = None
+    assess_by: datetime | None = None
+    ed_arrived_at: datetime | None = None
+    assessment_started_at: datetime | None = None
+    breach_detected_at: datetime | None = None
+    closed_at: datetime | None = None
+
+    @property
+    def waiting(self) -> bool:
+        """Accepted, not yet assessed, episode still open: on the board."""
+        return self.accepted_at is not None and self.assessment_started_at is None and self.closed_at is None
+
+
+def fold(referral: Referral, fact: Fact) -> Referral:
+    """The referral with one more fact. Each fact sets only its own fields, and a repeated fact
+    sets them to what they were: redelivery and any order of arrival give the same referral."""
+    match fact:
+        case ReferralAccepted():
+            return replace(referral, patient_id=fact.patient_id, trust=fact.trust, source=fact.source, urgency=Urgency(fact.urgency),
+                           accepted_at=fact.accepted_at, assess_by=fact.assess_by, ed_arrived_at=fact.ed_arrived_at)
+        case AssessmentStarted():
+            earliest = min(filter(None, (referral.assessment_started_at, fact.started_at)))
+            return replace(referral, patient_id=fact.patient_id, assessment_started_at=earliest)
+        case ResponseTargetBreached():
+            return replace(referral, patient_id=fact.patient_id, breach_detected_at=fact.detected_at)
+        case EpisodeClosed():
+            return replace(referral, patient_id=fact.patient_id, closed_at=fact.closed_at)
+    raise TypeError(f"the board does not fold {type(fact).__name__}")
+
+
+@dataclass(frozen=True)
+class WaitingRow:
+    """A line of the board's "waiting for assessment" list, with the words it shows."""
+
+    episode_id: UUID
+    patient_id: UUID
+    urgency: str
+    clock: str
+    breached: bool
+    minutes_left: int  # negative once breached
+    in_ed: str | None
+
+
+URGENCY_WORDS = {Urgency.EMERGENCY: "emergency", Urgency.VERY_URGENT: "very urgent", Urgency.URGENT: "urgent",
+                 Urgency.ROUTINE: "routine"}
+
+
+def waiting_row(referral: Referral, now: datetime) -> WaitingRow:
+    """The row of a waiting referral at `now`: the time left on its clock, or how late it is."""
+    if not referral.waiting or referral.assess_by is None or referral.accepted_at is None or referral.patient_id is None \
+            or referral.urgency is None:
+        raise ValueError("only a referral waiting for its assessment has a row on the board")
+    left = referral.assess_by - now
+    target = _duration(referral.assess_by - referral.accepted_at)
+    breached = left <= timedelta(0) or referral.breach_detected_at is not None
+    if breached:
+        clock = f"breached: {_duration(-left)} past the {target} target" if left < timedelta(0) else f"breached at the {target} target"
+    else:
+        clock = f"{_duration(left)} left of {target}"
+    in_ed = f"in the ED {_duration(now - referral.ed_arrived_at)}" if referral.ed_arrived_at else None
+    return WaitingRow(referral.episode_id, referral.patient_id, URGENCY_WORDS[referral.urgency], clock, breached,
+                      _whole_minutes(left), in_ed)
+
+
+def waiting_list(referrals: Iterable[Referral], now: datetime) -> list[WaitingRow]:
+    """Every waiting referral's row: the breached first, most overdue first, then least time left."""
+    rows = [waiting_row(referral, now) for referral in referrals if referral.waiting]
+    return sorted(rows, key=lambda row: (not row.breached, row.minutes_left, str(row.episode_id)))
+
+
+def _whole_minutes(delta: timedelta) -> int:
+    return int(delta.total_seconds() // 60)
+
+
+def _duration(delta: timedelta) -> str:
+    """A duration as a team reads it on a board, in the targets' own units: `12 min`, `3 h 05 min`,
+    `24 h`, `26 h`; beyond two days, `3 days 4 h`."""
+    minutes = max(0, int(delta.total_seconds() // 60))
+    hours, minutes = divmod(minutes, 60)
+    if hours >= 48:
+        days, hours = divmod(hours, 24)
+        return f"{days} days" if hours == 0 else f"{days} days {hours} h"
+    if hours >= 24:
+        return f"{hours} h"
+    if hours:
+        return f"{hours} h" if minutes == 0 else f"{hours} h {minutes:02d} min"
+    return f"{minutes} min"
