@@ -1,5 +1,6 @@
-"""The board's rules, pure: what the HTCR team lead sees of the referrals waiting for assessment,
-folded from carepath's events in whatever order they arrive, and the words on the board.
+"""The board's rules, pure: what the HTCR team lead sees of the referrals waiting for assessment
+and of today's and tomorrow's visits, folded from carepath's events in whatever order they
+arrive, and the words on the board.
 
 A referral waits from its acceptance until its assessment starts or its episode closes. The three
 facts come on three topics (referral.events, assessment.events, discharge.events), which Kafka
@@ -8,10 +9,11 @@ from the facts: the same facts give the same row whatever their order. Breached 
 and are marked; an ED referral says how long the person has already spent in the ED.
 """
 
-from collections.abc import Iterable
+from collections.abc import Collection, Iterable, Mapping
 from dataclasses import dataclass, replace
-from datetime import datetime, timedelta
+from datetime import date, datetime, time, timedelta
 from uuid import UUID
+from zoneinfo import ZoneInfo
 
 from contracts import (
     AssessmentStarted,
@@ -21,6 +23,10 @@ from contracts import (
     ResponseTargetBreached,
     Trust,
     Urgency,
+    VisitCompleted,
+    VisitMissed,
+    VisitRunningLate,
+    VisitScheduled,
 )
 
 Fact = ReferralAccepted | AssessmentStarted | ResponseTargetBreached | EpisodeClosed
@@ -122,3 +128,89 @@ def _duration(delta: timedelta) -> str:
     if hours:
         return f"{hours} h" if minutes == 0 else f"{hours} h {minutes:02d} min"
     return f"{minutes} min"
+
+
+# --- Today's and tomorrow's visits ------------------------------------------------------------
+
+VisitFact = VisitScheduled | VisitRunningLate | VisitCompleted | VisitMissed
+LATE_AFTER = timedelta(minutes=15)  # as scheduling tells the patient: nobody there 15 minutes into the window
+
+
+@dataclass(frozen=True)
+class Visit:
+    """A visit as the board knows it. Its facts share one topic and one key (scheduling.events,
+    the patient), so Kafka keeps them in order: a later plan's assignment replaces an earlier one.
+    A fact delivered again sets what it set before."""
+
+    visit_id: UUID
+    episode_id: UUID | None = None
+    patient_id: UUID | None = None
+    window_start: datetime | None = None
+    window_end: datetime | None = None
+    staff_id: str | None = None
+    late_detected_at: datetime | None = None
+    completed_at: datetime | None = None
+    cut_short: bool = False
+    missed_at: datetime | None = None
+
+
+def fold_visit(visit: Visit, fact: VisitFact) -> Visit:
+    match fact:
+        case VisitScheduled():
+            return replace(visit, episode_id=fact.episode_id, patient_id=fact.patient_id, window_start=fact.window_start,
+                           window_end=fact.window_end, staff_id=fact.staff_id)
+        case VisitRunningLate():
+            return replace(visit, episode_id=fact.episode_id, patient_id=fact.patient_id, late_detected_at=fact.detected_at)
+        case VisitCompleted():
+            return replace(visit, episode_id=fact.episode_id, patient_id=fact.patient_id, completed_at=fact.completed_at,
+                           cut_short=fact.cut_short)
+        case VisitMissed():
+            return replace(visit, episode_id=fact.episode_id, patient_id=fact.patient_id, missed_at=fact.detected_at,
+                           staff_id=visit.staff_id or fact.staff_id)
+    raise TypeError(f"the board does not fold {type(fact).__name__}")
+
+
+@dataclass(frozen=True)
+class VisitRow:
+    """A line of the day's visits: when, who, and what the team must do about it."""
+
+    visit_id: UUID
+    patient_id: UUID
+    window: str
+    visitor: str
+    key_worker: str
+    status: str
+    needs_action: bool
+
+
+def visit_row(visit: Visit, key_worker: str | None, now: datetime, tz: ZoneInfo) -> VisitRow:
+    """The visit at `now`, in the team's local time. An unassigned, late or missed visit needs
+    someone to act; a completed one says if it was cut short."""
+    if visit.window_start is None or visit.window_end is None or visit.patient_id is None:
+        raise ValueError("only a scheduled visit has a row on the board")
+    window = f"{visit.window_start.astimezone(tz):%H:%M}–{visit.window_end.astimezone(tz):%H:%M}"
+    if visit.completed_at is not None:
+        status, act = ("seen, cut short" if visit.cut_short else "seen"), False
+    elif visit.missed_at is not None:
+        status, act = "missed: nobody recorded a visit", True
+    elif visit.staff_id is None:
+        status, act = "nobody assigned: the team lead must find someone", True
+    elif visit.late_detected_at is not None or now >= visit.window_start + LATE_AFTER:
+        status, act = f"running late: nobody there {_duration(now - visit.window_start)} into the window", True
+    else:
+        status, act = "planned", False
+    visitor = visit.staff_id or "unassigned"
+    named = "none named" if key_worker is None else key_worker + (" (visiting)" if key_worker == visit.staff_id else "")
+    return VisitRow(visit.visit_id, visit.patient_id, window, visitor, named, status, act)
+
+
+def visits_on(visits: Iterable[Visit], day: date, key_workers: Mapping[UUID, str | None], closed: Collection[UUID],
+              now: datetime, tz: ZoneInfo) -> list[VisitRow]:
+    """The day's visits (the team's local day) of open episodes, in window order, those needing
+    someone to act first."""
+    start = datetime.combine(day, time(0), tz)
+    end = start + timedelta(days=1)
+    todays = [visit for visit in visits if visit.window_start is not None and start <= visit.window_start < end
+              and visit.episode_id not in closed]
+    rows = [(visit, visit_row(visit, key_workers.get(visit.episode_id), now, tz)) for visit in todays]
+    return [row for _, row in sorted(rows, key=lambda pair: (not pair[1].needs_action, pair[0].window_start, str(pair[0].visit_id)))]

@@ -1,14 +1,27 @@
-"""The board's waiting list, pure: each referral's clock in words, breached first, ED time shown,
-and the same list whatever order the facts arrive in, and however often."""
+"""The board, pure: the waiting list (each referral's clock in words, breached first, ED time
+shown, the same whatever order the facts arrive in and however often) and the day's visits
+(local time, the key worker, and what the team must act on first)."""
 
 import itertools
-from datetime import UTC, datetime, timedelta
+from datetime import UTC, datetime, time, timedelta
 from uuid import uuid4
+from zoneinfo import ZoneInfo
 
 import pytest
 
-from contracts import AssessmentStarted, EpisodeClosed, ReferralAccepted, ReferralSource, ResponseTargetBreached, Trust, Urgency
-from services.board.domain import Referral, fold, waiting_list, waiting_row
+from contracts import (
+    AssessmentStarted,
+    EpisodeClosed,
+    ReferralAccepted,
+    ReferralSource,
+    ResponseTargetBreached,
+    Trust,
+    Urgency,
+    VisitCompleted,
+    VisitMissed,
+    VisitScheduled,
+)
+from services.board.domain import Referral, Visit, fold, fold_visit, visit_row, visits_on, waiting_list, waiting_row
 
 NOW = datetime(2026, 12, 7, 8, 0, tzinfo=UTC)
 
@@ -94,3 +107,74 @@ def test_an_assessment_started_before_its_referral_arrived_keeps_it_off_the_list
 def test_a_referral_known_only_from_its_assessment_is_not_on_the_list_yet() -> None:
     started = AssessmentStarted(patient_id=uuid4(), episode_id=uuid4(), started_at=NOW)
     assert waiting_list([referral_of(started)], NOW) == []
+
+
+# --- visits ---------------------------------------------------------------------------------
+
+LONDON = ZoneInfo("Europe/London")
+
+
+def scheduled(start_hour: float, staff_id: str | None = "staff-0042", *, day_offset: int = 0, **ids) -> VisitScheduled:
+    start = datetime.combine(NOW.date() + timedelta(days=day_offset), time(0), LONDON) + timedelta(hours=start_hour)
+    return VisitScheduled(visit_id=ids.get("visit_id", uuid4()), patient_id=ids.get("patient_id", uuid4()),
+                          episode_id=ids.get("episode_id", uuid4()), window_start=start, window_end=start + timedelta(hours=1),
+                          planned_minutes=60, staff_id=staff_id)
+
+
+def visit_of(*facts) -> Visit:
+    visit = Visit(facts[0].visit_id)
+    for fact in facts:
+        visit = fold_visit(visit, fact)
+    return visit
+
+
+def test_a_planned_visit_shows_its_window_in_local_time_its_visitor_and_the_key_worker() -> None:
+    row = visit_row(visit_of(scheduled(10)), "staff-0042", NOW, LONDON)  # NOW is 08:00 UTC, 08:00 in London in December
+    assert (row.window, row.visitor, row.key_worker, row.status, row.needs_action) == (
+        "10:00–11:00", "staff-0042", "staff-0042 (visiting)", "planned", False)
+
+
+def test_an_unassigned_visit_asks_the_team_lead_to_act() -> None:
+    row = visit_row(visit_of(scheduled(14, None)), "staff-0007", NOW, LONDON)
+    assert (row.visitor, row.key_worker, row.needs_action) == ("unassigned", "staff-0007", True)
+    assert row.status == "nobody assigned: the team lead must find someone"
+
+
+def test_a_visit_nobody_has_reached_15_minutes_into_its_window_is_running_late_before_scheduling_says_so() -> None:
+    visit = visit_of(scheduled(7.5))  # 07:30-08:30; at 08:00 nobody has recorded it
+    assert visit_row(visit, None, NOW, LONDON).status == "running late: nobody there 30 min into the window"
+    assert visit_row(visit, None, NOW - timedelta(minutes=20), LONDON).status == "planned"
+
+
+def test_a_missed_visit_needs_action_and_a_completed_one_says_if_it_was_cut_short() -> None:
+    plan = scheduled(6)
+    missed = VisitMissed(visit_id=plan.visit_id, patient_id=plan.patient_id, episode_id=plan.episode_id, staff_id="staff-0042",
+                         window_end=plan.window_end, detected_at=NOW)
+    done = VisitCompleted(visit_id=plan.visit_id, patient_id=plan.patient_id, episode_id=plan.episode_id, actual_minutes=20,
+                          completed_at=NOW, cut_short=True)
+    assert visit_row(visit_of(plan, missed), None, NOW, LONDON).status == "missed: nobody recorded a visit"
+    row = visit_row(visit_of(plan, done), None, NOW, LONDON)
+    assert (row.status, row.needs_action) == ("seen, cut short", False)
+
+
+def test_a_later_plan_that_reassigns_the_visit_replaces_the_earlier_and_a_repeat_changes_nothing() -> None:
+    first = scheduled(12, None)
+    revised = first.model_copy(update={"staff_id": "staff-0099"})
+    assert visit_of(first, revised, revised).staff_id == "staff-0099"
+
+
+def test_the_days_visits_are_those_of_its_local_day_of_open_episodes_needing_action_first() -> None:
+    calm, unassigned, tomorrow, closed = scheduled(11), scheduled(15, None), scheduled(10, day_offset=1), scheduled(9)
+    visits = [visit_of(plan) for plan in (calm, unassigned, tomorrow, closed)]
+    today = visits_on(visits, NOW.date(), {}, {closed.episode_id}, NOW, LONDON)
+    assert [row.visit_id for row in today] == [unassigned.visit_id, calm.visit_id]
+    assert [row.visit_id for row in visits_on(visits, NOW.date() + timedelta(days=1), {}, set(), NOW, LONDON)] == [tomorrow.visit_id]
+
+
+def test_a_visit_just_after_local_midnight_in_summer_is_on_that_local_day() -> None:
+    summer = datetime(2026, 7, 1, 8, 0, tzinfo=UTC)
+    plan = scheduled(0)
+    just_after = plan.model_copy(update={"window_start": datetime(2026, 6, 30, 23, 30, tzinfo=UTC),  # 00:30 BST on 1 July
+                                         "window_end": datetime(2026, 7, 1, 0, 30, tzinfo=UTC)})
+    rows = visits_on([visit_of(just_after)], summer.date(), {}, set(), summer, LONDON)
+    assert [row.window for row in rows] == ["00:30–01:30"]
