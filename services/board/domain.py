@@ -1,5 +1,5 @@
-"""The board's rules, pure: what the HTCR team lead sees of the referrals waiting for assessment
-and of today's and tomorrow's visits, folded from carepath's events in whatever order they
+"""The board's rules, pure: what the HTCR team lead sees of the referrals waiting for assessment,
+today's and tomorrow's visits and the discharges held at the gate, folded from carepath's events in whatever order they
 arrive, and the words on the board.
 
 A referral waits from its acceptance until its assessment starts or its episode closes. The three
@@ -17,7 +17,9 @@ from zoneinfo import ZoneInfo
 
 from contracts import (
     AssessmentStarted,
+    DischargeRefused,
     EpisodeClosed,
+    GateCondition,
     ReferralAccepted,
     ReferralSource,
     ResponseTargetBreached,
@@ -29,7 +31,7 @@ from contracts import (
     VisitScheduled,
 )
 
-Fact = ReferralAccepted | AssessmentStarted | ResponseTargetBreached | EpisodeClosed
+ReferralFact = ReferralAccepted | AssessmentStarted | ResponseTargetBreached | EpisodeClosed
 
 
 @dataclass(frozen=True)
@@ -54,7 +56,7 @@ class Referral:
         return self.accepted_at is not None and self.assessment_started_at is None and self.closed_at is None
 
 
-def fold(referral: Referral, fact: Fact) -> Referral:
+def fold_referral(referral: Referral, fact: ReferralFact) -> Referral:
     """The referral with one more fact. Each fact sets only its own fields, and a repeated fact
     sets them to what they were: redelivery and any order of arrival give the same referral."""
     match fact:
@@ -214,3 +216,57 @@ def visits_on(visits: Iterable[Visit], day: date, key_workers: Mapping[UUID, str
               and visit.episode_id not in closed]
     rows = [(visit, visit_row(visit, key_workers.get(visit.episode_id), now, tz)) for visit in todays]
     return [row for _, row in sorted(rows, key=lambda pair: (not pair[1].needs_action, pair[0].window_start, str(pair[0].visit_id)))]
+
+
+# --- Discharges waiting on a gate item -----------------------------------------------------------
+
+GATE_WORDS = {
+    GateCondition.PATIENT_TOLD: "the patient has not been told",
+    GateCondition.FOLLOW_ON_CARE_ARRANGED: "no follow-on care arranged",
+    GateCondition.CRISIS_CONTACTS_GIVEN: "no crisis contacts given",
+}
+
+
+@dataclass(frozen=True)
+class Discharge:
+    """An episode's discharge as the board knows it: what the gate last found missing, and
+    whether the episode has closed. Both facts are on discharge.events under the patient's key,
+    so they arrive in order; a repeat sets what it set before."""
+
+    episode_id: UUID
+    patient_id: UUID | None = None
+    missing: tuple[GateCondition, ...] = ()
+    refused_at: datetime | None = None
+    closed_at: datetime | None = None
+
+    @property
+    def waiting(self) -> bool:
+        return self.refused_at is not None and self.closed_at is None
+
+
+def fold_discharge(discharge: Discharge, fact: DischargeRefused | EpisodeClosed) -> Discharge:
+    match fact:
+        case DischargeRefused():
+            return replace(discharge, patient_id=fact.patient_id, missing=fact.missing, refused_at=fact.refused_at)
+        case EpisodeClosed():
+            return replace(discharge, patient_id=fact.patient_id, closed_at=fact.closed_at)
+    raise TypeError(f"the board does not fold {type(fact).__name__}")
+
+
+@dataclass(frozen=True)
+class DischargeRow:
+    episode_id: UUID
+    patient_id: UUID
+    waiting_on: str
+    since: str
+
+
+def discharges_waiting(discharges: Iterable[Discharge], now: datetime) -> list[DischargeRow]:
+    """Each discharge the gate held back and that has not happened since: what it waits on, in
+    the gate's order, and for how long; the longest waiting first."""
+    waiting = sorted((d for d in discharges if d.waiting), key=lambda d: (d.refused_at, str(d.episode_id)))
+    return [
+        DischargeRow(d.episode_id, d.patient_id, "; ".join(GATE_WORDS[c] for c in GateCondition if c in d.missing),
+                     f"held {_duration(now - d.refused_at)} ago")
+        for d in waiting if d.patient_id is not None and d.refused_at is not None
+    ]

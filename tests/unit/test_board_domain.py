@@ -11,7 +11,9 @@ import pytest
 
 from contracts import (
     AssessmentStarted,
+    DischargeRefused,
     EpisodeClosed,
+    GateCondition,
     ReferralAccepted,
     ReferralSource,
     ResponseTargetBreached,
@@ -21,7 +23,19 @@ from contracts import (
     VisitMissed,
     VisitScheduled,
 )
-from services.board.domain import Referral, Visit, fold, fold_visit, visit_row, visits_on, waiting_list, waiting_row
+from services.board.domain import (
+    Discharge,
+    Referral,
+    Visit,
+    discharges_waiting,
+    fold_referral,
+    fold_discharge,
+    fold_visit,
+    visit_row,
+    visits_on,
+    waiting_list,
+    waiting_row,
+)
 
 NOW = datetime(2026, 12, 7, 8, 0, tzinfo=UTC)
 
@@ -40,7 +54,7 @@ def accepted(hours_ago: float, *, target_hours: int = 4, urgency: Urgency = Urge
 def referral_of(*facts) -> Referral:
     referral = Referral(facts[0].episode_id)
     for fact in facts:
-        referral = fold(referral, fact)
+        referral = fold_referral(referral, fact)
     return referral
 
 
@@ -178,3 +192,39 @@ def test_a_visit_just_after_local_midnight_in_summer_is_on_that_local_day() -> N
                                          "window_end": datetime(2026, 7, 1, 0, 30, tzinfo=UTC)})
     rows = visits_on([visit_of(just_after)], summer.date(), {}, set(), summer, LONDON)
     assert [row.window for row in rows] == ["00:30–01:30"]
+
+
+# --- discharges held at the gate ------------------------------------------------------------------
+
+
+def refused(hours_ago: float, *missing: GateCondition, **ids) -> DischargeRefused:
+    return DischargeRefused(patient_id=ids.get("patient_id", uuid4()), episode_id=ids.get("episode_id", uuid4()), missing=missing,
+                            refused_at=NOW - timedelta(hours=hours_ago))
+
+
+def discharge_of(*facts) -> Discharge:
+    discharge = Discharge(facts[0].episode_id)
+    for fact in facts:
+        discharge = fold_discharge(discharge, fact)
+    return discharge
+
+
+def test_a_held_discharge_says_what_it_waits_on_in_the_gates_order_and_for_how_long() -> None:
+    held = refused(3.5, GateCondition.CRISIS_CONTACTS_GIVEN, GateCondition.PATIENT_TOLD)
+    [row] = discharges_waiting([discharge_of(held)], NOW)
+    assert row.waiting_on == "the patient has not been told; no crisis contacts given"
+    assert row.since == "held 3 h 30 min ago"
+
+
+def test_a_later_refusal_replaces_what_was_missing_and_a_closed_episode_leaves_the_list() -> None:
+    first = refused(5, GateCondition.PATIENT_TOLD, GateCondition.FOLLOW_ON_CARE_ARRANGED)
+    second = refused(1, GateCondition.FOLLOW_ON_CARE_ARRANGED, episode_id=first.episode_id, patient_id=first.patient_id)
+    closed = EpisodeClosed(patient_id=first.patient_id, episode_id=first.episode_id, visits_completed=4, closed_at=NOW)
+    assert [row.waiting_on for row in discharges_waiting([discharge_of(first, second, second)], NOW)] == ["no follow-on care arranged"]
+    assert discharges_waiting([discharge_of(first, second, closed)], NOW) == []
+
+
+def test_the_longest_held_discharge_comes_first() -> None:
+    recent, old = refused(1, GateCondition.PATIENT_TOLD), refused(30, GateCondition.PATIENT_TOLD)
+    rows = discharges_waiting([discharge_of(recent), discharge_of(old)], NOW)
+    assert [row.episode_id for row in rows] == [old.episode_id, recent.episode_id] and rows[0].since == "held 30 h ago"
