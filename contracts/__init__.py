@@ -20,7 +20,7 @@ from contracts.assessment import (
 )
 from contracts.assessment_sections import SECTION_CATEGORY, AssessmentSections, SectionName
 from contracts.consent import BreakGlassRequested, ConsentRecorded, ConsentWithdrawn, SharedCopiesErased, DecisionMaker, InformationCategory, Purpose
-from contracts.audit import BreakGlassAlerted, ConsentChangeAudited, DeadLetterRedriven, DisclosureAudited, OperatorReadAudited
+from contracts.audit import BoardViewAudited, BreakGlassAlerted, ConsentChangeAudited, DeadLetterRedriven, DisclosureAudited, OperatorReadAudited
 from contracts.base import Event, Trust
 from contracts.recipients import Recipient, TeamKind
 from contracts.discharge import (

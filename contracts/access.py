@@ -76,6 +76,9 @@ SERVICES = (
               writes=(DISCHARGE_EVENTS, NOTIFICATIONS, AUDIT, DEAD_LETTER),
               reads=(ASSESSMENT_EVENTS, CONSENT_INBOUND, DISCHARGE_EVENTS, DISCHARGE_INBOUND, PAS_INBOUND, SCHEDULING_EVENTS),
               groups=("discharge", "discharge-delivery")),
+    Principal("board", Kind.SERVICE, "The team's board: a read model of carepath's events, and the audit of who looked.",
+              writes=(AUDIT, DEAD_LETTER),
+              reads=(REFERRAL_EVENTS, ASSESSMENT_EVENTS, SCHEDULING_EVENTS, DISCHARGE_EVENTS, CONSENT_INBOUND), groups=("board",)),
 )
 
 TRUST_SYSTEMS = (

@@ -5,6 +5,8 @@ from contracts.consent import (
     RECIPIENT_MAX_LENGTH,
     RECIPIENT_PATTERN,
     STAFF_ID_MAX_LENGTH,
+    TEAM_MAX_LENGTH,
+    TEAM_PATTERN,
     InformationCategory,
     Purpose,
 )
@@ -152,3 +154,25 @@ class DeadLetterRedriven(Event):
     def key(self) -> str:
         """The patient's id when known, so the patient's audit trail shows it; else the redrive's."""
         return str(self.patient_id or self.redrive_id)
+
+
+class BoardViewAudited(Event):
+    """A member of staff saw a patient's row on a team's board (or was refused it by consent):
+    who, which team's board, which list, and what the consent decision let them see. Recorded in
+    the transaction that reads the board, before the page is served."""
+
+    type_name = "audit.board-view"
+    topic = AUDIT
+
+    patient_id: Uuid = patient_id_field()
+    viewer: str = Field(pattern=OPERATOR_PATTERN, max_length=64, description="Who looked: their sign-in name.", examples=["j.smith"])
+    team: str = Field(pattern=TEAM_PATTERN, max_length=TEAM_MAX_LENGTH, description="Whose board it was.", examples=["htcr:belfast"])
+    list_name: str = Field(pattern=r"^[a-z -]{1,40}$", max_length=40, description="The list the row is on.",
+                           examples=["waiting for assessment"])
+    disclosed: tuple[InformationCategory, ...] = Field(max_length=CATEGORIES, description="Categories the row showed.",
+                                                       examples=[["risk"]])
+    denied: tuple[InformationCategory, ...] = Field(max_length=CATEGORIES, description="Categories withheld.", examples=[[]])
+    consent_version: Integer = Field(ge=0, le=MAX_INTEGER, description="Consent state version the decision used.", examples=[0])
+    reason: str = Field(max_length=200, description="The decision's reason (never patient data).",
+                        examples=["default: minimum necessary for direct care"])
+    viewed_at: Timestamp = at_field("the board was read")

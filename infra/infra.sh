@@ -20,7 +20,7 @@ PG_CLUSTER=carepath
 PG_ROLE=carepath
 PG_PASSWORD=${CAREPATH_PG_PASSWORD:-carepath}
 # The services that send copies keep their keys in a database of their own, apart from their own.
-DATABASES=(referral assessment scheduling discharge assessment_keys discharge_keys)
+DATABASES=(referral assessment scheduling discharge board assessment_keys discharge_keys)
 CAREPATH=$ROOT/.venv/bin/carepath
 
 say() { printf 'infra: %s\n' "$*"; }
@@ -130,6 +130,11 @@ PROMETHEUS_PORT=${CAREPATH_PROMETHEUS_PORT:-9090}
 
 prometheus_fetch() { command -v prometheus >/dev/null || apt_install prometheus; }
 
+# The board's browser tests and `make screenshots` drive Debian's chromium through its driver.
+chromium_fetch() {
+  command -v chromium >/dev/null && command -v chromedriver >/dev/null || apt_install chromium chromium-driver fonts-liberation
+}
+
 prometheus_pid() {
   local pid
   pid=$(cat "$PROMETHEUS_STATE/prometheus.pid" 2>/dev/null) || return 1
@@ -218,6 +223,7 @@ case "${1:-}" in
     carepath_admin topics create
     carepath_admin access grant
     prometheus_fetch  # installed, not started: `make metrics` starts it, the tests run their own
+    chromium_fetch
     ;;
   metrics)
     prometheus_up

@@ -26,7 +26,7 @@ SHOWN_ANYWHERE = frozenset({
     "accepted_at", "acknowledged_at", "agreed_at", "alerted_at", "arranged_at", "assessed_at", "changed_at", "closed_at",
     "completed_at", "contact_at", "decided_at", "declined_at", "detected_at", "discharged_at", "due_at", "ed_arrived_at",
     "erased_at", "expires_at", "given_at", "issued_at", "linked_at", "meeting_at", "opened_at", "proposed_at", "published_at",
-    "raised_at", "read_at", "received_at", "recorded_at", "redirected_at", "redriven_at", "refused_at", "requested_at",
+    "raised_at", "read_at", "viewed_at", "received_at", "recorded_at", "redirected_at", "redriven_at", "refused_at", "requested_at",
     "sent_at", "shared_at", "started_at", "submitted_at", "updated_at", "withdrawn_at", "assess_by", "due_by",
     "window_start", "window_end", "valid_from", "valid_until", "planned_for",
     # staff codes from the Trust's roster (never a name): who did what
@@ -72,6 +72,8 @@ SHOWN_IN = frozenset({
     "OperatorReadAudited.operator", "OperatorReadAudited.login", "OperatorReadAudited.read", "OperatorReadAudited.service",
     "DeadLetterRedriven.operator", "DeadLetterRedriven.login", "DeadLetterRedriven.dead_letter",
     "DeadLetterRedriven.to_topic", "DeadLetterRedriven.event_type", "DeadLetterRedriven.failed_with",
+    "BoardViewAudited.viewer", "BoardViewAudited.team", "BoardViewAudited.list_name", "BoardViewAudited.disclosed",
+    "BoardViewAudited.denied", "BoardViewAudited.reason",
     # staff and their shifts, from the roster: about staff, not patients (their names masked)
     "StaffMemberRecorded.team", "StaffMemberRecorded.role", "StaffMemberRecorded.skills", "StaffMemberRecorded.team_lead",
     "Shift.starts_at", "Shift.ends_at",

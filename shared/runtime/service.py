@@ -64,6 +64,9 @@ class Service:
     clock: Clock | None = None  # default: the system clock (or the tests' offset clock)
     store: StoreFactory | None = None  # the service's store, built on each transaction's connection
     deps: Any = None  # the service's dependencies (frozen), given to every handler and job as ctx.deps
+    # Run beside the consumers on the service's pool, for as long as they run (the board's web
+    # pages): if one ends, the service stops, as when a consumer does.
+    alongside: Sequence[Callable[[asyncpg.Pool], Awaitable[None]]] = ()
 
     def __post_init__(self) -> None:
         self.clock = self.clock or clock_for(self.settings.clock_offset_file)
@@ -123,7 +126,8 @@ class Service:
         await consent_progress.start()
         for loop in loops:
             await loop.start()
-        essential = [relay_task, *(asyncio.create_task(loop.run(), name=loop.consumer.group) for loop in loops)]
+        essential = [relay_task, *(asyncio.create_task(loop.run(), name=loop.consumer.group) for loop in loops),
+                     *(asyncio.create_task(companion(pool), name=f"{self.name}-alongside") for companion in self.alongside)]
         background = [
             asyncio.create_task(_heartbeat(pool, broker, loops, settings, self.name), name=f"{self.name}-heartbeat"),
             *(asyncio.create_task(_sweep(loop, settings), name=f"{loop.consumer.group}-sweep") for loop in loops),

@@ -51,7 +51,7 @@ def test_a_referral_is_followed_from_the_trust_to_the_closed_episode(drawn):
     assert {h.split(":")[0] for h in by_event[AssessmentCompleted].handlers} == {"scheduling", "discharge"}
     assert by_event[VisitScheduled].publishers == ("scheduling",)
     assert by_event[EpisodeClosed].publishers == ("discharge",)
-    assert {h.split(":")[0] for h in by_event[EpisodeClosed].handlers} == {"referral", "assessment", "scheduling"}
+    assert {h.split(":")[0] for h in by_event[EpisodeClosed].handlers} == {"referral", "assessment", "scheduling", "board"}
     assert set(by_event[DisclosureAudited].publishers) >= {"assessment", "discharge"}
 
 
@@ -65,9 +65,10 @@ def test_every_event_a_service_publishes_has_a_publisher_and_every_inbound_one_a
 
 
 def test_consent_is_taken_by_every_service_that_discloses(drawn):
-    """A consent decision reaches each service that sends a patient's information."""
+    """A consent decision reaches each service that sends a patient's information, and the board,
+    which decides by it what a team may see."""
     consent = next(r for r in drawn if r.event is ConsentRecorded)
-    assert {h.split(":")[0] for h in consent.handlers} == {"assessment", "discharge"}
+    assert {h.split(":")[0] for h in consent.handlers} == {"assessment", "discharge", "board"}
 
 
 def test_carepath_routes_prints_the_map():
