@@ -78,7 +78,8 @@ SERVICES = (
               groups=("discharge", "discharge-delivery")),
     Principal("board", Kind.SERVICE, "The team's board: a read model of carepath's events, and the audit of who looked.",
               writes=(AUDIT, DEAD_LETTER),
-              reads=(REFERRAL_EVENTS, ASSESSMENT_EVENTS, SCHEDULING_EVENTS, DISCHARGE_EVENTS, CONSENT_INBOUND), groups=("board",)),
+              reads=(REFERRAL_EVENTS, ASSESSMENT_EVENTS, ASSESSMENT_SHARED, SCHEDULING_EVENTS, DISCHARGE_EVENTS, CONSENT_INBOUND),
+              groups=("board",)),
 )
 
 TRUST_SYSTEMS = (

@@ -11,6 +11,9 @@
   carepath copies PATIENT RECIPIENT --reason R   what a recipient was given, opened (audited)
   carepath assessment diff PATIENT [V1 V2] --reason R   what changed in a patient's assessment (audited)
   carepath scheduling report [--episode E]   visits per team per week; continuity of an episode
+  carepath board rebuild  the board's read model made again from the log (the board stopped), with progress
+  carepath board add-user NAME --trust T   a member of staff who may sign in to the board (password asked)
+  carepath fidelity --trust T [--week W] [--csv]   a team's fidelity figures for a week
   carepath topics create   create carepath's topics, or give them their settings (make infra does this)
   carepath access grant    every principal's credential and ACLs on this deployment (make infra does this)
   carepath access add NAME --like KIND   onboard one more Trust system with the rights of a kind
@@ -39,7 +42,7 @@ import sys
 import time
 from uuid import UUID
 
-from datetime import UTC, datetime
+from datetime import UTC, date, datetime
 from pathlib import Path
 
 from contracts import AUDIT, TOPICS, ServiceKind, Topic, Trust
@@ -115,6 +118,15 @@ def _main(argv: list[str] | None = None) -> None:
     scheduling.add_argument("action", choices=["report"])
     scheduling.add_argument("--episode", type=UUID, help="continuity of one episode")
     scheduling.add_argument("--database-url", default=None, help="default: the scheduling service's setting")
+    board_ = commands.add_parser("board", help="the team's board: rebuild its read model from the log; add a user who may sign in")
+    board_.add_argument("action", choices=["rebuild", "add-user"])
+    board_.add_argument("username", nargs="?", help="add-user: their sign-in name")
+    board_.add_argument("--trust", choices=[trust.value for trust in Trust], help="add-user: the Trust whose teams they see")
+    board_.add_argument("--users-file", default=None, help="add-user: default: the board's setting (CAREPATH_USERS_FILE)")
+    fidelity = commands.add_parser("fidelity", help="a team's fidelity figures for a week (reads the board's database)")
+    fidelity.add_argument("--trust", required=True, choices=[trust.value for trust in Trust])
+    fidelity.add_argument("--week", help="any day of the week, YYYY-MM-DD (default: this week)")
+    fidelity.add_argument("--csv", action="store_true", help="the figures as CSV, as the fidelity page exports them")
     topics = commands.add_parser("topics", help="manage topics")
     topics.add_argument("action", choices=["create"])
     access = commands.add_parser("access", help="Kafka principals and their ACLs (as the admin principal)")
@@ -158,6 +170,18 @@ def _main(argv: list[str] | None = None) -> None:
 
         made = tls_material.create(args.directory, args.host)
         sys.exit(print(f"tls: made {', '.join(map(str, made))}" if made else f"tls: {args.directory} already holds ca.pem and broker.pem"))
+    if args.command == "board" and args.action == "add-user":
+        if not (args.username and args.trust):
+            parser.error("board add-user needs a USERNAME and --trust T")
+        sys.exit(_add_board_user(args.username, Trust(args.trust), args.users_file))
+    if args.command == "fidelity":
+        try:
+            week = date.fromisoformat(args.week) if args.week else None
+        except ValueError:
+            parser.error("--week: a day as YYYY-MM-DD")
+        sys.exit(asyncio.run(_fidelity(Trust(args.trust), week, args.csv)))
+    if args.command == "board":
+        sys.exit(asyncio.run(_rebuild_board()))
     if args.command == "routes":
         from tools import routes  # imports every service: only this command needs them
 
@@ -186,6 +210,67 @@ def _show_directory(path: Path, trust: Trust | None) -> int:
     if any(entry.example for entry in directory.entries):
         print("Entries marked as examples have not been checked with the Trusts.")
     return 0
+
+
+def _add_board_user(username: str, trust: Trust, users_file: str | None) -> int:
+    """The password is asked for twice on the terminal (never an argument: it would be in the
+    shell's history), or read from standard input when that is not a terminal."""
+    from services.board.settings import Settings as BoardSettings
+    from services.board.signin import add_user
+
+    if sys.stdin.isatty():
+        password = getpass.getpass(f"password for {username}: ")
+        if getpass.getpass("again: ") != password:
+            print("the two passwords differ: nothing changed", file=sys.stderr)
+            return 1
+    else:
+        password = sys.stdin.readline().rstrip("\n")
+    if len(password) < 12:
+        print("a board password needs at least 12 characters: nothing changed", file=sys.stderr)
+        return 1
+    path = Path(users_file or BoardSettings().users_file)
+    add_user(path, username, trust, password)
+    print(f"board: {username} may sign in to {trust.value}'s teams ({path})")
+    return 0
+
+
+async def _fidelity(trust: Trust, week: date | None, as_csv: bool) -> int:
+    from services.board.fidelity import LONDON, text_report
+    from services.board.reader import Reader
+    from services.board.settings import Settings as BoardSettings
+    from services.board.web import fidelity_csv, monday_of
+    from shared.runtime.clock import SystemClock
+    from shared.runtime.db import create_pool
+
+    day = week or datetime.now(UTC).astimezone(LONDON).date()
+    pool = await create_pool(BoardSettings().database_url, min_size=1, max_size=1)
+    try:
+        figures = await Reader(pool, SystemClock()).fidelity(f"htcr:{trust.value}", monday_of(day))
+    finally:
+        await pool.close()
+    print(fidelity_csv(figures) if as_csv else text_report(figures), end="" if as_csv else "\n")
+    return 0
+
+
+async def _rebuild_board() -> int:
+    from services.board.settings import Settings as BoardSettings
+    from tools.board import StillRunning, rebuild
+
+    configure_logging_quietly()
+    try:
+        total, seconds = await rebuild(BoardSettings())
+    except StillRunning as error:
+        print(f"board rebuild: {error}", file=sys.stderr)
+        return 1
+    print(f"board rebuild: {total:,} events in {seconds:.1f} s ({total / seconds if seconds else 0:,.0f} events/s)")
+    return 0
+
+
+def configure_logging_quietly() -> None:
+    """The rebuild's consumers log as a service does; only warnings are for the operator's screen."""
+    from shared.runtime.logs import configure_logging
+
+    configure_logging("board", "console", level=logging.WARNING)
 
 
 def _health(path: Path, max_age_s: float) -> int:

@@ -4,13 +4,22 @@ events are handled by the shared consent handlers, as in every service that deci
 
 from collections.abc import Mapping
 
-from contracts import Event
-from services.board.domain import PROJECTIONS
+from contracts import Event, NotificationSent
+from services.board.domain import PROJECTIONS as BOARD, Projection
+from services.board.fidelity import FIDELITY_FACTS, EpisodeRecord, fold_episode
 from services.board.store import Store
 from shared.privacy import consent_store
 from shared.runtime.context import Handler, HandlerContext
 
 Ctx = HandlerContext[Store, None]
+
+# The fidelity figures keep one record per episode. Messages to people are not read: the board's
+# principal does not read the notifications topic (carers are counted from the copies sent to them).
+FIDELITY = Projection("fidelity", EpisodeRecord, lambda e: e.episode_id, fold_episode)
+PROJECTIONS: Mapping[type, tuple[Projection, ...]] = {
+    event_type: (*BOARD.get(event_type, ()), *((FIDELITY,) if event_type in FIDELITY_FACTS else ()))
+    for event_type in (*BOARD, *FIDELITY_FACTS) if event_type is not NotificationSent
+}
 
 
 async def on_carepath_event(ctx: Ctx, event: Event) -> None:

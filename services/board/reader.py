@@ -9,7 +9,7 @@ from zoneinfo import ZoneInfo
 import asyncpg
 
 from contracts import BoardViewAudited, Envelope, Trust
-from services.board import domain
+from services.board import domain, fidelity
 from services.board.store import Store
 from services.board.view import Board, Fidelity
 from shared.privacy import consent_store
@@ -38,7 +38,11 @@ class Reader:
         return shown
 
     async def fidelity(self, team: str, week: date) -> Fidelity:
-        raise NotImplementedError("fidelity figures are not wired yet")
+        """Counts, never a patient's details: the episodes behind a figure are listed by id only."""
+        trust = Trust(team.split(":", 1)[1])
+        async with self.pool.acquire() as conn:
+            records, contacts = await Store(conn).fidelity_records(trust)
+        return fidelity.fidelity(records, trust, team, week, self.clock.now(), follow_up_contacts=contacts)
 
 
 def _audited(view: domain.Viewed, team: str, viewer: str, now: datetime) -> tuple[BoardViewAudited, Envelope]:

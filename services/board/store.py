@@ -10,6 +10,7 @@ import asyncpg
 from pydantic import TypeAdapter
 
 from contracts import Trust
+from services.board.fidelity import EpisodeRecord
 from services.board.domain import (
     CARER,
     DISCHARGE,
@@ -45,7 +46,7 @@ class Store:
     async def load(self, projection: Projection, key: UUID) -> Any:
         """The folded thing, or a new one; no other transaction folds it until this one ends (two
         lanes may fold one episode: its events come on topics whose partitions need not match)."""
-        await self.conn.execute("SELECT pg_advisory_xact_lock(hashtext($1 || $2::text))", projection.kind, key)
+        await self.conn.execute("SELECT pg_advisory_xact_lock(hashtext($1::text || $2::uuid::text))", projection.kind, key)
         if projection is EPISODE:
             text = await self.conn.fetchval("SELECT state::text FROM board_episodes WHERE episode_id = $1", key)
         else:
@@ -88,10 +89,27 @@ class Store:
             follow_ups=tuple(_state(FollowUps, row["state"]) for row in follow_ups),
         )
 
+    async def fidelity_records(self, trust: Trust) -> tuple[list[Any], dict[UUID, tuple[datetime, ...]]]:
+        """Every fidelity record of the Trust's episodes, and its patients' follow-up contacts."""
+        records = [_state(EpisodeRecord, row["state"]) for row in await self.conn.fetch(
+            "SELECT f.state::text AS state FROM board_facts f JOIN board_episodes e USING (episode_id) "
+            "WHERE f.kind = 'fidelity' AND e.trust = $1", trust.value)]
+        contacts = {}
+        for row in await self.conn.fetch(
+                "SELECT state::text AS state FROM board_facts WHERE kind = $1 AND patient_id IN "
+                "(SELECT patient_id FROM board_episodes WHERE trust = $2)", FOLLOW_UPS.kind, trust.value):
+            follow_ups = _state(FollowUps, row["state"])
+            contacts[follow_ups.patient_id] = follow_ups.contacts
+        return records, contacts
+
     async def patients_of(self, trust: Trust) -> list[UUID]:
         return [row["patient_id"] for row in await self.conn.fetch(
             "SELECT DISTINCT patient_id FROM board_episodes WHERE trust = $1 AND patient_id IS NOT NULL", trust.value)]
 
-    async def forget_everything(self) -> None:
-        """Before a rebuild from the log: the read model, and which events were handled."""
-        await self.conn.execute("TRUNCATE board_episodes, board_facts")
+    async def forget_everything(self, group: str) -> None:
+        """Before a rebuild from the log: the read model, the consent it decided by, and what the
+        group had handled, parked or counted as failing. Not the outbox: audit events of views
+        still unsent are sent."""
+        await self.conn.execute("TRUNCATE board_episodes, board_facts, consent_decisions, consent_withdrawn_first")
+        for table in ("inbox", "parked", "delivery_attempts"):
+            await self.conn.execute(f"DELETE FROM {table} WHERE consumer = $1", group)

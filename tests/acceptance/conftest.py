@@ -20,6 +20,7 @@ from tests import logins
 from tests.acceptance.deployment import (
     KEY_STORES,
     SERVICE_FACTORIES,
+    board_env,
     Deployment,
     ServiceProcess,
     recreate_databases,
@@ -49,21 +50,26 @@ async def deployment(tmp_path_factory: pytest.TempPathFactory) -> AsyncIterator[
 
 
 @asynccontextmanager
-async def a_deployment(logs: Path) -> AsyncIterator[Deployment]:
+async def a_deployment(logs: Path, *, board: bool = False) -> AsyncIterator[Deployment]:
     """The four services on topics and databases of their own, running until the block ends:
-    the session's deployment, or a test's own when it must do what would upset the others."""
+    the session's deployment, or a test's own when it must do what would upset the others.
+    `board`: the board service too, its pages on a port of their own, signing in from a users
+    file in `logs` (`tests.acceptance.deployment.BOARD_USERS`)."""
     run = uuid4().hex[:8]
     prefix = f"test-{run}"
     await logins.open_deployment(prefix)
-    databases = {name: f"carepath_test_{run}_{name}" for name in (*SERVICE_FACTORIES, *KEY_STORES)}
+    names = (*SERVICE_FACTORIES, *(("board",) if board else ()))
+    databases = {name: f"carepath_test_{run}_{name}" for name in (*names, *KEY_STORES)}
     await recreate_databases(PG_SERVER, list(databases.values()))
     urls = {name: f"{PG_SERVER}/{db}" for name, db in databases.items()}
     clock_offset = logs / "clock-offset-seconds"
     services = {
         name: ServiceProcess(name, service_env(name, BOOTSTRAP, prefix, urls[name], clock_offset, keystore_url=urls.get(f"{name}_keys")),
                              logs / f"{name}.log")
-        for name in SERVICE_FACTORIES
+        for name in names
     }
+    if board:
+        services["board"].env |= board_env(logs)
     try:
         # The tests watch everything, what Trust systems send and the dead letters too: as the admin
         # (the operator's narrower view is tested in test_trust_boundary).

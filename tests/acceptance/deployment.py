@@ -25,6 +25,7 @@ from pydantic import BaseModel
 
 from contracts import AddressedCopy
 from services.assessment.app import create_service as assessment
+from services.board.app import create_service as board
 from services.discharge.app import create_service as discharge
 from services.referral.app import create_service as referral
 from services.scheduling.app import create_service as scheduling
@@ -36,6 +37,8 @@ from tools.eventlog import EventLog
 from tools.journey import Patient
 
 SERVICE_FACTORIES = {"referral": referral, "assessment": assessment, "scheduling": scheduling, "discharge": discharge}
+# Run only where a test asks for it (`a_deployment(..., board=True)`): it reads every event.
+OPTIONAL_FACTORIES = {"board": board}
 KEY_STORES = ("assessment_keys", "discharge_keys")  # the services that send copies keep their keys apart
 ROOT = Path(__file__).resolve().parents[2]
 
@@ -127,7 +130,7 @@ class Deployment:
 
     def groups_of(self, service: str) -> dict[str, list[str]]:
         """Each consumer group of a service and the topics it reads."""
-        built = SERVICE_FACTORIES[service]()
+        built = {**SERVICE_FACTORIES, **OPTIONAL_FACTORIES}[service]()
         built = replace(built, settings=built.settings.model_copy(update={"topic_prefix": self.prefix}))
         groups = {built.group: built.handlers, built.delivery_group: built.deliveries}
         return {group: sorted({cls.topic.full_name(self.prefix) for cls in types}) for group, types in groups.items() if types}
@@ -222,6 +225,13 @@ async def delete_topics(admin_login: KafkaLogin, names: list[str]) -> None:
             await admin.delete_topics(doomed)
     finally:
         await admin.close()
+
+
+def board_env(logs: Path) -> dict[str, str]:
+    """The board's pages on a free port of 127.0.0.1, over plain HTTP (the cookie not HTTPS-only),
+    signing in from a users file in the deployment's directory."""
+    return {"CAREPATH_WEB_PORT": str(free_port()), "CAREPATH_USERS_FILE": str(logs / "board-users.json"),
+            "CAREPATH_SESSION_SECRET": random_key() + random_key(), "CAREPATH_COOKIE_HTTPS_ONLY": "false"}
 
 
 def random_key() -> str:

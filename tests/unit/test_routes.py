@@ -48,7 +48,7 @@ def test_a_referral_is_followed_from_the_trust_to_the_closed_episode(drawn):
     assert by_event[ReferralAccepted].publishers == ("referral",)
     assert "assessment: `handlers.on_referral_accepted`" in by_event[ReferralAccepted].handlers
     assert by_event[AssessmentCompleted].publishers == ("assessment",)
-    assert {h.split(":")[0] for h in by_event[AssessmentCompleted].handlers} == {"scheduling", "discharge"}
+    assert {h.split(":")[0] for h in by_event[AssessmentCompleted].handlers} == {"scheduling", "discharge", "board"}
     assert by_event[VisitScheduled].publishers == ("scheduling",)
     assert by_event[EpisodeClosed].publishers == ("discharge",)
     assert {h.split(":")[0] for h in by_event[EpisodeClosed].handlers} == {"referral", "assessment", "scheduling", "board"}
