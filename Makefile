@@ -9,7 +9,7 @@ STAMP  := $(VENV)/.installed-$(shell cat pyproject.toml | cksum | cut -d' ' -f1)
 ASYNCAPI_TOOL := tools/asyncapi
 NODE_STAMP    := $(ASYNCAPI_TOOL)/node_modules/.installed-$(shell cksum < $(ASYNCAPI_TOOL)/package-lock.json | cut -d' ' -f1)
 
-.PHONY: setup infra metrics infra-down run test test-unit property bench schemas clean
+.PHONY: setup infra metrics infra-down run test test-unit property bench screenshots schemas clean
 
 setup: $(STAMP) $(NODE_STAMP)
 
@@ -47,14 +47,18 @@ JOURNEYS ?= 5000
 property: infra  ## the consent property test over more journeys: make property JOURNEYS=5000
 	CAREPATH_PROPERTY_JOURNEYS=$(JOURNEYS) $(BIN)/pytest -s tests/acceptance/test_consent_property.py
 
-bench: infra  ## re-planning a team's week; then, on the real broker, a minimal relay, the referral drain, journey latency at 10/s and 50/s, catch-up (about 10 min)
+bench: infra  ## re-planning a team's week; then, on the real broker, a minimal relay, the referral drain, journey latency at 10/s and 50/s, catch-up; the board's rebuild from 10,000 journeys (about 15 min)
 	$(BIN)/python -m tests.bench.replanning
 	$(BIN)/python -m tests.bench
+	$(BIN)/python -m tests.bench.board_rebuild
 
 .PHONY: soak
 soak: JOURNEYS = 200
 soak: infra  ## whole journeys while a random service is SIGKILLed every 5-15 s; fails on anything lost or duplicated: make soak JOURNEYS=200
 	$(BIN)/python -m tests.soak --journeys $(JOURNEYS)
+
+screenshots: infra  ## screenshots/board.png and fidelity.png: a deployment of its own with the board, fed journeys through a working day, in Chromium (about 2 min)
+	$(BIN)/python -m tests.screenshots screenshots
 
 schemas: setup  ## write contracts/schemas/*.json and contracts/asyncapi.yaml from the event models, topics and principals
 	$(BIN)/python -m contracts.generate
