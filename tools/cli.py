@@ -229,7 +229,11 @@ def _add_board_user(username: str, trust: Trust, users_file: str | None) -> int:
         print("a board password needs at least 12 characters: nothing changed", file=sys.stderr)
         return 1
     path = Path(users_file or BoardSettings().users_file)
-    add_user(path, username, trust, password)
+    try:
+        add_user(path, username, trust, password)
+    except ValueError as error:
+        print(f"board add-user: {error}: nothing changed", file=sys.stderr)
+        return 1
     print(f"board: {username} may sign in to {trust.value}'s teams ({path})")
     return 0
 
