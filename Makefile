@@ -34,7 +34,7 @@ metrics: infra  ## start Prometheus (Debian's) on 127.0.0.1:9090, scraping the s
 infra-down:  ## stop what `make infra` and `make metrics` started
 	@bash infra/infra.sh down
 
-run: setup  ## run the four services, feed one demo journey, show the event log; Ctrl-C stops
+run: setup  ## run the four services and the board (http://127.0.0.1:8400), feed one demo journey, show the event log; Ctrl-C stops
 	@bash infra/run.sh
 
 test: infra  ## the whole suite: unit tests, then acceptance tests on the real broker and databases
@@ -57,7 +57,7 @@ soak: JOURNEYS = 200
 soak: infra  ## whole journeys while a random service is SIGKILLed every 5-15 s; fails on anything lost or duplicated: make soak JOURNEYS=200
 	$(BIN)/python -m tests.soak --journeys $(JOURNEYS)
 
-screenshots: infra  ## screenshots/board.png and fidelity.png: a deployment of its own with the board, fed journeys through a working day, in Chromium (about 2 min)
+screenshots: infra  ## screenshots/board.png and fidelity.png: a deployment of its own with the board, fed journeys with the clock moved through five days, in Chromium (about 1-2 min)
 	$(BIN)/python -m tests.screenshots screenshots
 
 schemas: setup  ## write contracts/schemas/*.json and contracts/asyncapi.yaml from the event models, topics and principals

@@ -4,7 +4,7 @@
                            (--patient ID, --correlation ID, --type GLOB, --topic T, --since 15m)
   carepath journey ID      one patient's (or correlation's) journey in time order, each step's duration
   carepath lag             each consumer group's lag, partition by partition
-  carepath up [--demo]     run the four services (and feed the demo journey), showing the event log
+  carepath up [--demo]     run the four services and the board (and feed the demo journey), showing the event log
   carepath demo            feed one demo patient journey in, as the Trust's systems would
   carepath directory       the service directory used for signposting (--trust T for one Trust)
   carepath audit PATIENT   who has seen a patient's record: every disclosure and denial
@@ -56,7 +56,7 @@ from shared.runtime.kafka import KafkaLogin, create_topics, wait_for_kafka
 from shared.runtime.settings import KafkaSettings
 
 _EPOCH = datetime.min.replace(tzinfo=UTC)
-SERVICES = ("referral", "assessment", "scheduling", "discharge")
+SERVICES = ("referral", "assessment", "scheduling", "discharge", "board")
 
 
 def main(argv: list[str] | None = None) -> None:
@@ -89,7 +89,7 @@ def _main(argv: list[str] | None = None) -> None:
     journey_.add_argument("--since", help="only what happened since: an ISO time, or a duration ago: 15m, 2h, 7d")
     commands.add_parser("lag", help="each consumer group's lag per partition: its committed offset against the end")
 
-    up = commands.add_parser("up", help="run the four services and show the event log")
+    up = commands.add_parser("up", help="run the four services and the board, and show the event log")
     up.add_argument("--demo", action="store_true", help="feed one demo patient journey in")
     up.add_argument("--logs", default=".cache/logs", help="directory for the services' own logs")
 
@@ -433,6 +433,18 @@ async def _up(login: KafkaLogin, prefix: str, *, demo: bool, logs: Path) -> None
     env = {name: value for name, value in os.environ.items() if name not in {"CAREPATH_KAFKA_USERNAME", "CAREPATH_KAFKA_PASSWORD"}}
     env |= {"CAREPATH_KAFKA_BOOTSTRAP": login.bootstrap, "CAREPATH_TOPIC_PREFIX": prefix}
     env.setdefault("CAREPATH_ENV", "development")  # make infra's database password and the default keys
+    # The board's pages over plain http on this machine: its session cookie may not be HTTPS-only,
+    # and it is signed with a secret made here once and kept, so a restart keeps people signed in.
+    env.setdefault("CAREPATH_COOKIE_HTTPS_ONLY", "false")
+    if not env.get("CAREPATH_SESSION_SECRET"):
+        import secrets
+
+        secret_file = Path(".cache/board/session-secret")
+        if not secret_file.exists():
+            secret_file.parent.mkdir(parents=True, exist_ok=True)
+            with os.fdopen(os.open(secret_file, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600), "w") as out:
+                out.write(secrets.token_urlsafe(48))
+        env["CAREPATH_SESSION_SECRET"] = secret_file.read_text().strip()
     children = []
     for name in SERVICES:
         with open(logs / f"{name}.log", "ab") as out:
@@ -441,6 +453,9 @@ async def _up(login: KafkaLogin, prefix: str, *, demo: bool, logs: Path) -> None
                 subprocess.Popen([sys.executable, "-m", f"services.{name}"], env=own, stdout=out, stderr=subprocess.STDOUT)
             )
     _say(f"up: started {', '.join(SERVICES)} (their logs: {logs}/); Ctrl-C stops them")
+    users = env.get("CAREPATH_USERS_FILE", ".cache/board/users.json")
+    _say(f"up: the board: http://127.0.0.1:{env.get('CAREPATH_WEB_PORT', '8400')}/ (sign in as a user added with "
+         f"`carepath board add-user NAME --trust belfast`, kept in {users})")
     stop = asyncio.Event()
     loop = asyncio.get_running_loop()
     for sig in (signal.SIGINT, signal.SIGTERM):
