@@ -29,8 +29,9 @@ class Reader:
         trust = Trust(team.split(":", 1)[1])
         day_after_tomorrow = datetime.combine(now.astimezone(self.tz).date() + timedelta(days=2), time(0), self.tz)
         async with self.pool.acquire() as conn, conn.transaction():
-            # Visits from a week back: this week of each care plan counts the contacts made in it.
-            facts = await Store(conn).facts(trust, now - domain.WEEK, day_after_tomorrow)
+            # Visits a week either side: this week of each care plan counts the contacts made in it
+            # and those still booked to its end (and the board lists today's and tomorrow's).
+            facts = await Store(conn).facts(trust, now - domain.WEEK, max(now + domain.WEEK, day_after_tomorrow))
             patients = {e.patient_id for e in facts.episodes} | {f.patient_id for f in facts.follow_ups}
             consent = {patient: await consent_store.load(conn, patient) for patient in patients if patient is not None}
             shown, viewed = domain.board(team, facts, consent, now, self.tz)
