@@ -50,15 +50,16 @@ async def deployment(tmp_path_factory: pytest.TempPathFactory) -> AsyncIterator[
 
 
 @asynccontextmanager
-async def a_deployment(logs: Path, *, board: bool = False) -> AsyncIterator[Deployment]:
+async def a_deployment(logs: Path, *, board: bool = False, only: tuple[str, ...] | None = None) -> AsyncIterator[Deployment]:
     """The four services on topics and databases of their own, running until the block ends:
     the session's deployment, or a test's own when it must do what would upset the others.
     `board`: the board service too, its pages on a port of their own, signing in from a users
-    file in `logs` (`tests.acceptance.deployment.BOARD_USERS`)."""
+    file in `logs` (`tests.acceptance.deployment.board_env`). `only`: just these services, for
+    a test that writes the others' events itself (so that none of them answers with more)."""
     run = uuid4().hex[:8]
     prefix = f"test-{run}"
     await logins.open_deployment(prefix)
-    names = (*SERVICE_FACTORIES, *(("board",) if board else ()))
+    names = only or (*SERVICE_FACTORIES, *(("board",) if board else ()))
     databases = {name: f"carepath_test_{run}_{name}" for name in (*names, *KEY_STORES)}
     await recreate_databases(PG_SERVER, list(databases.values()))
     urls = {name: f"{PG_SERVER}/{db}" for name, db in databases.items()}
@@ -68,7 +69,7 @@ async def a_deployment(logs: Path, *, board: bool = False) -> AsyncIterator[Depl
                              logs / f"{name}.log")
         for name in names
     }
-    if board:
+    if "board" in services:
         services["board"].env |= board_env(logs)
     try:
         # The tests watch everything, what Trust systems send and the dead letters too: as the admin
