@@ -236,6 +236,20 @@ class AssessmentCompleted(Event):
         description="Skills visiting staff need, derived from the assessment.",
         examples=[["learning-disability"]],
     )
+    step_down: bool = Field(
+        default=False,
+        description="The patient comes home from an inpatient ward (the ward referred them): the first visit is the same day "
+        "when the Trust's hours allow.",
+        examples=[False],
+    )
+    visits_a_day_at_first: Integer = Field(
+        default=1,
+        ge=1,
+        le=2,
+        description="Visits a day on the first three days of home treatment: 2 where the assessment found a high risk to self "
+        "or a carer under high strain, else 1 (derived, so scheduling never sees the risk itself).",
+        examples=[2],
+    )
 
 
 class CarerInformation(BaseModel):

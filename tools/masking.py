@@ -88,6 +88,7 @@ SHOWN_IN = frozenset({
 MASKED = frozenset({
     # what is known of the person: clinical observations, proxies for a diagnosis, capacity, a place
     "AssessmentCompleted.required_skills", "AssessmentVersionRecorded.required_skills", "CarePlanAgreed.required_skills",
+    "AssessmentCompleted.step_down", "AssessmentCompleted.visits_a_day_at_first",
     "VisitOutcomeRecorded.risk_change", "VisitOutcomeRecorded.carer_strain", "EscalationRaised.reasons",
     "ReferralSubmitted.currently_inpatient", "ConsentRecorded.decided_by", "DischargeProposed.patient_wants_more_time",
     "WardDischargeRecorded.ward",

@@ -32,12 +32,14 @@ from contracts import (
     Purpose,
     NotificationSent,
     Recipient,
+    ReferralSource,
     SectionName,
     SharedCopiesErased,
     Skill,
     TeamKind,
     Trust,
 )
+from contracts.assessment_sections import RiskLevel
 from shared.privacy import consent
 from shared.privacy.disclosure import Copy, Disclosure
 from shared.runtime.errors import named_episode
@@ -59,6 +61,12 @@ class KnownEpisode:
     episode_id: UUID
     patient_id: UUID
     trust: Trust | None
+    referral_source: ReferralSource | None = None
+
+    @property
+    def step_down(self) -> bool:
+        """Referred by an inpatient ward: the patient is coming home from it."""
+        return self.referral_source is ReferralSource.INPATIENT_WARD
 
 
 @dataclass(frozen=True)
@@ -195,9 +203,20 @@ def required_skills(state: Sections) -> tuple[Skill, ...]:
     return tuple(skills)
 
 
+def visits_a_day_at_first(state: Sections) -> int:
+    """Two visits a day on the first days where the risk to self is high or a carer's strain is
+    high (CORE fidelity: up to twice a day for those who need it), else one; derived here so
+    scheduling is told how often to visit, never the risk itself."""
+    risk = state.get(SectionName.RISK, {})
+    carers = state.get(SectionName.FAMILY_AND_CARERS, {}).get("carers", ())
+    high = RiskLevel.HIGH.value
+    return 2 if risk.get("to_self") == high or any(carer.get("strain") == high for carer in carers) else 1
+
+
 def completed(
-    submitted: AssessmentSubmitted, version: int | None, trust: Trust | None = None, skills: tuple[Skill, ...] = ()
+    submitted: AssessmentSubmitted, version: int | None, episode: KnownEpisode | None = None, state: Sections | None = None,
 ) -> AssessmentCompleted:
+    state = state or {}
     return AssessmentCompleted(
         assessment_id=submitted.assessment_id,
         patient_id=submitted.patient_id,
@@ -206,8 +225,10 @@ def completed(
         assessed_at=submitted.assessed_at,
         assessment_version=version,
         htcr_assessed_in_person=submitted.htcr_assessed_in_person,
-        trust=trust,
-        required_skills=skills,
+        trust=episode.trust if episode else None,
+        required_skills=required_skills(state),
+        step_down=episode.step_down if episode else False,
+        visits_a_day_at_first=visits_a_day_at_first(state),
     )
 
 

@@ -54,7 +54,7 @@ async def on_assessment_submitted(ctx: Ctx, submitted: AssessmentSubmitted) -> N
         return  # resubmitted under a new event id
     await _start(ctx, submitted.patient_id, submitted.episode_id, submitted.assessed_at)  # if not reported before
     version, state = await _record_version(ctx, domain.Change.submitted(submitted))
-    await ctx.emit(domain.completed(submitted, version, episode.trust, domain.required_skills(state)))
+    await ctx.emit(domain.completed(submitted, version, episode, state))
     await _hand_over(ctx, submitted, episode.trust)
 
 

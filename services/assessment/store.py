@@ -6,7 +6,7 @@ from uuid import UUID
 
 import asyncpg
 
-from contracts import AssessmentSubmitted, EscalationRaised, ReferralAccepted, SectionName, Trust
+from contracts import AssessmentSubmitted, EscalationRaised, ReferralAccepted, ReferralSource, SectionName, Trust
 from services.assessment.domain import KnownEpisode, Sections, Version
 
 
@@ -18,18 +18,23 @@ class Store:
 
     async def add_episode(self, accepted: ReferralAccepted) -> None:
         await self.conn.execute(
-            "INSERT INTO episodes (episode_id, patient_id, accepted_at, assess_by, trust) VALUES ($1, $2, $3, $4, $5) "
+            "INSERT INTO episodes (episode_id, patient_id, accepted_at, assess_by, trust, referral_source) VALUES ($1, $2, $3, $4, $5, $6) "
             "ON CONFLICT (episode_id) DO NOTHING",
             accepted.episode_id,
             accepted.patient_id,
             accepted.accepted_at,
             accepted.assess_by,
             accepted.trust.value,
+            ReferralSource(accepted.source).value,
         )
 
     async def find_episode(self, episode_id: UUID) -> KnownEpisode | None:
-        row = await self.conn.fetchrow("SELECT episode_id, patient_id, trust FROM episodes WHERE episode_id = $1", episode_id)
-        return KnownEpisode(row["episode_id"], row["patient_id"], Trust(row["trust"]) if row["trust"] else None) if row else None
+        row = await self.conn.fetchrow(
+            "SELECT episode_id, patient_id, trust, referral_source FROM episodes WHERE episode_id = $1", episode_id)
+        if row is None:
+            return None
+        source = ReferralSource(row["referral_source"]) if row["referral_source"] else None
+        return KnownEpisode(row["episode_id"], row["patient_id"], Trust(row["trust"]) if row["trust"] else None, source)
 
     async def start(self, episode_id: UUID, patient_id: UUID, at: datetime) -> bool:
         """Records when the episode's assessment began; False if it had already begun."""

@@ -6,6 +6,7 @@ from pathlib import Path
 from zoneinfo import ZoneInfo
 
 from services.scheduling import handlers
+from services.scheduling.rules import load_rules
 from services.scheduling.rosters import RosterCache
 from services.scheduling.settings import Settings
 from services.scheduling.store import Store
@@ -17,7 +18,8 @@ MIGRATIONS = Path(__file__).parent / "migrations"
 
 def create_service(settings: Settings | None = None, clock: Clock | None = None) -> Service:
     settings = settings or Settings()
-    deps = handlers.Dependencies(tz=ZoneInfo(settings.timezone), missed_grace=timedelta(minutes=settings.missed_grace_minutes))
+    deps = handlers.Dependencies(tz=ZoneInfo(settings.timezone), missed_grace=timedelta(minutes=settings.missed_grace_minutes),
+                                 hours=load_rules(settings.trust_rules_file))
     every = settings.visit_check_interval_s
     return Service(
         "scheduling",

@@ -40,8 +40,9 @@ from contracts import (
 from shared.runtime.errors import InvalidEvent, NotYetKnown
 
 WINDOW = timedelta(hours=1)
-FIRST_SLOT, LAST_SLOT = 9, 19  # windows open on the hour, 09:00 to 19:00 local time
-VISITS_FIRST_WEEK = 7
+VISITS_FIRST_WEEK = 7  # days with a visit in the first week; some have two (`EARLY_DAYS`)
+EARLY_DAYS = 3  # the first days, on which those who need it are visited twice
+BETWEEN_VISITS = timedelta(hours=6)  # a day's second visit opens at least this long after its first
 VISITS_PER_WEEK_AFTER = 5
 PLANNED_MINUTES = 60
 CORE_TEAM_SIZE = 3
@@ -100,10 +101,46 @@ class Episode:
         return self.key_worker_named_at is None and not self.visited
 
 
-def slots_on(day: date, tz: ZoneInfo, not_before: datetime) -> list[datetime]:
-    """The window starts of a day, in UTC, that are not in the past."""
-    starts = [datetime.combine(day, time(hour), tzinfo=tz) for hour in range(FIRST_SLOT, LAST_SLOT + 1)]
-    return [start.astimezone(not_before.tzinfo) for start in starts if start >= not_before]
+@dataclass(frozen=True)
+class ServiceHours:
+    """When a Trust's home treatment team visits (`trust_rules.toml`), as local hours [from, to):
+    planned visits in its visiting hours; a visit a clinician asks for, one after a carer reaches
+    breaking point, and the same-day first visit of someone stepping down from a ward at any
+    hour it is open ((0, 24) for a team that runs round the clock). Only on its days (Monday 0)."""
+
+    visiting: tuple[int, int] = (9, 20)
+    open: tuple[int, int] = (9, 20)
+    days: frozenset[int] = frozenset(range(7))
+
+    def slots(self, day: date, tz: ZoneInfo, not_before: datetime, *, planned: bool = True) -> list[datetime]:
+        """The window starts of a day, in UTC, that are not in the past: each whole local hour in
+        the visiting (or open) hours whose window ends by their end. Counted hour by hour in UTC,
+        so a day the clocks change has the hours it really has."""
+        if day.weekday() not in self.days:
+            return []
+        first, end = self.visiting if planned else self.open
+        at = datetime.combine(day, time(0), tzinfo=tz).astimezone(not_before.tzinfo)
+        midnight = datetime.combine(day + timedelta(days=1), time(0), tzinfo=tz).astimezone(not_before.tzinfo)
+        starts = []
+        while at < midnight:
+            hour = at.astimezone(tz).hour
+            if first <= hour < end and at >= not_before:
+                starts.append(at)
+            at += WINDOW
+        return starts
+
+    def visit_days(self, first: date, count: int) -> list[date]:
+        """The first `count` days the team visits, from `first` on."""
+        days = (first + timedelta(days=n) for n in range(7 * count))
+        return [day for day in days if day.weekday() in self.days][:count]
+
+
+DAYTIME = ServiceHours()  # the first wave's hours: 09:00 to 20:00, every day
+
+
+def slots_on(day: date, tz: ZoneInfo, not_before: datetime, hours: ServiceHours = DAYTIME, *, planned: bool = True) -> list[datetime]:
+    """The window starts of a day, in UTC, that are not in the past (`ServiceHours.slots`)."""
+    return hours.slots(day, tz, not_before, planned=planned)
 
 
 def week_of(plan_start: date, tz: ZoneInfo, week: int = 1) -> tuple[datetime, datetime]:
@@ -113,24 +150,27 @@ def week_of(plan_start: date, tz: ZoneInfo, week: int = 1) -> tuple[datetime, da
     return start, start + timedelta(days=7)
 
 
-def next_visit_day(tz: ZoneInfo, now: datetime) -> date:
-    """Today if a window is still to come, else tomorrow."""
+def next_visit_day(tz: ZoneInfo, now: datetime, hours: ServiceHours = DAYTIME, *, planned: bool = True) -> date:
+    """Today if a window is still to come, else the next day the team visits."""
     today = now.astimezone(tz).date()
-    return today if slots_on(today, tz, now) else today + timedelta(days=1)
+    return today if hours.slots(today, tz, now, planned=planned) else hours.visit_days(today + timedelta(days=1), 1)[0]
 
 
-def visit_request_day(episode: Episode | None, request: VisitRequested, tz: ZoneInfo, now: datetime) -> date:
-    """The day a clinician's extra visit is booked on. An episode not heard of yet may still be
-    on its way; a closed episode takes no new visit (discharge is the end of home treatment: a
-    visit booked after it would be missed, replaced and messaged to the patient without end)."""
+def visit_request_day(
+    episode: Episode | None, request: VisitRequested, tz: ZoneInfo, now: datetime, hours: ServiceHours = DAYTIME
+) -> date:
+    """The day a clinician's extra visit is booked on, at the first hour the team is open (any
+    hour, for a team that runs round the clock). An episode not heard of yet may still be on its
+    way; a closed episode takes no new visit (discharge is the end of home treatment: a visit
+    booked after it would be missed, replaced and messaged to the patient without end)."""
     if episode is None:
         raise NotYetKnown("no home-treatment episode with this id is known to the scheduling service")
     if episode.patient_id != request.patient_id:
         raise InvalidEvent("the episode belongs to a different patient")
     if episode.closed:
         raise InvalidEvent("the episode is closed: no visit is booked after discharge")
-    if request.day < now.astimezone(tz).date() or not slots_on(request.day, tz, now):
-        raise InvalidEvent("the requested day has no visit window left")
+    if request.day < now.astimezone(tz).date() or not hours.slots(request.day, tz, now, planned=False):
+        raise InvalidEvent("the requested day has no visit window left in the team's hours")
     return request.day
 
 

@@ -7,7 +7,7 @@ takes the team's planning lock first (`Store.lock_teams`), and its transaction t
 as the event is handled (`ctx.commit_soon`)."""
 
 from collections.abc import Iterable, Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import date, datetime, timedelta
 from uuid import UUID
 from zoneinfo import ZoneInfo
@@ -21,6 +21,7 @@ from contracts import (
     ShiftsRostered,
     StaffMemberRecorded,
     TeamKind,
+    Trust,
     VisitMissed,
     VisitOutcomeRecorded,
     VisitRequested,
@@ -39,6 +40,14 @@ PLANNING_HORIZON = timedelta(days=9)
 class Dependencies:
     tz: ZoneInfo  # the Trusts' local time, in which visit windows and weeks are counted
     missed_grace: timedelta  # after a window closes, before the visit counts as missed
+    hours: Mapping[Trust, domain.ServiceHours] = field(default_factory=dict)  # each Trust's (`trust_rules.toml`)
+
+    def hours_of(self, team: str | None) -> domain.ServiceHours:
+        """The hours of the team's Trust ("htcr:belfast"), or the first wave's for one unknown."""
+        try:
+            return self.hours[Trust((team or "").partition(":")[2])]
+        except (ValueError, KeyError):
+            return domain.DAYTIME
 
 
 Ctx = HandlerContext[Store, Dependencies]
@@ -64,7 +73,8 @@ async def on_assessment_completed(ctx: Ctx, assessment: AssessmentCompleted) -> 
         return  # this assessment was planned for already
     now, tz = ctx.clock.now(), ctx.deps.tz
     roster = await _roster(ctx, team, now)
-    if (plan := planning.plan_home_treatment(assessment, roster, tz, now, closed_at=episode.closed_at)) is not None:
+    hours = ctx.deps.hours_of(team)
+    if (plan := planning.plan_home_treatment(assessment, roster, tz, now, closed_at=episode.closed_at, hours=hours)) is not None:
         await _agree(ctx, plan, team, roster, now)
 
 
@@ -75,7 +85,8 @@ async def on_assessment_version_recorded(ctx: Ctx, recorded: AssessmentVersionRe
 async def on_visit_requested(ctx: Ctx, request: VisitRequested) -> None:
     episode = await _episode_locked(ctx, request.episode_id)
     now = ctx.clock.now()
-    await _book_visit(ctx, episode, domain.visit_request_day(episode, request, ctx.deps.tz, now), now)
+    hours = ctx.deps.hours_of(episode.team if episode else None)
+    await _book_visit(ctx, episode, domain.visit_request_day(episode, request, ctx.deps.tz, now, hours), now, planned=False)
 
 
 async def on_visit_started(ctx: Ctx, started: VisitStarted) -> None:
@@ -91,8 +102,9 @@ async def on_visit_outcome_recorded(ctx: Ctx, outcome: VisitOutcomeRecorded) -> 
     if decision.record:
         await ctx.store.record_outcome(outcome)
     await ctx.emit(*decision.events, *messages.escalation_after_closure(episode.team, decision.after_closure, now))
-    if decision.book_visit:
-        await _book_visit(ctx, episode, domain.next_visit_day(ctx.deps.tz, now), now)
+    if decision.book_visit:  # a carer at breaking point: the first hour the team is open
+        hours = ctx.deps.hours_of(episode.team)
+        await _book_visit(ctx, episode, domain.next_visit_day(ctx.deps.tz, now, hours, planned=False), now, planned=False)
 
 
 async def on_episode_closed(ctx: Ctx, closed: EpisodeClosed) -> None:
@@ -169,7 +181,8 @@ async def _visit_missed(ctx: Ctx, visit: domain.Visit, missed: VisitMissed, now:
     await ctx.store.mark_missed(visit.visit_id, now)
     await ctx.emit(missed)
     episode = await ctx.store.episode(visit.episode_id)
-    replacement = await _book_visit(ctx, episode, domain.next_visit_day(ctx.deps.tz, now), now, replaces=visit.visit_id)
+    day = domain.next_visit_day(ctx.deps.tz, now, ctx.deps.hours_of(episode.team))
+    replacement = await _book_visit(ctx, episode, day, now, replaces=visit.visit_id)
     await ctx.emit(*messages.visit_missed(visit, episode.team, replacement, ctx.deps.tz, now))
 
 
@@ -188,10 +201,14 @@ async def _episode_locked(ctx: Ctx, episode_id: UUID) -> domain.Episode | None:
     return await ctx.store.episode(episode_id)
 
 
-async def _book_visit(ctx: Ctx, episode: domain.Episode, day: date, now: datetime, replaces: UUID | None = None) -> VisitScheduled:
+async def _book_visit(
+    ctx: Ctx, episode: domain.Episode, day: date, now: datetime, replaces: UUID | None = None, *, planned: bool = True
+) -> VisitScheduled:
+    """One more visit on the day: in the team's visiting hours, or (`planned=False`) its open hours."""
     roster = await _roster(ctx, episode.team, now)
     visit = planning.visit_on(
-        roster, day, ctx.deps.tz, now, episode.patient_id, episode.episode_id, episode.core_team, episode.required_skills, replaces
+        roster, day, ctx.deps.tz, now, episode.patient_id, episode.episode_id, episode.core_team, episode.required_skills, replaces,
+        hours=ctx.deps.hours_of(episode.team), planned=planned,
     )
     await ctx.store.add_visits(visit)
     await ctx.emit(visit, *messages.unassigned(episode.team, [visit], ctx.deps.tz, now))

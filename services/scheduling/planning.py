@@ -20,14 +20,17 @@ from zoneinfo import ZoneInfo
 
 from contracts import AssessmentCompleted, CarePlanAgreed, Event, Pathway, Skill, VisitScheduled
 from services.scheduling.domain import (
+    BETWEEN_VISITS,
     CORE_TEAM_SIZE,
+    DAYTIME,
+    EARLY_DAYS,
     PLANNED_MINUTES,
     VISITS_FIRST_WEEK,
     VISITS_PER_WEEK_AFTER,
     WINDOW,
     Episode,
+    ServiceHours,
     Visit,
-    slots_on,
     week_of,
 )
 
@@ -158,11 +161,13 @@ def _by_familiarity(roster: Roster, preferred: tuple[str, ...]) -> tuple[str, ..
 
 
 def assign(
-    roster: Roster, day: date, tz: ZoneInfo, not_before: datetime, preferred: tuple[str, ...], needs: tuple[Skill, ...]
+    roster: Roster, day: date, tz: ZoneInfo, not_before: datetime, preferred: tuple[str, ...], needs: tuple[Skill, ...],
+    hours: ServiceHours = DAYTIME, *, planned: bool = True,
 ) -> tuple[datetime, str | None]:
-    """The earliest slot of the day for the most familiar person free then: the key worker,
-    then the core team, then anyone with the skills. Books it in the roster."""
-    slots = slots_on(day, tz, not_before)
+    """The earliest slot of the day (in the team's visiting hours, or `planned=False` its open
+    hours) for the most familiar person free then: the key worker, then the core team, then
+    anyone with the skills. Books it in the roster."""
+    slots = hours.slots(day, tz, not_before, planned=planned)
     if not slots:
         raise ValueError("no slot left on that day")
     for staff_id in _by_familiarity(roster, preferred):
@@ -202,19 +207,32 @@ class Plan:
 
 
 def plan_home_treatment(
-    assessment: AssessmentCompleted, roster: Roster, tz: ZoneInfo, now: datetime, closed_at: datetime | None = None
+    assessment: AssessmentCompleted, roster: Roster, tz: ZoneInfo, now: datetime, closed_at: datetime | None = None,
+    hours: ServiceHours = DAYTIME,
 ) -> Plan | None:
-    """A new home-treatment episode: the key worker, core team and first week of visits. An
-    episode already closed (its closure read before this assessment) gets no plan."""
+    """A new home-treatment episode: the key worker, core team and first week of visits, one on
+    each of the first seven days the team visits, from tomorrow (arranged the day before). Someone
+    stepping down from a ward is seen at home the same day: in the visiting hours left today,
+    else in the hours the team is open, else tomorrow. Where the assessment asks for two visits
+    a day, each of the first three days has a second, at least six hours after the first, if
+    the day's hours allow. An episode already closed (its closure read before this assessment)
+    gets no plan."""
     if assessment.outcome is not Pathway.HOME_TREATMENT or closed_at is not None:
         return None
-    needs = assessment.required_skills
-    first_day = now.astimezone(tz).date() + timedelta(days=1)  # arranged the day before
-    days = [first_day + timedelta(days=n) for n in range(VISITS_FIRST_WEEK)]
-    key_worker, core = choose_team(roster, needs, *week_of(first_day, tz))
-    visits = tuple(
-        visit_on(roster, day, tz, now, assessment.patient_id, assessment.episode_id, core, needs) for day in days
-    )
+    needs, ids = assessment.required_skills, (assessment.patient_id, assessment.episode_id)
+    today = now.astimezone(tz).date()
+    planned_today = hours.slots(today, tz, now)
+    same_day = assessment.step_down and bool(planned_today or hours.slots(today, tz, now, planned=False))
+    days = hours.visit_days(today if same_day else today + timedelta(days=1), VISITS_FIRST_WEEK)
+    key_worker, core = choose_team(roster, needs, *week_of(days[0], tz))
+    visits: list[VisitScheduled] = []
+    for n, day in enumerate(days):
+        first = visit_on(roster, day, tz, now, *ids, core, needs, hours=hours, planned=not (day == today and not planned_today))
+        visits.append(first)
+        later = first.window_start + BETWEEN_VISITS
+        if n < EARLY_DAYS and assessment.visits_a_day_at_first > 1 and hours.slots(day, tz, later):
+            visits.append(visit_on(roster, day, tz, later, *ids, core, needs, hours=hours))
+    visits = tuple(visits)
     agreed = CarePlanAgreed(
         patient_id=assessment.patient_id,
         episode_id=assessment.episode_id,
@@ -239,8 +257,12 @@ def visit_on(
     core: tuple[str, ...],
     needs: tuple[Skill, ...],
     replaces: UUID | None = None,
+    *,
+    hours: ServiceHours = DAYTIME,
+    planned: bool = True,
 ) -> VisitScheduled:
-    start, staff_id = assign(roster, day, tz, now, core, needs)
+    """A visit on the day, at the first slot not before `now` (`assign`)."""
+    start, staff_id = assign(roster, day, tz, now, core, needs, hours, planned=planned)
     return VisitScheduled(
         visit_id=uuid4(),
         patient_id=patient_id,

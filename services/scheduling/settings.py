@@ -1,5 +1,8 @@
+from pathlib import Path
+
 from pydantic import Field
 
+from services.scheduling.rules import RULES_FILE
 from shared.runtime.settings import ServiceSettings, database_url
 
 
@@ -7,6 +10,8 @@ class Settings(ServiceSettings):
     database_url: str = database_url("scheduling")
     # Visit windows are set in the Trust's local time.
     timezone: str = "Europe/Belfast"
+    # Each Trust's visiting and open hours (services/scheduling/trust_rules.toml by default).
+    trust_rules_file: Path = RULES_FILE
     # A visit with no outcome this long after its window closes is missed.
     missed_grace_minutes: int = Field(default=30, ge=0)
     # How often open visits are checked for lateness and misses.
