@@ -206,15 +206,17 @@ def _to_patient(episode: Episode, kind: str, text: str, now: datetime) -> Notifi
 
 def discharge_planned(episode: Episode, proposal: DischargeProposed, now: datetime) -> NotificationSent:
     """The patient hears of a planned discharge before it happens, and is asked to confirm."""
-    more_time = " You told us you would like more time: that is written down and will be considered." if proposal.patient_wants_more_time else ""
+    more_time = " You told us you would like more time. We have written that down, and we will think about it." if proposal.patient_wants_more_time else ""
+    day = proposal.planned_for
     return _to_patient(episode, "discharge-planned", (
-        f"We are planning to end your home treatment on {proposal.planned_for:%A %d %B}. We will talk it through "
+        f"We are planning to end your home treatment on {day:%A} {day.day} {day:%B}. We will talk it through "
         f"with you first, and agree who will support you after.{more_time} Please let us know you have read this."
     ), now)
 
 
 def meeting_text(meeting: DischargeMeetingArranged) -> str:
-    return f"A meeting to plan the end of home treatment is arranged for {meeting.meeting_at:%A %d %B at %H:%M}."
+    at = meeting.meeting_at
+    return f"We will meet to plan the end of home treatment. The meeting is on {at:%A} {at.day} {at:%B} at {at:%H:%M}."
 
 
 def discharged(episode: Episode, signposting: tuple[Signpost, ...], now: datetime) -> NotificationSent:
@@ -224,20 +226,25 @@ def discharged(episode: Episode, signposting: tuple[Signpost, ...], now: datetim
 def patient_letter(episode: Episode, signposting: tuple[Signpost, ...]) -> str:
     """What the patient is told, in plain words, always."""
     onward = {
-        OnwardCare.CMHT: "the community mental health team will be in touch",
-        OnwardCare.RECOVERY_TEAM: "the recovery team will be in touch",
-        OnwardCare.GP: "your GP will follow up with you",
-        OnwardCare.NONE: "no other service has been arranged, as we agreed with you",
+        OnwardCare.CMHT: " The community mental health team will be in touch with you.",
+        OnwardCare.RECOVERY_TEAM: " The recovery team will be in touch with you.",
+        OnwardCare.GP: " Your GP will keep in touch with you.",
+        OnwardCare.NONE: " As we agreed with you, no other team will be in touch.",
         None: "",
     }[episode.onward_to]
-    crisis = "; ".join(episode.crisis_contacts) or "the crisis lines below"
-    other = "; ".join(f"{s.name}{f' ({s.phone})' if s.phone else ''}" for s in signposting)
-    more_time = " You told us you wanted more time: we have written that down and shared it with your GP." if episode.patient_wants_more_time else ""
-    return (
-        f"You have been discharged from home treatment. After this, {onward}. Someone will contact you "
-        f"within 3 days to see how you are.{more_time} If things get worse, contact: {crisis}. "
-        f"Other support: {other}."
-    )
+    more_time = " You told us you wanted more time. We have written that down and told your GP." if episode.patient_wants_more_time else ""
+    # One line for each number, so a long list still reads as short sentences.
+    if episode.crisis_contacts:
+        crisis = ["If things get worse, contact:", *(f"- {contact}." for contact in episode.crisis_contacts)]
+    else:
+        crisis = ["If things get worse, call one of the numbers below." if signposting else "If things get worse, contact your GP."]
+    other = ["Other help:", *(f"- {s.name}{f': {s.phone}' if s.phone else ''}." for s in signposting)] if signposting else []
+    return "\n".join((
+        f"Your home treatment has now ended.{onward} Someone will contact you "
+        f"within 3 days to see how you are.{more_time}",
+        *crisis,
+        *other,
+    ))
 
 
 def follow_up_breach(

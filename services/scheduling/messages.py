@@ -30,19 +30,58 @@ def _to_team_lead(team: str | None, patient_id: UUID, episode_id: UUID, kind: st
     return [_message(Recipient.team_lead(team), patient_id, episode_id, kind, text, now)] if team else []
 
 
+def _day(when: datetime) -> str:
+    """A local day as people say it: "Friday 3 July"."""
+    return f"{when:%A} {when.day} {when:%B}"
+
+
+def _window(start: datetime) -> str:
+    return f"{start:%H:%M} and {(start + WINDOW):%H:%M}"
+
+
+def _visits_by_day(visits: Iterable[VisitScheduled], tz: ZoneInfo) -> list[str]:
+    """One line a day, in order, with each of that day's windows: "Friday 3 July, between 09:00
+    and 10:00, and between 17:00 and 18:00." """
+    days: dict[str, list[str]] = {}
+    for visit in sorted(visits, key=lambda v: v.window_start):
+        start = visit.window_start.astimezone(tz)
+        days.setdefault(_day(start), []).append(f"between {_window(start)}")
+    return [f"- {day}, {', and '.join(windows)}." for day, windows in days.items()]
+
+
 def plan_text(plan: Plan, roster: Roster, tz: ZoneInfo) -> str:
-    """The plan in words the patient can read."""
-    key = roster.staff.get(plan.agreed.key_worker or "")
-    who = f"Your named worker is {key.display_name or 'a member of the team'}" if key else "Your named worker will be confirmed"
-    team = f"a small team of {len(plan.agreed.core_team)}" if plan.agreed.core_team else "a small team"
-    first = plan.visits[0].window_start.astimezone(tz)
-    return (
-        f"Your home treatment plan. We will visit you {plan.agreed.visits_first_week} times in the next week, "
-        f"about {plan.agreed.planned_minutes} minutes each time, then about {plan.agreed.visits_per_week_after} "
-        f"times a week. {who}, and {team} will share your visits. "
-        f"Each visit has a one-hour window, confirmed the day before; the first is {first:%A %d %B} between "
-        f"{first:%H:%M} and {(first + WINDOW):%H:%M}. If we are more than 15 minutes late, we will tell you."
-    )
+    """The plan in words the patient can read: who, how often, and each day of the first visits
+    with its window(s). Only what the service does is promised: it tells the patient when a visit
+    is more than 15 minutes late and when a missed visit is booked again (`visit_late`,
+    `visit_missed`); it sends no confirmation the day before."""
+    agreed = plan.agreed
+    key = roster.staff.get(agreed.key_worker or "")
+    name = key.display_name if key and key.display_name else None
+    if key is None:
+        who = "We will tell you who your named worker is soon."
+    elif name:
+        who = f"Your named worker is {name}. {name} leads your care."
+    else:
+        who = "Your named worker is a member of the team. They lead your care."
+    others, visitor = len(agreed.core_team) - 1, name or "Your named worker"
+    if key is None or others < 0:
+        team = ""
+    elif others == 0:  # the only one with the skills needed on shift that week
+        team = f" {visitor} will come to your visits."
+    else:
+        team = f" {visitor} and {others} {'other' if others == 1 else 'others'} from the team will share your visits."
+    lines = _visits_by_day(plan.visits, tz)
+    return "\n".join((
+        "Your home treatment plan.",
+        f"We will come to see you {len(plan.visits)} times at first. "
+        f"Each visit is about {agreed.planned_minutes} minutes. "
+        + (f"After that, we will come about {agreed.visits_per_week_after} times a week." if agreed.visits_per_week_after else ""),
+        who + team,
+        "Each visit has a one-hour window. We will come some time in that hour. Your first visits are:",
+        *lines,
+        "If we are more than 15 minutes late, we will tell you. "
+        "If we miss a visit, we will book a new one and tell you when it is.",
+    ))
 
 
 def plan_agreed(plan: Plan, team: str | None, roster: Roster, tz: ZoneInfo, now: datetime) -> list[NotificationSent]:
@@ -55,9 +94,11 @@ def plan_agreed(plan: Plan, team: str | None, roster: Roster, tz: ZoneInfo, now:
 def named_worker_text(display_name: str | None, core_team_size: int) -> str:
     """The patient's named worker, confirmed after the plan's message said it would be."""
     name = display_name or "a member of the team"
-    among = display_name or "your named worker"
-    team = f" A small team of {core_team_size}, {among} among them, will share your visits." if core_team_size > 1 else ""
-    return f"Your named worker for home treatment is {name}.{team} The times of your visits are unchanged."
+    who = display_name or "Your named worker"
+    others = core_team_size - 1
+    team = (f" {who} and {others} {'other' if others == 1 else 'others'} from the team will share your visits."
+            if others > 0 else "")
+    return f"Your named worker for home treatment is {name}. This is the person who leads your care.{team} Your visit times have not changed."
 
 
 def named_worker(patient_id: UUID, episode_id: UUID, display_name: str | None, core_team_size: int, now: datetime) -> NotificationSent:
@@ -85,8 +126,8 @@ def visit_late(visit: Visit, tz: ZoneInfo, now: datetime) -> NotificationSent:
     """For the patient, 15 minutes into the window with nobody there."""
     text = (
         f"Your visit due between {visit.window_start.astimezone(tz):%H:%M} and "
-        f"{visit.window_end.astimezone(tz):%H:%M} is running late. We are sorry; we are on our way "
-        "or will call you to rearrange."
+        f"{visit.window_end.astimezone(tz):%H:%M} is running late. We are sorry. We are on our way, "
+        "or we will call you to change the time."
     )
     return _message(Recipient.patient(), visit.patient_id, visit.episode_id, "visit-late", text, now)
 
@@ -96,9 +137,9 @@ def visit_missed(visit: Visit, team: str | None, replacement: VisitScheduled, tz
     when = replacement.window_start.astimezone(tz)
     due_by = visit.window_end.astimezone(tz)
     to_patient = (
-        f"We are sorry: we did not make your visit due by {due_by:%H:%M on %A}. "
-        f"We have booked a new visit on {when:%A %d %B} between {when:%H:%M} and "
-        f"{(when + WINDOW):%H:%M}. If you need us before then, call the team."
+        f"We are sorry. We did not come for your visit due by {due_by:%H:%M on %A}. "
+        f"We have booked a new visit on {_day(when)} between {_window(when)}. "
+        "If you need us before then, call the home treatment team."
     )
     to_lead = (
         f"Missed visit (window closed {due_by:%H:%M %d %b}, staff "

@@ -162,7 +162,7 @@ def test_staff_with_no_shift_in_the_plans_first_week_are_neither_key_worker_nor_
     nobody = planning.plan_home_treatment(assessment(), roster(staff("a"), shifts=[]), TZ, NOW)
     assert nobody.agreed.key_worker is None and nobody.agreed.core_team == () and not nobody.names_key_worker
     told = messages.plan_text(nobody, Roster({}, {}), TZ)
-    assert "will be confirmed" in told and "team of 0" not in told
+    assert "We will tell you who your named worker is soon." in told and "share your visits" not in told
 
 
 # Closed episodes
@@ -419,8 +419,8 @@ def test_a_key_worker_chosen_late_is_told_once_the_choice_has_settled_or_at_once
     assert not domain.name_due(replace(chosen, key_worker_named_at=NOW), NOW + timedelta(days=1))
     assert not domain.name_due(replace(chosen, closed_at=NOW), NOW + timedelta(days=1))
     text = messages.named_worker_text("Niamh", 3)
-    assert "Your named worker for home treatment is Niamh" in text and "unchanged" in text
-    assert "your named worker among them" in messages.named_worker_text(None, 3)
+    assert "Your named worker for home treatment is Niamh" in text and "Your visit times have not changed." in text
+    assert "Your named worker and 2 others from the team will share your visits." in messages.named_worker_text(None, 3)
 
 
 # The roster keeps shifts as runs of hours; what it answers must be what a plain set of every

@@ -34,7 +34,7 @@ def test_a_missed_visit_tells_the_patient_the_new_visit_and_the_team_lead_who_mi
     replacement = scheduled(missed, datetime(2026, 7, 3, 9, tzinfo=UTC))
     to_patient, to_lead = messages.visit_missed(missed, TEAM, replacement, TZ, NOW)
     assert to_patient.recipient == "patient" and to_lead.recipient == "team-lead:htcr:belfast"
-    assert "new visit on Friday 03 July between 10:00 and 11:00" in to_patient.text
+    assert "new visit on Friday 3 July between 10:00 and 11:00" in to_patient.text
     assert "staff s-1" in to_lead.text and "Replacement booked for 10:00 03 Jul" in to_lead.text
 
 
