@@ -19,7 +19,7 @@ MIGRATIONS = Path(__file__).parent / "migrations"
 def create_service(settings: Settings | None = None, clock: Clock | None = None) -> Service:
     settings = settings or Settings()
     deps = handlers.Dependencies(tz=ZoneInfo(settings.timezone), missed_grace=timedelta(minutes=settings.missed_grace_minutes),
-                                 hours=load_rules(settings.trust_rules_file))
+                                 hours=load_rules(settings.hours_rules_file))
     every = settings.visit_check_interval_s
     return Service(
         "scheduling",

@@ -10,8 +10,9 @@ class Settings(ServiceSettings):
     database_url: str = database_url("scheduling")
     # Visit windows are set in the Trust's local time.
     timezone: str = "Europe/Belfast"
-    # Each Trust's visiting and open hours (services/scheduling/trust_rules.toml by default).
-    trust_rules_file: Path = RULES_FILE
+    # Each Trust's visiting and open hours (services/scheduling/trust_rules.toml by default; not
+    # `trust_rules_file`: CAREPATH_TRUST_RULES_FILE is the referral service's).
+    hours_rules_file: Path = RULES_FILE
     # A visit with no outcome this long after its window closes is missed.
     missed_grace_minutes: int = Field(default=30, ge=0)
     # How often open visits are checked for lateness and misses.
