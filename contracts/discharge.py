@@ -81,6 +81,24 @@ class DischargeProposed(Event):
     reason: str = Field(min_length=1, max_length=4000, description="Why discharge now.", examples=["Crisis resolved."], json_schema_extra=SENSITIVE)
     patient_view: str | None = _text("What the patient says about being discharged.", "I don't feel ready yet.")
     patient_wants_more_time: bool = Field(default=False, description="The patient asked for more time.", examples=[True])
+    patient_asked_to_end_sooner: bool = Field(
+        default=False,
+        description=(
+            "The patient asked for home treatment to end sooner than the notice the Trust gives (48 hours by default): "
+            "the gate then lets the discharge through with less notice. Once recorded it is kept."
+        ),
+        examples=[False],
+        json_schema_extra=SENSITIVE,
+    )
+    suicide_risk_identified: bool = Field(
+        default=False,
+        description=(
+            "A risk of suicide was identified at this discharge: the follow-up contact is then due within the Trust's "
+            "suicide-risk target (48 hours by default, NICE NG53) instead of its standard. Once recorded it is kept."
+        ),
+        examples=[True],
+        json_schema_extra=SENSITIVE,
+    )
     carer_views: tuple[CarerView, ...] = Field(
         default=(), max_length=10, description="Views of carers (recorded; shared only with consent).", examples=[[]]
     )
@@ -211,12 +229,22 @@ class WardDischargeRecorded(Event):
     trust: Trust = Field(description="The Trust of the ward.", examples=["northern"])
     ward: str = Field(min_length=1, max_length=100, description="The ward.", examples=["Holywell Hospital, Ward 3"])
     discharged_at: Timestamp = at_field("the patient left the ward")
+    suicide_risk_identified: bool = Field(
+        default=False,
+        description=(
+            "A risk of suicide was identified at discharge: the follow-up contact is then due within the Trust's "
+            "suicide-risk target (48 hours by default, NICE NG53) instead of its standard (72 hours by default)."
+        ),
+        examples=[True],
+        json_schema_extra=SENSITIVE,
+    )
 
 
 class GateCondition(StrEnum):
     PATIENT_TOLD = "patient-told"
     FOLLOW_ON_CARE_ARRANGED = "follow-on-care-arranged"
     CRISIS_CONTACTS_GIVEN = "crisis-contacts-given"
+    NOTICE_GIVEN = "notice-given"  # told at least the Trust's notice (48 h) before the planned day, or asked for sooner
 
 
 class DischargeRefused(Event):
@@ -231,6 +259,13 @@ class DischargeRefused(Event):
         min_length=1, max_length=len(GateCondition), description="The conditions not met.", examples=[["patient-told"]]
     )
     refused_at: Timestamp = at_field("it was refused")
+    explanation: str | None = Field(
+        default=None,
+        max_length=2000,
+        description="Why, in words a clinician reads: each condition not met, one sentence each.",
+        examples=["The patient has not been told: no conversation with them and no acknowledgement from them is recorded."],
+        json_schema_extra=SENSITIVE,  # it names when the patient was told and when their treatment ends
+    )
 
 
 class EpisodeClosed(Event):
@@ -243,6 +278,15 @@ class EpisodeClosed(Event):
     episode_id: Uuid = episode_id_field()
     visits_completed: Integer = Field(ge=0, le=MAX_INTEGER, description="Visits completed during the episode.", examples=[9])
     closed_at: Timestamp = at_field("the episode was closed")
+    due_at: Timestamp | None = Field(
+        default=None,
+        description=(
+            "When the follow-up contact is due (as FollowUpBreached.due_at): the clock this discharge started, chosen by the Trust's rules "
+            "(48 hours where a risk of suicide was identified, else the Trust's standard, 72 hours by default). "
+            "Absent on episodes closed before it was carried: read them as 72 hours after closed_at."
+        ),
+        examples=["2026-11-29T09:30:00+00:00"],
+    )
 
 
 class SummaryHeadings(BaseModel):
@@ -284,7 +328,8 @@ class FollowUpSource(StrEnum):
 
 
 class FollowUpBreached(Event):
-    """No follow-up contact within 72 hours of a discharge. Emitted once per discharge."""
+    """No follow-up contact by the time the discharge's clock fell due (48 hours with a risk of
+    suicide, else the Trust's standard). Emitted once per discharge."""
 
     type_name = "discharge.follow-up-breached"
     topic = DISCHARGE_EVENTS
@@ -299,7 +344,7 @@ class FollowUpBreached(Event):
 
 
 class FollowUpCompleted(Event):
-    """A follow-up contact after discharge was made, and whether it was within 72 hours."""
+    """A follow-up contact after discharge was made, and whether it was within its clock's target."""
 
     type_name = "discharge.follow-up-completed"
     topic = DISCHARGE_EVENTS
@@ -307,7 +352,7 @@ class FollowUpCompleted(Event):
     patient_id: Uuid = patient_id_field()
     followup_id: Uuid = Field(description="The follow-up clock.", examples=["8e7d6c5b-4a39-4281-9706-f5e4d3c2b1a0"])
     contact_at: Timestamp = at_field("the contact was made")
-    within_target: bool = Field(description="Made within the 72 hours.", examples=[True])
+    within_target: bool = Field(description="Made by the time the clock fell due (its own target: 48 hours, 72 hours or the Trust's).", examples=[True])
 
 
 class EpisodeReviewDue(Event):

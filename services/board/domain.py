@@ -208,6 +208,7 @@ GATE_WORDS = {
     GateCondition.PATIENT_TOLD: "the patient has not been told",
     GateCondition.FOLLOW_ON_CARE_ARRANGED: "no follow-on care arranged",
     GateCondition.CRISIS_CONTACTS_GIVEN: "no crisis contacts given",
+    GateCondition.NOTICE_GIVEN: "the patient has not had the notice they are due",
 }
 
 
@@ -285,19 +286,24 @@ def fold_episode(episode: Episode, fact: EpisodeFact) -> Episode:
 
 # --- Follow-ups after discharge ------------------------------------------------------------------
 
-FOLLOW_UP_WITHIN = timedelta(hours=72)
+FOLLOW_UP_WITHIN = timedelta(hours=72)  # for an episode closed before its event carried its own due time
 
 
 @dataclass(frozen=True)
 class FollowUps:
     """A patient's follow-up clocks, as the board knows them: each discharge from home treatment
-    starts one (due 72 hours later); the first follow-up contact after it stops it. Contacts
-    carry no episode id, so clocks are kept per patient (the key every one of these facts has)
-    and as sorted sets: any order and any repetition give the same clocks."""
+    starts one (due when its event says: 48 hours with a risk of suicide, else the Trust's
+    standard; 72 hours for an event without it); the first follow-up contact after it stops it.
+    Contacts carry no episode id, so clocks are kept per patient (the key every one of these
+    facts has) and as sorted sets: any order and any repetition give the same clocks."""
 
     patient_id: UUID
     discharges: tuple[datetime, ...] = ()
     contacts: tuple[datetime, ...] = ()
+    due: tuple[tuple[datetime, datetime], ...] = ()  # (discharged, due by) where the event said
+
+    def due_by(self, discharged: datetime) -> datetime:
+        return dict(self.due).get(discharged, discharged + FOLLOW_UP_WITHIN)
 
     @property
     def open(self) -> tuple[datetime, ...]:
@@ -308,18 +314,19 @@ class FollowUps:
 def fold_follow_ups(follow_ups: FollowUps, fact: EpisodeClosed | FollowUpCompleted) -> FollowUps:
     match fact:
         case EpisodeClosed():
-            return replace(follow_ups, discharges=tuple(sorted({*follow_ups.discharges, fact.closed_at})))
+            due = {*follow_ups.due, *([(fact.closed_at, fact.due_at)] if fact.due_at else [])}
+            return replace(follow_ups, discharges=tuple(sorted({*follow_ups.discharges, fact.closed_at})), due=tuple(sorted(due)))
         case FollowUpCompleted():
             return replace(follow_ups, contacts=tuple(sorted({*follow_ups.contacts, fact.contact_at})))
     raise TypeError(f"the board does not fold {type(fact).__name__}")
 
 
 def follow_ups_due(follow_ups: Iterable[FollowUps], now: datetime) -> list[FollowUpRow]:
-    """Every follow-up not yet made: due within its 72 hours, or overdue (first, most overdue first)."""
+    """Every follow-up not yet made: due within its clock, or overdue (first, most overdue first)."""
     rows = []
     for patient in follow_ups:
         for discharged in patient.open:
-            left = discharged + FOLLOW_UP_WITHIN - now
+            left = patient.due_by(discharged) - now
             overdue = left <= timedelta(0)
             due = f"overdue by {_duration(-left)}" if overdue else f"due within {_duration(left)}"
             rows.append(FollowUpRow(patient.patient_id, f"discharged from home treatment {_duration(now - discharged)} ago", due,

@@ -4,6 +4,7 @@ from pathlib import Path
 
 from contracts import DischargeSummaryIssued
 from services.discharge import handlers
+from services.discharge.rules import RULES_FILE, load_rules
 from services.discharge.settings import Settings
 from services.discharge.store import Store
 from shared.reference.directory import DIRECTORY_FILE, load_directory
@@ -17,6 +18,7 @@ def create_service(settings: Settings | None = None, clock: Clock | None = None)
     settings = settings or Settings()
     deps = handlers.Dependencies(
         directory=load_directory(Path(settings.directory_file) if settings.directory_file else DIRECTORY_FILE),
+        rules=load_rules(Path(settings.discharge_rules_file) if settings.discharge_rules_file else RULES_FILE),
     )
     every = settings.follow_up_check_interval_s
     return Service(

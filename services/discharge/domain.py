@@ -1,15 +1,19 @@
-"""Discharge rules, pure: the gate, the summary each recipient may see, follow-up within 72
-hours, the six-week review, and readmissions linked to the episode before.
+"""Discharge rules, pure: the gate, the summary each recipient may see, the follow-up clock,
+the six-week review, and readmissions linked to the episode before.
 
 Targets: discharge information to the GP within 3 days; the care plan to everyone named in it
-within 24 hours; follow-up within 72 hours of leaving home treatment or a ward (NHS Standard
-Contract); episodes reviewed at 6 weeks; readmission within 28 days linked to the last episode.
+within 24 hours; follow-up after leaving home treatment or a ward within 48 hours where a risk of
+suicide was identified (NICE NG53), else the Trust's standard (72 hours, NHS Standard Contract, by
+default; trust_rules.toml); notice before home treatment ends (48 hours, CORE fidelity) unless the
+patient asks for it sooner; episodes reviewed at 6 weeks; readmission within 28 days linked to the
+last episode.
 """
 
 from collections.abc import Iterable
 from dataclasses import dataclass
-from datetime import datetime, timedelta
+from datetime import date, datetime, time, timedelta
 from uuid import UUID
+from zoneinfo import ZoneInfo
 
 from contracts import (
     DischargeDecided,
@@ -37,8 +41,11 @@ from contracts import (
 )
 from shared.privacy import consent
 from shared.privacy.disclosure import Copy, Disclosure
+from services.discharge.rules import TrustRules
 from shared.runtime.errors import named_episode
 
+BELFAST = ZoneInfo("Europe/Belfast")  # a planned day is a day in Northern Ireland
+# A follow-up clock stored before each clock carried its own due time: the standard of the time.
 FOLLOW_UP_WITHIN = timedelta(hours=72)
 GP_SUMMARY_WITHIN = timedelta(days=3)
 CARE_PLAN_WITHIN = timedelta(hours=24)
@@ -66,6 +73,10 @@ class Episode:
     closed_at: datetime | None
     trust: str | None = None
     patient_told: bool = False
+    patient_told_at: datetime | None = None  # the earliest record that the patient was told
+    planned_for: date | None = None  # the day of the latest proposal
+    patient_asked_to_end_sooner: bool = False
+    suicide_risk_identified: bool = False
     onward_to: OnwardCare | None = None
     crisis_contacts_given: bool = False
     patient_view: str | None = None
@@ -85,6 +96,18 @@ class FollowUp:
     source: FollowUpSource
     trust: str | None
     discharged_at: datetime
+    due_by: datetime | None = None  # None only on a clock stored before it carried one
+
+    @property
+    def due(self) -> datetime:
+        return self.due_by or self.discharged_at + FOLLOW_UP_WITHIN
+
+
+def follow_up_due(rules: TrustRules, discharged_at: datetime, suicide_risk_identified: bool) -> datetime:
+    """When a discharge's follow-up contact is due: the Trust's suicide-risk target (48 hours by
+    default, NICE NG53) where a risk of suicide was identified, else its standard (72 hours by
+    default). Chosen once, when the clock starts, and carried with it."""
+    return discharged_at + (rules.suicide_risk_follow_up if suicide_risk_identified else rules.follow_up)
 
 
 def known(episode: Episode | None, patient_id: UUID) -> Episode:
@@ -92,29 +115,87 @@ def known(episode: Episode | None, patient_id: UUID) -> Episode:
     return named_episode(episode, patient_id, "unknown episode: no home-treatment episode with this id is known to the discharge service")
 
 
-def missing(episode: Episode) -> tuple[GateCondition, ...]:
+def treatment_ends(episode: Episode, now: datetime) -> datetime:
+    """When home treatment ends, for the notice rule: the start of the planned day (Europe/Belfast),
+    or the discharge's own time if it is completed before that day (or with no day planned). The
+    earlier of the two, as the patient has only the notice they had when it really ends."""
+    if episode.planned_for is None:
+        return now
+    return min(datetime.combine(episode.planned_for, time(0), BELFAST), now)
+
+
+def notice_given(episode: Episode, rules: TrustRules, now: datetime) -> bool:
+    """The patient was first told at least the Trust's notice (48 hours by default) before home
+    treatment ends, or asked for it to end sooner. The first time they were told is the earliest
+    record of it, whichever arrived first, so the answer does not depend on arrival order."""
+    if not rules.discharge_notice or episode.patient_asked_to_end_sooner:
+        return True
+    told = episode.patient_told_at
+    return told is not None and treatment_ends(episode, now) - told >= rules.discharge_notice
+
+
+def missing(episode: Episode, rules: TrustRules, now: datetime) -> tuple[GateCondition, ...]:
     return tuple(
         condition
         for condition, met in (
             (GateCondition.PATIENT_TOLD, episode.patient_told),
             (GateCondition.FOLLOW_ON_CARE_ARRANGED, episode.onward_to is not None),
             (GateCondition.CRISIS_CONTACTS_GIVEN, episode.crisis_contacts_given),
+            (GateCondition.NOTICE_GIVEN, notice_given(episode, rules, now)),
         )
         if not met
     )
 
 
-def complete(episode: Episode, decision: DischargeDecided, now: datetime) -> EpisodeClosed | DischargeRefused | None:
-    """Closes the episode if every condition is met; otherwise refuses, naming what is missing.
-    A decision for an episode already closed changes nothing."""
+def complete(
+    episode: Episode, decision: DischargeDecided, now: datetime, rules: TrustRules
+) -> EpisodeClosed | DischargeRefused | None:
+    """Closes the episode if every condition is met, starting its follow-up clock; otherwise
+    refuses, naming what is missing and why. A decision for an episode already closed changes nothing."""
     if episode.closed_at is not None:
         return None
-    gaps = missing(episode)
+    gaps = missing(episode, rules, now)
     if gaps:
-        return DischargeRefused(patient_id=episode.patient_id, episode_id=episode.episode_id, missing=gaps, refused_at=now)
+        return DischargeRefused(
+            patient_id=episode.patient_id, episode_id=episode.episode_id, missing=gaps, refused_at=now,
+            explanation=refusal_text(episode, gaps, rules, now),
+        )
     return EpisodeClosed(
-        patient_id=episode.patient_id, episode_id=episode.episode_id, visits_completed=episode.visits_completed, closed_at=now
+        patient_id=episode.patient_id, episode_id=episode.episode_id, visits_completed=episode.visits_completed, closed_at=now,
+        due_at=follow_up_due(rules, now, episode.suicide_risk_identified),
     )
+
+
+def refusal_text(episode: Episode, gaps: Iterable[GateCondition], rules: TrustRules, now: datetime) -> str:
+    """Why the discharge was refused, a sentence for each condition not met, for the clinician."""
+    notice = _hours(rules.discharge_notice)
+    sentences = {
+        GateCondition.PATIENT_TOLD: "The patient has not been told: no conversation with them and no acknowledgement from them is recorded.",
+        GateCondition.FOLLOW_ON_CARE_ARRANGED: "No follow-on care is arranged, nor a reason recorded why none is needed.",
+        GateCondition.CRISIS_CONTACTS_GIVEN: "The patient has not been given the numbers to call if the crisis returns.",
+        GateCondition.NOTICE_GIVEN: f"The patient must be told at least {notice} hours before home treatment ends, unless they ask for it to end sooner.",
+    }
+    told = episode.patient_told_at
+    if told is not None:
+        ends = treatment_ends(episode, now)
+        when = f"on {ends.astimezone(BELFAST):%A %d %B} (from midnight)" if ends < now else "now"
+        gap = ends - told
+        given = f"{_hours(gap)} {'hour' if _hours(gap) == 1 else 'hours'}' notice" if gap >= timedelta(hours=1) else "no notice"
+        sentences[GateCondition.NOTICE_GIVEN] = (
+            f"The patient was first told on {told.astimezone(BELFAST):%A %d %B at %H:%M} and home treatment would end {when}: "
+            f"{given}, not the {notice} hours they must have, unless they ask for it to end sooner."
+        )
+    return " ".join(sentences[gap] for gap in GateCondition if gap in gaps)
+
+
+def _hours(span: timedelta) -> int:
+    return int(span.total_seconds() // 3600)
+
+
+def _in_words(span: timedelta) -> str:
+    """A clock's length as a patient reads it: whole days as days, else hours."""
+    hours = _hours(span)
+    return f"{hours // 24} days" if hours % 24 == 0 and hours >= 48 else f"{hours} hours"
 
 
 def carers_on_record(named_in_planning: Iterable[str], named_in_consent: Iterable[str]) -> list[str]:
@@ -219,11 +300,12 @@ def meeting_text(meeting: DischargeMeetingArranged) -> str:
     return f"We will meet to plan the end of home treatment. The meeting is on {at:%A} {at.day} {at:%B} at {at:%H:%M}."
 
 
-def discharged(episode: Episode, signposting: tuple[Signpost, ...], now: datetime) -> NotificationSent:
-    return _to_patient(episode, "discharged", patient_letter(episode, signposting), now)
+def discharged(episode: Episode, closed: EpisodeClosed, signposting: tuple[Signpost, ...], now: datetime) -> NotificationSent:
+    within = (closed.due_at or closed.closed_at + FOLLOW_UP_WITHIN) - closed.closed_at
+    return _to_patient(episode, "discharged", patient_letter(episode, signposting, within), now)
 
 
-def patient_letter(episode: Episode, signposting: tuple[Signpost, ...]) -> str:
+def patient_letter(episode: Episode, signposting: tuple[Signpost, ...], follow_up_within: timedelta) -> str:
     """What the patient is told, in plain words, always."""
     onward = {
         OnwardCare.CMHT: " The community mental health team will be in touch with you.",
@@ -241,23 +323,22 @@ def patient_letter(episode: Episode, signposting: tuple[Signpost, ...]) -> str:
     other = ["Other help:", *(f"- {s.name}{f': {s.phone}' if s.phone else ''}." for s in signposting)] if signposting else []
     return "\n".join((
         f"Your home treatment has now ended.{onward} Someone will contact you "
-        f"within 3 days to see how you are.{more_time}",
+        f"within {_in_words(follow_up_within)} to see how you are.{more_time}",
         *crisis,
         *other,
     ))
 
 
-def follow_up_breach(
-    patient_id: UUID, followup_id: UUID, source: FollowUpSource, discharged_at: datetime, now: datetime
-) -> FollowUpBreached | None:
-    due = discharged_at + FOLLOW_UP_WITHIN
+def follow_up_breach(followup: FollowUp, now: datetime) -> FollowUpBreached | None:
+    """A clock past its own due time with no contact. (Once: the caller marks it breached.)"""
+    due = followup.due
     if now < due:
         return None
     return FollowUpBreached(
-        patient_id=patient_id,
-        followup_id=followup_id,
-        source=source,
-        discharged_at=discharged_at,
+        patient_id=followup.patient_id,
+        followup_id=followup.followup_id,
+        source=followup.source,
+        discharged_at=followup.discharged_at,
         due_at=due,
         detected_at=now,
         hours_late=int((now - due).total_seconds() // 3600),
@@ -272,18 +353,19 @@ def follow_up_overdue(followup: FollowUp, breach: FollowUpBreached, now: datetim
     return [NotificationSent(
         recipient=Recipient.team(TeamKind.CMHT, Trust(followup.trust)), patient_id=followup.patient_id,
         episode_id=followup.episode_id or followup.followup_id, kind="follow-up-overdue", sent_at=now,
-        text=f"No follow-up contact within 72 hours of discharge ({breach.hours_late} h late). Please contact the patient today.",
+        text=(f"No follow-up contact within {_hours(breach.due_at - breach.discharged_at)} hours of discharge "
+              f"({breach.hours_late} h late). Please contact the patient today."),
     )]
 
 
 def follow_ups_completed(contact: FollowUpContactRecorded, stopped: Iterable[tuple[UUID, datetime]]) -> list[FollowUpCompleted]:
-    """Each follow-up clock the contact stopped (id, discharged at), and whether it was in time."""
+    """Each follow-up clock the contact stopped (id, the clock's own due time), and whether it was in time."""
     return [
         FollowUpCompleted(
             patient_id=contact.patient_id, followup_id=followup_id, contact_at=contact.contact_at,
-            within_target=contact.contact_at <= discharged_at + FOLLOW_UP_WITHIN,
+            within_target=contact.contact_at <= due_by,
         )
-        for followup_id, discharged_at in stopped
+        for followup_id, due_by in stopped
     ]
 
 

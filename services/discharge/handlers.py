@@ -29,6 +29,7 @@ from contracts import (
     WardDischargeRecorded,
 )
 from services.discharge import domain
+from services.discharge.rules import DischargeRules
 from services.discharge.store import Store
 from shared.privacy import consent_store
 from shared.privacy.audit import disclose
@@ -41,6 +42,7 @@ SIGNPOST_KINDS = (ServiceKind.RECOVERY_TEAM, ServiceKind.VOLUNTARY_ORGANISATION,
 @dataclass(frozen=True)
 class Dependencies:
     directory: Directory  # where the patient's discharge letter points them
+    rules: DischargeRules  # each Trust's follow-up clocks and notice (trust_rules.toml)
 
 
 Ctx = HandlerContext[Store, Dependencies]
@@ -97,7 +99,7 @@ async def on_crisis_contacts_given(ctx: Ctx, given: CrisisContactsGiven) -> None
 async def on_discharge_decided(ctx: Ctx, decision: DischargeDecided) -> None:
     episode = domain.known(await ctx.store.find_episode(decision.episode_id), decision.patient_id)
     now = ctx.clock.now()
-    outcome = domain.complete(episode, decision, now)
+    outcome = domain.complete(episode, decision, now, ctx.deps.rules.of(episode.trust))
     if isinstance(outcome, EpisodeClosed):
         await _close(ctx, episode, outcome, decision, now)
     elif outcome is not None:
@@ -105,8 +107,9 @@ async def on_discharge_decided(ctx: Ctx, decision: DischargeDecided) -> None:
 
 
 async def on_ward_discharge_recorded(ctx: Ctx, ward: WardDischargeRecorded) -> None:
+    due_by = domain.follow_up_due(ctx.deps.rules.of(ward.trust), ward.discharged_at, ward.suicide_risk_identified)
     await ctx.store.start_follow_up(
-        ward.discharge_id, ward.patient_id, None, FollowUpSource.WARD, ward.trust.value, ward.discharged_at
+        ward.discharge_id, ward.patient_id, None, FollowUpSource.WARD, ward.trust.value, ward.discharged_at, due_by
     )
 
 
@@ -116,10 +119,10 @@ async def on_follow_up_contact(ctx: Ctx, contact: FollowUpContactRecorded) -> No
 
 
 async def check_follow_ups(ctx: Ctx) -> None:
-    """No contact 72 hours after a discharge: one breach, and the CMHT is alerted."""
+    """No contact by the time a discharge's clock fell due: one breach, and the CMHT is alerted."""
     now = ctx.clock.now()
-    for followup in await ctx.store.open_follow_ups():
-        breach = domain.follow_up_breach(followup.patient_id, followup.followup_id, followup.source, followup.discharged_at, now)
+    for followup in await ctx.store.open_follow_ups(now):
+        breach = domain.follow_up_breach(followup, now)
         if breach is not None:
             await ctx.store.mark_breached(followup.followup_id, now)
             await ctx.emit(breach, *domain.follow_up_overdue(followup, breach, now))
@@ -148,18 +151,21 @@ async def _carers(ctx: Ctx, episode: domain.Episode) -> list[str]:
 async def _close(ctx: Ctx, episode: domain.Episode, closed: EpisodeClosed, decision: DischargeDecided, now: datetime) -> None:
     await ctx.store.close_episode(closed, decision.decided_by, decision.reason)
     await ctx.emit(closed)
-    await _send_summaries(ctx, episode, now)
+    await _send_summaries(ctx, episode, closed, now)
 
 
-async def _send_summaries(ctx: Ctx, episode: domain.Episode, now: datetime) -> None:
+async def _send_summaries(ctx: Ctx, episode: domain.Episode, closed: EpisodeClosed, now: datetime) -> None:
     """Each recipient's summary, as their consent allows; the patient's letter; the follow-up clock."""
     signposting = ctx.deps.directory.signposts(Trust(episode.trust), SIGNPOST_KINDS) if episode.trust else ()
     everyone = domain.recipients(episode, await _carers(ctx, episode))
     state = await ctx.privacy.consent(episode.patient_id)
     for summary in domain.summaries(episode, everyone, state, signposting, now):
         await disclose(ctx, episode.patient_id, summary, via=DischargeSummaryIssued.cloudevents_type())
-    await ctx.emit(domain.discharged(episode, signposting, now))
-    await ctx.store.start_follow_up(uuid4(), episode.patient_id, episode.episode_id, FollowUpSource.HOME_TREATMENT, episode.trust, now)
+    await ctx.emit(domain.discharged(episode, closed, signposting, now))
+    assert closed.due_at is not None  # the gate chose the clock
+    await ctx.store.start_follow_up(
+        uuid4(), episode.patient_id, episode.episode_id, FollowUpSource.HOME_TREATMENT, episode.trust, now, closed.due_at
+    )
 
 
 HANDLERS: Mapping[type[Event], Handler] = {

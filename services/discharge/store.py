@@ -65,6 +65,10 @@ class Store:
             closed_at=row["closed_at"],
             trust=row["trust"],
             patient_told=row["patient_told_at"] is not None,
+            patient_told_at=row["patient_told_at"],
+            planned_for=row["planned_for"],
+            patient_asked_to_end_sooner=row["patient_asked_to_end_sooner"],
+            suicide_risk_identified=row["suicide_risk_identified"],
             onward_to=OnwardCare(row["onward_to"]) if row["onward_to"] else None,
             crisis_contacts_given=row["crisis_contacts_given_at"] is not None,
             patient_view=row["patient_view"],
@@ -74,11 +78,13 @@ class Store:
         )
 
     async def save_proposal(self, proposal: DischargeProposed) -> None:
-        """The patient's view is kept: a later proposal without one never blanks it."""
+        """The patient's view is kept: a later proposal without one never blanks it; nor does one
+        unsay the patient's wish to end sooner, or a risk of suicide identified."""
         await self.conn.execute(
             "UPDATE episodes SET proposed_at = $2, planned_for = $3, proposal_reason = $4, "
             "patient_view = coalesce($5, patient_view), patient_wants_more_time = patient_wants_more_time OR $6, "
-            "summary = $7::jsonb, crisis_contacts = $8 WHERE episode_id = $1",
+            "summary = $7::jsonb, crisis_contacts = $8, patient_asked_to_end_sooner = patient_asked_to_end_sooner OR $9, "
+            "suicide_risk_identified = suicide_risk_identified OR $10 WHERE episode_id = $1",
             proposal.episode_id,
             proposal.proposed_at,
             proposal.planned_for,
@@ -87,6 +93,8 @@ class Store:
             proposal.patient_wants_more_time,
             proposal.summary.model_dump_json(),
             list(proposal.crisis_contacts),
+            proposal.patient_asked_to_end_sooner,
+            proposal.suicide_risk_identified,
         )
         await self.conn.executemany(
             "INSERT INTO carer_views (episode_id, carer_id, view, recorded_at) VALUES ($1, $2, $3, $4) ON CONFLICT DO NOTHING",
@@ -98,7 +106,8 @@ class Store:
         return [row[0] for row in await self.conn.fetch("SELECT carer_id FROM carer_views WHERE episode_id = $1", episode_id)]
 
     async def patient_told(self, episode_id: UUID, at: datetime) -> None:
-        await self.conn.execute("UPDATE episodes SET patient_told_at = coalesce(patient_told_at, $2) WHERE episode_id = $1", episode_id, at)
+        """The earliest time the patient was told, whichever record of it arrives first."""
+        await self.conn.execute("UPDATE episodes SET patient_told_at = least(patient_told_at, $2) WHERE episode_id = $1", episode_id, at)
 
     async def follow_on(self, arranged: FollowOnCareArranged) -> None:
         await self.conn.execute(
@@ -126,19 +135,21 @@ class Store:
 
     async def contact(self, patient_id: UUID, at: datetime) -> list[tuple[UUID, datetime]]:
         """Stops the patient's open follow-up clocks started before the contact; returns each
-        one's id and when the patient was discharged."""
+        one's id and when it was due."""
         rows = await self.conn.fetch(
             "UPDATE followups SET contacted_at = $2 WHERE patient_id = $1 AND contacted_at IS NULL AND discharged_at <= $2 "
-            "RETURNING followup_id, discharged_at",
+            "RETURNING followup_id, due_by",
             patient_id,
             at,
         )
-        return [(row["followup_id"], row["discharged_at"]) for row in rows]
+        return [(row["followup_id"], row["due_by"]) for row in rows]
 
-    async def open_follow_ups(self) -> list[FollowUp]:
+    async def open_follow_ups(self, now: datetime) -> list[FollowUp]:
+        """The clocks due by now with no contact and no breach yet."""
         rows = await self.conn.fetch(
-            "SELECT followup_id, patient_id, episode_id, source, trust, discharged_at FROM followups "
-            "WHERE contacted_at IS NULL AND breached_at IS NULL ORDER BY discharged_at LIMIT 500 FOR UPDATE SKIP LOCKED"
+            "SELECT followup_id, patient_id, episode_id, source, trust, discharged_at, due_by FROM followups "
+            "WHERE contacted_at IS NULL AND breached_at IS NULL AND due_by <= $1 ORDER BY due_by LIMIT 500 FOR UPDATE SKIP LOCKED",
+            now,
         )
         return [FollowUp(**{**dict(row), "source": FollowUpSource(row["source"])}) for row in rows]
 
@@ -163,14 +174,16 @@ class Store:
         source: FollowUpSource,
         trust: str | None,
         discharged_at: datetime,
+        due_by: datetime,
     ) -> None:
         await self.conn.execute(
-            "INSERT INTO followups (followup_id, patient_id, episode_id, source, trust, discharged_at) "
-            "VALUES ($1, $2, $3, $4, $5, $6) ON CONFLICT (followup_id) DO NOTHING",
+            "INSERT INTO followups (followup_id, patient_id, episode_id, source, trust, discharged_at, due_by) "
+            "VALUES ($1, $2, $3, $4, $5, $6, $7) ON CONFLICT (followup_id) DO NOTHING",
             followup_id,
             patient_id,
             episode_id,
             source.value,
             trust,
             discharged_at,
+            due_by,
         )

@@ -24,12 +24,13 @@ from contracts import (
     SummaryContent,
 )
 from services.discharge import domain, handlers
+from services.discharge.rules import load_rules
 from shared.reference.directory import load_directory
 from shared.runtime.errors import NotYetKnown
 from tests.factories import NOW
 from tests.fakes import FakeContext, FakePrivacy, FixedClock
 
-DEPS = handlers.Dependencies(directory=load_directory())
+DEPS = handlers.Dependencies(directory=load_directory(), rules=load_rules())
 
 
 @dataclass
@@ -56,16 +57,16 @@ class FakeStore:
     async def close_episode(self, closed: EpisodeClosed, decided_by: str, reason: str) -> None:
         self.closed.append(closed.episode_id)
 
-    async def start_follow_up(self, followup_id, patient_id, episode_id, source, trust, discharged_at) -> None:  # noqa: ANN001
-        self.follow_ups[followup_id] = domain.FollowUp(followup_id, patient_id, episode_id, source, trust, discharged_at)
+    async def start_follow_up(self, followup_id, patient_id, episode_id, source, trust, discharged_at, due_by) -> None:  # noqa: ANN001
+        self.follow_ups.setdefault(followup_id, domain.FollowUp(followup_id, patient_id, episode_id, source, trust, discharged_at, due_by))
 
     async def contact(self, patient_id: UUID, at: datetime) -> list[tuple[UUID, datetime]]:
         stopped = [f for f in self.follow_ups.values() if f.patient_id == patient_id and f.followup_id not in self.contacted]
         self.contacted |= {f.followup_id for f in stopped}
-        return [(f.followup_id, f.discharged_at) for f in stopped]
+        return [(f.followup_id, f.due) for f in stopped]
 
-    async def open_follow_ups(self) -> list[domain.FollowUp]:
-        return [f for i, f in self.follow_ups.items() if i not in self.contacted | self.breached]
+    async def open_follow_ups(self, now: datetime) -> list[domain.FollowUp]:
+        return [f for i, f in self.follow_ups.items() if i not in self.contacted | self.breached and f.due <= now]
 
     async def mark_breached(self, followup_id: UUID, at: datetime) -> None:
         self.breached.add(followup_id)

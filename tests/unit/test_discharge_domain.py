@@ -16,10 +16,13 @@ from contracts import (
     SummaryContent,
 )
 from services.discharge import domain
+from services.discharge.rules import TrustRules
 from shared.privacy.consent import ConsentState, Recorded
 from shared.runtime.errors import InvalidEvent, NotYetKnown
 
 NOW = datetime(2026, 11, 26, 9, 30, tzinfo=UTC)
+# The defaults of trust_rules.toml, with the notice rule on.
+RULES = TrustRules(follow_up=timedelta(hours=72), suicide_risk_follow_up=timedelta(hours=48), discharge_notice=timedelta(hours=48))
 PATIENT, EPISODE = uuid4(), uuid4()
 SUMMARY = SummaryContent(
     reason_for_care="Depressive episode.", assessment_and_risk="Risk now low.", medication="Sertraline.",
@@ -32,7 +35,7 @@ def episode(**fields) -> domain.Episode:
     return domain.Episode(**(base | fields))
 
 
-READY = dict(patient_told=True, onward_to=OnwardCare.CMHT, crisis_contacts_given=True, summary=SUMMARY, crisis_contacts=("HTCR 028 9649 6001",))
+READY = dict(patient_told=True, patient_told_at=NOW - timedelta(days=3), onward_to=OnwardCare.CMHT, crisis_contacts_given=True, summary=SUMMARY, crisis_contacts=("HTCR 028 9649 6001",))
 
 
 def decision() -> DischargeDecided:
@@ -40,18 +43,18 @@ def decision() -> DischargeDecided:
 
 
 def test_a_discharge_with_nothing_in_place_is_refused_naming_every_missing_condition() -> None:
-    refused = domain.complete(episode(), decision(), NOW)
+    refused = domain.complete(episode(), decision(), NOW, RULES)
     assert isinstance(refused, DischargeRefused)
     assert set(refused.missing) == set(GateCondition)
 
 
 def test_a_discharge_with_the_patient_told_follow_on_and_crisis_contacts_closes_the_episode() -> None:
-    closed = domain.complete(episode(**READY), decision(), NOW)
+    closed = domain.complete(episode(**READY), decision(), NOW, RULES)
     assert isinstance(closed, EpisodeClosed) and closed.visits_completed == 6
 
 
 def test_a_closed_episode_is_not_closed_twice() -> None:
-    assert domain.complete(episode(closed_at=NOW, **READY), decision(), NOW) is None
+    assert domain.complete(episode(closed_at=NOW, **READY), decision(), NOW, RULES) is None
 
 
 def test_an_unknown_episode_is_not_yet_known_and_another_patients_episode_is_refused() -> None:
@@ -81,13 +84,13 @@ def test_the_patients_request_for_more_time_is_in_the_summary() -> None:
     ready = episode(patient_wants_more_time=True, patient_view="I am not ready.", **READY)
     [gp] = [d.event for d in domain.summaries(ready, ["gp"], ConsentState(), (), NOW)]
     assert "asked for more time" in gp.content.patient_view and "I am not ready." in gp.content.patient_view
-    assert "more time" in domain.patient_letter(ready, ())
+    assert "more time" in domain.patient_letter(ready, (), timedelta(hours=72))
 
 
-def test_follow_up_breaches_only_after_72_hours() -> None:
-    followup = uuid4()
-    assert domain.follow_up_breach(PATIENT, followup, FollowUpSource.WARD, NOW, NOW + timedelta(hours=71)) is None
-    breach = domain.follow_up_breach(PATIENT, followup, FollowUpSource.WARD, NOW, NOW + timedelta(hours=74))
+def test_a_follow_up_clock_stored_without_its_own_due_time_breaches_only_after_72_hours() -> None:
+    followup = domain.FollowUp(uuid4(), PATIENT, None, FollowUpSource.WARD, "northern", NOW)
+    assert domain.follow_up_breach(followup, NOW + timedelta(hours=71)) is None
+    breach = domain.follow_up_breach(followup, NOW + timedelta(hours=74))
     assert breach.hours_late == 2 and breach.due_at == NOW + timedelta(hours=72)
 
 
