@@ -180,7 +180,7 @@ def refusal_text(episode: Episode, gaps: Iterable[GateCondition], rules: TrustRu
         ends = treatment_ends(episode, now)
         when = f"on {ends.astimezone(BELFAST):%A %d %B} (from midnight)" if ends < now else "now"
         gap = ends - told
-        given = f"{_hours(gap)} {'hour' if _hours(gap) == 1 else 'hours'}' notice" if gap >= timedelta(hours=1) else "no notice"
+        given = ("1 hour's notice" if _hours(gap) == 1 else f"{_hours(gap)} hours' notice") if gap >= timedelta(hours=1) else "no notice"
         sentences[GateCondition.NOTICE_GIVEN] = (
             f"The patient was first told on {told.astimezone(BELFAST):%A %d %B at %H:%M} and home treatment would end {when}: "
             f"{given}, not the {notice} hours they must have, unless they ask for it to end sooner."
