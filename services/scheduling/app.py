@@ -32,6 +32,7 @@ def create_service(settings: Settings | None = None, clock: Clock | None = None)
             Periodic("visit-checks", every, handlers.check_visits),
             Periodic("weekly-contacts", every, handlers.check_weeks),
             Periodic("key-worker-names", every, handlers.name_key_workers),
+            Periodic("day-before-confirmations", every, handlers.confirm_visits),
         ],
         clock=clock,
     )

@@ -47,6 +47,7 @@ VISITS_PER_WEEK_AFTER = 5
 PLANNED_MINUTES = 60
 CORE_TEAM_SIZE = 3
 LATE_AFTER = timedelta(minutes=15)
+CONFIRM_FROM = time(12)  # local time, the day before a visit: its window and who is coming are confirmed
 CUT_SHORT_BELOW = 0.5  # of the planned length
 # A key worker chosen after the plan was made (the rota read late) is told to the patient once
 # the choice has stood this long: a rota arriving one member at a time settles first.
@@ -371,3 +372,15 @@ def name_due(plan: Episode, now: datetime) -> bool:
         return False
     settled = plan.key_worker_chosen_at is None or now - plan.key_worker_chosen_at >= KEY_WORKER_SETTLES
     return settled or plan.visited
+
+
+def confirmation_window(tz: ZoneInfo, now: datetime) -> tuple[datetime, datetime] | None:
+    """The visits to confirm now: from midday, those of tomorrow (local midnight to midnight),
+    the day before as the plan promises; None before midday. A visit booked for tomorrow later
+    in the day is confirmed at the next check."""
+    local = now.astimezone(tz)
+    if local.time() < CONFIRM_FROM:
+        return None
+    tomorrow = local.date() + timedelta(days=1)
+    start = datetime.combine(tomorrow, time(0), tzinfo=tz)
+    return start.astimezone(now.tzinfo), datetime.combine(tomorrow + timedelta(days=1), time(0), tzinfo=tz).astimezone(now.tzinfo)

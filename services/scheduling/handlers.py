@@ -135,6 +135,17 @@ async def check_weeks(ctx: Ctx) -> None:
         await ctx.store.weeks_checked(plan.episode_id, weeks[-1] if weeks else plan.weeks_checked)
 
 
+async def confirm_visits(ctx: Ctx) -> None:
+    """From midday, each of tomorrow's visits is confirmed to the patient: its window and who is
+    coming. Once per visit; a visit cancelled or closed before then is not confirmed."""
+    now = ctx.clock.now()
+    if (window := domain.confirmation_window(ctx.deps.tz, now)) is None:
+        return
+    for visit, display_name in await ctx.store.visits_to_confirm(*window):
+        await ctx.emit(messages.visit_confirmed(visit, display_name, ctx.deps.tz, now))
+        await ctx.store.mark_confirmed(visit.visit_id, now)
+
+
 async def name_key_workers(ctx: Ctx) -> None:
     """A key worker chosen after the plan's message (the rota read late) is told to the
     patient once the choice has settled."""

@@ -51,9 +51,9 @@ def _visits_by_day(visits: Iterable[VisitScheduled], tz: ZoneInfo) -> list[str]:
 
 def plan_text(plan: Plan, roster: Roster, tz: ZoneInfo) -> str:
     """The plan in words the patient can read: who, how often, and each day of the first visits
-    with its window(s). Only what the service does is promised: it tells the patient when a visit
-    is more than 15 minutes late and when a missed visit is booked again (`visit_late`,
-    `visit_missed`); it sends no confirmation the day before."""
+    with its window(s). Only what the service does is promised: it tells the patient the day
+    before each visit who is coming (`visit_confirmed`), when a visit is more than 15 minutes late
+    and when a missed visit is booked again (`visit_late`, `visit_missed`)."""
     agreed = plan.agreed
     key = roster.staff.get(agreed.key_worker or "")
     name = key.display_name if key and key.display_name else None
@@ -79,6 +79,7 @@ def plan_text(plan: Plan, roster: Roster, tz: ZoneInfo) -> str:
         who + team,
         "Each visit has a one-hour window. We will come some time in that hour. Your first visits are:",
         *lines,
+        "The day before each visit, we will send you its time and who is coming. "
         "If we are more than 15 minutes late, we will tell you. "
         "If we miss a visit, we will book a new one and tell you when it is.",
     ))
@@ -120,6 +121,17 @@ def unassigned(team: str | None, visits: Iterable[VisitScheduled], tz: ZoneInfo,
             text = f"Nobody with the skills needed is free for the visit on {when:%A %d %B} at {when:%H:%M}: please assign someone."
             alerts += _to_team_lead(team, visit.patient_id, visit.episode_id, "visit-unassigned", text, now)
     return alerts
+
+
+def visit_confirmed(visit: Visit, display_name: str | None, tz: ZoneInfo, now: datetime) -> NotificationSent:
+    """For the patient, the day before: the window and who is coming."""
+    when = visit.window_start.astimezone(tz)
+    who = f"{display_name} from the home treatment team" if display_name else "Someone from the home treatment team"
+    text = (
+        f"Your visit tomorrow, {_day(when)}, is between {_window(when)}. {who} will come. "
+        "If this time does not suit you, call the home treatment team."
+    )
+    return _message(Recipient.patient(), visit.patient_id, visit.episode_id, "visit-confirmed", text, now)
 
 
 def visit_late(visit: Visit, tz: ZoneInfo, now: datetime) -> NotificationSent:

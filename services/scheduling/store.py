@@ -359,6 +359,21 @@ class Store:
         )
         return [_visit(row) for row in rows]
 
+    async def visits_to_confirm(self, start: datetime, end: datetime) -> list[tuple[Visit, str | None]]:
+        """Scheduled visits opening in [start, end) not confirmed yet, each with the display name
+        of who is coming (None if nobody is assigned or the rota gives no name); locked."""
+        rows = await self.conn.fetch(
+            f"SELECT {_VISIT_COLUMNS}, (SELECT display_name FROM staff s WHERE s.staff_id = visits.staff_id) AS display_name "
+            "FROM visits WHERE status = 'scheduled' AND confirmed_at IS NULL AND window_start >= $1 AND window_start < $2 "
+            "AND episode_id NOT IN (SELECT episode_id FROM episodes WHERE closed_at IS NOT NULL) "
+            "ORDER BY window_start LIMIT 500 FOR UPDATE SKIP LOCKED",
+            start, end,
+        )
+        return [(_visit(row), row["display_name"]) for row in rows]
+
+    async def mark_confirmed(self, visit_id: UUID, at: datetime) -> None:
+        await self.conn.execute("UPDATE visits SET confirmed_at = $2 WHERE visit_id = $1", visit_id, at)
+
     async def mark_late(self, visit_id: UUID, at: datetime) -> None:
         await self.conn.execute("UPDATE visits SET late_notified_at = $2 WHERE visit_id = $1", visit_id, at)
 

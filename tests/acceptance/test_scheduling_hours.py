@@ -2,10 +2,12 @@
 with the Trust rules carepath ships (services/scheduling/trust_rules.toml: the Northern Trust's
 team, an example, runs round the clock): a visit asked for at half past one in the morning is
 booked for two; someone stepping down from a ward at eleven is seen at home that day; a patient
-at high risk is visited twice a day for the first three days.
+at high risk is visited twice a day for the first three days; each visit is confirmed to the
+patient the day before, with who is coming.
 
 The services' clocks are moved to a local hour, so these run on a deployment of their own."""
 
+import asyncio
 from collections import Counter
 from collections.abc import AsyncIterator
 from datetime import UTC, datetime, time, timedelta
@@ -17,6 +19,7 @@ import pytest
 from contracts import (
     AssessmentCompleted,
     CarePlanAgreed,
+    NotificationSent,
     ReferralAccepted,
     ReferralSource,
     Role,
@@ -124,3 +127,24 @@ async def test_a_patient_at_high_risk_is_visited_twice_a_day_for_the_first_three
     assert [per_day[day] for day in sorted(per_day)] == [2, 2, 2, 1, 1, 1, 1]
     [plan] = deployed.log.events(CarePlanAgreed, lambda e: e.episode_id == accepted.episode_id)
     assert plan.visits_first_week == 10
+
+
+async def test_each_visit_is_confirmed_to_the_patient_the_day_before_with_who_is_coming_once(deployed: Deployment) -> None:
+    await round_the_clock_rota(deployed, Trust.SOUTH_EASTERN, "se-dara")
+    clock_at(deployed, 8, 0)  # planned tomorrow morning: nothing is confirmed before midday
+    try:
+        _, accepted, visits = await in_home_treatment(deployed, Trust.SOUTH_EASTERN)
+        assert not deployed.log.events(NotificationSent, lambda e: e.episode_id == accepted.episode_id and e.kind == "visit-confirmed")
+        confirming = clock_at(deployed, 12, 30)  # then at half past twelve, the visits of the day after are confirmed
+        day_after = confirming.astimezone(TZ).date() + timedelta(days=1)
+        due = {visit.visit_id for visit in visits if visit.window_start.astimezone(TZ).date() == day_after}
+        await deployed.log.wait_for(
+            NotificationSent, lambda e: e.episode_id == accepted.episode_id and e.kind == "visit-confirmed", 60)
+        await asyncio.sleep(3)  # several more checks: each visit is confirmed once
+        await deployed.settled()
+    finally:
+        deployed.move_clock(timedelta(0))
+    told = deployed.log.events(NotificationSent, lambda e: e.episode_id == accepted.episode_id and e.kind == "visit-confirmed")
+    [visit] = [v for v in visits if v.visit_id in due]
+    assert len(due) == 1 and len(told) == 1 and told[0].recipient == "patient"
+    assert f"between {visit.window_start.astimezone(TZ):%H:%M}" in told[0].text and "Se-Dara from the home treatment team" in told[0].text

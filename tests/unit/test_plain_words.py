@@ -128,6 +128,9 @@ def scheduling_cases() -> Iterator[Case]:
         for size in (1, 3):
             yield Case(f"named worker {name or 'without a name'}, team of {size}",
                        messages.named_worker(patient, episode, name, size, NOW), ("Niamh",))
+    tomorrow = scheduling.Visit(uuid4(), patient, episode, None, "s-1", NOW + timedelta(days=1), NOW + timedelta(days=1, hours=1))
+    for name in ("Niamh", None):
+        yield Case(f"visit confirmed the day before, {name or 'nobody named'}", messages.visit_confirmed(tomorrow, name, TZ, NOW), ("Niamh",))
     late = scheduling.Visit(uuid4(), patient, episode, None, "s-1", NOW - timedelta(minutes=15), NOW + timedelta(minutes=45))
     yield Case("visit running late", messages.visit_late(late, TZ, NOW))
     missed = scheduling.Visit(uuid4(), patient, episode, None, "s-1", NOW - timedelta(hours=2), NOW - timedelta(hours=1))
@@ -247,9 +250,10 @@ def test_the_care_plan_lists_each_day_of_the_first_visits_once_with_all_its_wind
 
 
 def test_the_care_plan_names_one_visitor_plainly_and_promises_only_the_messages_the_service_sends() -> None:
-    """A team of one is the named worker; no day-before confirmation is promised, as none is sent."""
+    """A team of one is the named worker; the messages promised are the ones sent: the day before
+    each visit (`visit_confirmed`), a visit late, a visit missed and booked again."""
     alone = _plan_message(_plan("s-1", ("s-1",), ONE_A_DAY))
     assert "Niamh will come to your visits." in alone and "team of" not in alone
     assert "Niamh and 2 others from the team will share your visits." in _plan_message(_plan("s-1", ("s-1", "s-2", "s-3"), ONE_A_DAY))
-    assert "day before" not in alone and "confirm" not in alone
+    assert "The day before each visit, we will send you its time and who is coming." in alone
     assert "more than 15 minutes late, we will tell you" in alone and "If we miss a visit, we will book a new one" in alone

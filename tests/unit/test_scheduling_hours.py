@@ -12,7 +12,7 @@ from zoneinfo import ZoneInfo
 import pytest
 
 from contracts import AssessmentCompleted, Pathway, Trust, VisitRequested
-from services.scheduling import domain, planning
+from services.scheduling import domain, messages, planning
 from services.scheduling.domain import DAYTIME, ServiceHours
 from services.scheduling.handlers import Dependencies
 from services.scheduling.planning import Roster, Staff
@@ -167,3 +167,23 @@ def test_a_rules_file_that_makes_no_sense_is_refused_at_start_naming_the_file_an
     with pytest.raises(ValueError, match="trust_rules.toml rejected") as refused:
         load_rules(path)
     assert says in str(refused.value)
+
+
+# The day before ------------------------------------------------------------------------------------------
+
+
+def test_from_midday_tomorrows_visits_are_the_ones_to_confirm_and_before_midday_none() -> None:
+    assert domain.confirmation_window(TZ, local(THURSDAY, 11, 59)) is None
+    start, end = domain.confirmation_window(TZ, local(THURSDAY, 12))
+    assert (start, end) == (local(THURSDAY + timedelta(days=1), 0), local(THURSDAY + timedelta(days=2), 0))
+    spring_eve = date(2026, 3, 28)  # the night the clocks go forward: tomorrow has 23 hours
+    start, end = domain.confirmation_window(TZ, local(spring_eve, 18))
+    assert end - start == timedelta(hours=23)
+
+
+def test_the_confirmation_tells_the_patient_the_window_and_who_is_coming() -> None:
+    visit = domain.Visit(uuid4(), uuid4(), uuid4(), None, "s-1", local(THURSDAY, 10), local(THURSDAY, 11))
+    told = messages.visit_confirmed(visit, "Niamh", TZ, local(THURSDAY - timedelta(days=1), 12))
+    assert (told.recipient, told.kind) == ("patient", "visit-confirmed")
+    assert "Thursday 26 November, is between 10:00 and 11:00" in told.text and "Niamh from the home treatment team" in told.text
+    assert "Someone from the home treatment team" in messages.visit_confirmed(visit, None, TZ, local(THURSDAY, 12)).text
