@@ -69,6 +69,7 @@ class Visit:
     cancelled: bool = False  # at discharge; staff may still have gone
     outcome_recorded: bool = False  # the first outcome is kept, whatever its status
     replaces_visit_id: UUID | None = None
+    confirmed: bool = False  # the patient has been told, the day before, its window and who is coming
 
 
 @dataclass(frozen=True)

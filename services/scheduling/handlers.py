@@ -165,9 +165,11 @@ async def _revise_plans(ctx: Ctx, team: str) -> None:
     if not (plans := await ctx.store.plans_to_revise(team, now)):
         return
     roster = await _roster(ctx, team, now, since=planning.roster_from(plans, tz, now))
-    revisions = planning.revise_plans(plans, await ctx.store.visits_ahead(plans, now), roster, tz, now)
+    ahead = await ctx.store.visits_ahead(plans, now)
+    revisions = planning.revise_plans(plans, ahead, roster, tz, now)
     await ctx.store.save_revisions(revisions, now)
-    await ctx.emit(*messages.revised(team, revisions, tz, now))
+    confirmed = [visit.visit_id for visit in ahead if visit.confirmed]
+    await ctx.emit(*messages.revised(team, revisions, tz, now, confirmed, roster))
 
 
 async def _agree(ctx: Ctx, plan: planning.Plan, team: str | None, roster: planning.Roster, now: datetime) -> None:

@@ -107,9 +107,22 @@ def named_worker(patient_id: UUID, episode_id: UUID, display_name: str | None, c
     return _message(Recipient.patient(), patient_id, episode_id, "key-worker", text, now)
 
 
-def revised(team: str | None, revisions: Iterable[Revision], tz: ZoneInfo, now: datetime) -> list[Event]:
-    """Each revision's events, then the team lead's alert for each visit nobody is free for."""
-    return [event for revision in revisions for event in (*revision.events, *unassigned(team, revision.visits, tz, now))]
+def revised(
+    team: str | None, revisions: Iterable[Revision], tz: ZoneInfo, now: datetime, confirmed: Iterable[UUID] = (),
+    roster: Roster | None = None,
+) -> list[Event]:
+    """Each revision's events, then the team lead's alert for each visit nobody is free for, and
+    the patient's message for each visit already confirmed to them that someone else will make
+    (`confirmed`: those visits' ids; `roster`: whose names)."""
+    told, staff = set(confirmed), roster.staff if roster else {}
+    events: list[Event] = []
+    for revision in revisions:
+        events += [*revision.events, *unassigned(team, revision.visits, tz, now)]
+        for visit in revision.visits:
+            if visit.visit_id in told:
+                member = staff.get(visit.staff_id or "")
+                events.append(visit_changed(visit, member.display_name if member else None, tz, now))
+    return events
 
 
 def unassigned(team: str | None, visits: Iterable[VisitScheduled], tz: ZoneInfo, now: datetime) -> list[NotificationSent]:
@@ -132,6 +145,17 @@ def visit_confirmed(visit: Visit, display_name: str | None, tz: ZoneInfo, now: d
         "If this time does not suit you, call the home treatment team."
     )
     return _message(Recipient.patient(), visit.patient_id, visit.episode_id, "visit-confirmed", text, now)
+
+
+def visit_changed(visit: VisitScheduled, display_name: str | None, tz: ZoneInfo, now: datetime) -> NotificationSent:
+    """For the patient told who is coming to a visit, when someone else will come instead."""
+    when = visit.window_start.astimezone(tz)
+    who = f"{display_name} from the home treatment team" if display_name else "Someone else from the home treatment team"
+    text = (
+        f"A change to your visit on {_day(when)}, between {_window(when)}: {who} will come instead. "
+        "The time has not changed."
+    )
+    return _message(Recipient.patient(), visit.patient_id, visit.episode_id, "visit-changed", text, now)
 
 
 def visit_late(visit: Visit, tz: ZoneInfo, now: datetime) -> NotificationSent:

@@ -28,7 +28,7 @@ from services.scheduling.rosters import SLACK, Kept, RosterCache
 _VISIT_COLUMNS = (
     "visit_id, patient_id, episode_id, status, staff_id, window_start, window_end, planned_minutes, "
     "started_at IS NOT NULL AS started, late_notified_at IS NOT NULL AS late_notified, "
-    "outcome_at IS NOT NULL AS outcome_recorded, replaces_visit_id"
+    "outcome_at IS NOT NULL AS outcome_recorded, replaces_visit_id, confirmed_at IS NOT NULL AS confirmed"
 )
 _EPISODE_COLUMNS = (
     "e.episode_id, e.patient_id, e.team, e.required_skills, e.key_worker, e.core_team, e.closed_at, e.plan_start, "
@@ -52,7 +52,7 @@ def _visit(row: asyncpg.Record) -> Visit:
     return Visit(
         row["visit_id"], row["patient_id"], row["episode_id"], status, row["staff_id"], row["window_start"],
         row["window_end"], row["planned_minutes"], row["started"], row["late_notified"],
-        row["status"] == "cancelled", row["outcome_recorded"], row["replaces_visit_id"],
+        row["status"] == "cancelled", row["outcome_recorded"], row["replaces_visit_id"], row["confirmed"],
     )
 
 

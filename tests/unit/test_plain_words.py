@@ -131,6 +131,8 @@ def scheduling_cases() -> Iterator[Case]:
     tomorrow = scheduling.Visit(uuid4(), patient, episode, None, "s-1", NOW + timedelta(days=1), NOW + timedelta(days=1, hours=1))
     for name in ("Niamh", None):
         yield Case(f"visit confirmed the day before, {name or 'nobody named'}", messages.visit_confirmed(tomorrow, name, TZ, NOW), ("Niamh",))
+        yield Case(f"confirmed visit made by someone else, {name or 'nobody named'}",
+                   messages.visit_changed(_visit_at(date(2026, 7, 3), 10, "s-2", patient, episode), name, TZ, NOW), ("Niamh",))
     late = scheduling.Visit(uuid4(), patient, episode, None, "s-1", NOW - timedelta(minutes=15), NOW + timedelta(minutes=45))
     yield Case("visit running late", messages.visit_late(late, TZ, NOW))
     missed = scheduling.Visit(uuid4(), patient, episode, None, "s-1", NOW - timedelta(hours=2), NOW - timedelta(hours=1))

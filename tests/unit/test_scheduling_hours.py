@@ -11,7 +11,7 @@ from zoneinfo import ZoneInfo
 
 import pytest
 
-from contracts import AssessmentCompleted, Pathway, Trust, VisitRequested
+from contracts import AssessmentCompleted, Pathway, Trust, VisitRequested, VisitScheduled
 from services.scheduling import domain, messages, planning
 from services.scheduling.domain import DAYTIME, ServiceHours
 from services.scheduling.handlers import Dependencies
@@ -187,3 +187,17 @@ def test_the_confirmation_tells_the_patient_the_window_and_who_is_coming() -> No
     assert (told.recipient, told.kind) == ("patient", "visit-confirmed")
     assert "Thursday 26 November, is between 10:00 and 11:00" in told.text and "Niamh from the home treatment team" in told.text
     assert "Someone from the home treatment team" in messages.visit_confirmed(visit, None, TZ, local(THURSDAY, 12)).text
+
+
+def test_a_confirmed_visit_someone_else_will_make_is_told_to_the_patient_at_once_and_an_unconfirmed_one_is_not() -> None:
+    members = team("a", "b")
+    members.staff["b"] = Staff("b", frozenset(), display_name="Brid")
+    episode_id, patient_id = uuid4(), uuid4()
+    moved = [VisitScheduled(visit_id=uuid4(), patient_id=patient_id, episode_id=episode_id, window_start=local(THURSDAY, hour),
+                            window_end=local(THURSDAY, hour + 1), planned_minutes=60, staff_id="b") for hour in (10, 15)]
+    plan = domain.Episode(episode_id=episode_id, patient_id=patient_id, team="htcr:northern")
+    revision = planning.Revision(plan, "b", ("b",), tuple(moved), None)
+    events = messages.revised("htcr:northern", [revision], TZ, local(THURSDAY - timedelta(days=1), 13), [moved[0].visit_id], members)
+    told = [e for e in events if getattr(e, "kind", None) == "visit-changed"]
+    assert len(told) == 1 and told[0].recipient == "patient"
+    assert "between 10:00 and 11:00: Brid from the home treatment team will come instead" in told[0].text
