@@ -183,7 +183,7 @@ async def discharge(journey: Journey, accepted: ReferralAccepted, clock: Clock, 
                           summary=SummaryContent(reason_for_care="Acute crisis.", assessment_and_risk="Risk now low.",
                                                  medication="No change.", plan_and_requested_actions="CMHT to review."),
                           crisis_contacts=("Home treatment duty line 028 9649 6001",), proposed_at=now),
-        DischargeConversationRecorded(**ids, recorded_by="b-aoife", recorded_at=now),
+        DischargeConversationRecorded(**ids, recorded_by="b-aoife", recorded_at=now - timedelta(days=3)),  # notice given
     ]
     if complete:
         steps += [FollowOnCareArranged(**ids, onward_to=OnwardCare.CMHT, arranged_by="b-aoife", arranged_at=now),

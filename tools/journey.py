@@ -6,7 +6,7 @@ Used by `carepath demo` (and so `make run`) and by the acceptance tests.
 """
 
 from dataclasses import dataclass, field
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from typing import Any
 from uuid import UUID, uuid4
 
@@ -148,7 +148,9 @@ class Journey:
         }
         for event in (
             DischargeProposed(**ids, **(fields | proposal)),
-            DischargeConversationRecorded(**ids, recorded_by="staff-0007", recorded_at=now),
+            # The end of home treatment talked through three days ago: the patient has the notice
+            # the gate asks for (48 hours by default, services/discharge/trust_rules.toml).
+            DischargeConversationRecorded(**ids, recorded_by="staff-0007", recorded_at=now - NOTICE),
             FollowOnCareArranged(**ids, onward_to=OnwardCare.CMHT, arranged_by="staff-0007", arranged_at=now),
             CrisisContactsGiven(**ids, given_by="staff-0007", given_at=now),
         ):
@@ -175,6 +177,9 @@ class Journey:
         visit = await self.assess(accepted)
         await self.visit(visit)
         return await self.discharge(accepted)
+
+
+NOTICE = timedelta(days=3)  # how long before the discharge a journey's patient was told of it
 
 
 def trust_systems(login: KafkaLogin, prefix: str, trust: Trust = Trust.BELFAST) -> tuple[TrustSystem, TrustSystem, TrustSystem]:

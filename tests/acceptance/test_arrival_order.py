@@ -464,7 +464,7 @@ def discharge_case() -> tuple[dict[str, Step], dict[str, Any]]:
             summary=SummaryContent(reason_for_care="Depressive crisis.", assessment_and_risk="Risk now low.",
                                    medication="Sertraline 100 mg.", plan_and_requested_actions="CMHT review in 2 weeks."),
             crisis_contacts=("Lifeline 0808 808 8000",))),
-        "T": Step("discharge.inbound", CLINICIAN, DischargeConversationRecorded(**ids, recorded_by="staff-0007", recorded_at=at)),
+        "T": Step("discharge.inbound", CLINICIAN, DischargeConversationRecorded(**ids, recorded_by="staff-0007", recorded_at=at - timedelta(days=3))),
         "F": Step("discharge.inbound", CLINICIAN, FollowOnCareArranged(**ids, onward_to=OnwardCare.CMHT, arranged_by="staff-0007", arranged_at=at)),
         "X": Step("discharge.inbound", CLINICIAN, CrisisContactsGiven(**ids, given_by="staff-0007", given_at=at)),
         "D": Step("discharge.inbound", CLINICIAN, DischargeDecided(

@@ -47,7 +47,7 @@ async def test_completing_a_discharge_with_no_record_that_the_patient_was_told_i
     await journey.decide_discharge(accepted)
 
     refused = await deployment.log.wait_for(DischargeRefused, lambda e: e.episode_id == accepted.episode_id)
-    assert refused.missing == (GateCondition.PATIENT_TOLD,)
+    assert refused.missing == (GateCondition.PATIENT_TOLD, GateCondition.NOTICE_GIVEN)  # never told: no notice either
     await deployment.settled()
     assert not deployment.log.events(EpisodeClosed, lambda e: e.episode_id == accepted.episode_id)
     rows = await deployment.query("discharge", "SELECT closed_at FROM episodes WHERE episode_id = $1", accepted.episode_id)

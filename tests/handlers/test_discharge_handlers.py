@@ -74,7 +74,8 @@ class FakeStore:
 
 def ready_episode(store: FakeStore, **fields: object) -> domain.Episode:
     episode = domain.Episode(
-        uuid4(), uuid4(), visits_completed=9, closed_at=None, trust="belfast", patient_told=True, onward_to=OnwardCare.CMHT,
+        uuid4(), uuid4(), visits_completed=9, closed_at=None, trust="belfast", patient_told=True,
+        patient_told_at=NOW - timedelta(days=3), onward_to=OnwardCare.CMHT,  # told with the notice the gate asks for
         crisis_contacts_given=True, summary=SummaryContent(reason_for_care="Low mood.", medication="Sertraline."),
         crisis_contacts=("HTCR duty line 028 9649 6001",),
     )
