@@ -47,8 +47,9 @@ _FILL_DISCHARGE = f"""
 INSERT INTO episodes (episode_id, patient_id, opened_at, closed_at, review_due_at)
     SELECT md5('e' || n)::uuid, md5(''||n)::uuid, now() - interval '60 days', now() - interval '1 day', now()
     FROM generate_series(1, {HELD}) n;
-INSERT INTO followups (followup_id, patient_id, episode_id, source, discharged_at, contacted_at)
-    SELECT md5('f' || n)::uuid, md5(''||n)::uuid, md5('e' || n)::uuid, 'home-treatment', now() - interval '1 day', now()
+INSERT INTO followups (followup_id, patient_id, episode_id, source, discharged_at, due_by, contacted_at)
+    SELECT md5('f' || n)::uuid, md5(''||n)::uuid, md5('e' || n)::uuid, 'home-treatment', now() - interval '1 day',
+           now() + interval '2 days', now()
     FROM generate_series(1, {HELD}) n;
 """
 
