@@ -202,11 +202,19 @@ class Deployment:
 
 
 async def recreate_databases(server_url: str, names: Sequence[str], *, create: bool = True) -> None:
-    """Drops each database if present, then (with `create`) makes it anew and empty."""
+    """Drops each database if present, then (with `create`) makes it anew and empty.
+
+    A plain DROP first: PostgreSQL itself stops an autovacuum worker busy in the database (a
+    test that has just filled tables can start one). FORCE only when a session of the test's own
+    is still connected: FORCE refuses to end a worker it does not own, and the test role is not
+    a superuser."""
     conn = await asyncpg.connect(f"{server_url}/postgres", **connect_options(server_url))
     try:
         for name in names:
-            await conn.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+            try:
+                await conn.execute(f'DROP DATABASE IF EXISTS "{name}"')
+            except asyncpg.ObjectInUseError:
+                await conn.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
             if create:
                 await conn.execute(f'CREATE DATABASE "{name}"')
     finally:
