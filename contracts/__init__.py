@@ -48,6 +48,7 @@ from contracts.discharge import (
     WardDischargeRecorded,
 )
 from contracts.copies import AddressedCopy, Sealed
+from contracts.feedback import Answer, FeedbackAnswers, FeedbackReceived, Question, QuestionTotals, TeamFeedbackSummarised
 from contracts.envelope import Envelope
 from contracts.directory import DirectoryEntry, ServiceDirectoryPublished, ServiceKind, Signpost
 from contracts.referral import (
@@ -59,7 +60,9 @@ from contracts.referral import (
     ReferralOutcome,
     ReferralRedirected,
     ReferralSource,
+    ReferralStatusChanged,
     ReferralSubmitted,
+    ReferrerStatus,
     ResponseTargetBreached,
     Urgency,
 )

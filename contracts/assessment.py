@@ -186,6 +186,12 @@ class AssessmentVersionRecorded(Event):
         description="Skills visiting staff need, derived from the whole current assessment (not clinical detail).",
         examples=[["learning-disability"]],
     )
+    easy_read: bool = Field(
+        default=False,
+        description="The patient's messages are sent in easy read: the current assessment records a learning disability or a "
+        "communication need (derived, so scheduling and discharge never see the detail).",
+        examples=[False],
+    )
 
 
 class AssessmentShared(AddressedCopy):
@@ -249,6 +255,12 @@ class AssessmentCompleted(Event):
         description="Visits a day on the first three days of home treatment: 2 where the assessment found a high risk to self "
         "or a carer under high strain, else 1 (derived, so scheduling never sees the risk itself).",
         examples=[2],
+    )
+    easy_read: bool = Field(
+        default=False,
+        description="The patient's messages are sent in easy read: the assessment records a learning disability or a "
+        "communication need (derived, so scheduling and discharge never see the detail).",
+        examples=[False],
     )
 
 

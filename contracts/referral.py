@@ -24,8 +24,9 @@ from contracts.base import (
     when,
     whole_numbers,
 )
+from contracts.assessment import Pathway
 from contracts.directory import MAX_ENTRIES, Signpost
-from contracts.topics import REFERRAL_EVENTS, REFERRAL_INBOUND
+from contracts.topics import REFERRAL_EVENTS, REFERRAL_INBOUND, REFERRAL_STATUS
 
 REFERRAL_ID_PATTERN = r"^[A-Za-z0-9][A-Za-z0-9._:-]{0,63}$"
 REFERRAL_ID_MAX_LENGTH = 64
@@ -285,3 +286,69 @@ class ReferralRedirected(Event):
         min_length=2, max_length=MAX_ENTRIES, description="At least two concrete services, the team redirected to first.", examples=[SIGNPOSTS]
     )
     redirected_at: Timestamp = at_field("the referral was redirected")
+
+
+class ReferrerStatus(StrEnum):
+    """The changes in a referred patient's care that the referrer is told of (closed loop)."""
+
+    ASSESSED = "assessed"  # the assessment is done: `outcome` says what happens next
+    ADMITTED = "admitted"  # the assessment decided on admission to a ward
+    FIRST_VISIT = "first-visit"  # the home treatment team has seen the patient at home
+    VISITS_MISSED = "visits-missed"  # planned visits in a row did not happen
+    DISCHARGED = "discharged"  # home treatment has ended
+
+
+# What a referring system writes as its CloudEvents source (the envelope's pattern).
+REFERRING_SYSTEM_PATTERN = r"^/[A-Za-z0-9/._-]{1,120}$"
+
+
+class ReferralStatusChanged(Event):
+    """Closing the loop: a change that matters in the care of a patient a system referred, told
+    to that referring system (a GP practice, a CMHT, a ward). Sent only as far as the patient's
+    consent lets that referrer see, and audited either way; never a name, an H&C number or
+    clinical text: the referrer matches it to its own record by `referral_id`."""
+
+    type_name = "referral.status-changed"
+    topic = REFERRAL_STATUS
+    model_config = ConfigDict(
+        json_schema_extra=rules(
+            {"if": when(status="assessed"), "then": present("outcome")},
+            {"if": when(status="visits-missed"), "then": present("missed_in_a_row")},
+        )
+    )
+
+    referral_id: str = referral_id_field("GP-BT-2026-000123")
+    referring_system: str = Field(
+        pattern=REFERRING_SYSTEM_PATTERN,
+        max_length=121,
+        description="The system that made the referral (its CloudEvents source): the one this is for.",
+        examples=["/trust/belfast/gp-system"],
+    )
+    patient_id: Uuid = patient_id_field()
+    episode_id: Uuid = episode_id_field()
+    trust: Trust = Field(description="The Trust caring for the patient.", examples=["belfast"])
+    status: ReferrerStatus = Field(description="What changed.", examples=["assessed"])
+    outcome: Pathway | None = Field(default=None, description="The pathway the assessment decided (assessed, admitted).",
+                                    examples=["home-treatment"])
+    missed_in_a_row: optional_integer(ge=2) = Field(
+        default=None, description="Planned visits missed in a row (visits-missed).", examples=[2]
+    )
+    follow_up_due_at: Timestamp | None = Field(
+        default=None, description="When the follow-up contact after discharge is due (discharged).",
+        examples=["2026-11-29T09:30:00+00:00"],
+    )
+    happened_at: Timestamp = at_field("the change happened")
+    message: str = Field(
+        max_length=EXPLANATION,
+        description="The change in plain words, for the referrer's inbox (no name, no clinical detail).",
+        examples=["Referral GP-BT-2026-000123: the home treatment team assessed your patient on Thursday 26 November. "
+                  "They will have home treatment."],
+    )
+
+    @model_validator(mode="after")
+    def _each_status_carries_its_detail(self) -> "ReferralStatusChanged":
+        if self.status is ReferrerStatus.ASSESSED and self.outcome is None:
+            raise ValueError("an assessed status carries the outcome")
+        if self.status is ReferrerStatus.VISITS_MISSED and self.missed_in_a_row is None:
+            raise ValueError("a visits-missed status carries how many were missed in a row")
+        return self

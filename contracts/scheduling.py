@@ -313,3 +313,9 @@ class NotificationSent(Event):
     kind: str = Field(pattern=r"^[a-z-]{1,64}$", max_length=64, description="What it is about.", examples=["care-plan"])
     text: str = Field(min_length=1, max_length=4000, description="The message, in plain words.", examples=["Your visits this week..."])
     sent_at: Timestamp = at_field("it was sent")
+    easy_read: bool = Field(
+        default=False,
+        description="The text is written in easy read (short sentences, one idea each, common words): the Trust's messaging "
+        "system lays it out as easy read, with a picture beside each sentence.",
+        examples=[False],
+    )

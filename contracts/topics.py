@@ -41,6 +41,11 @@ class Topic:
 
 REFERRAL_INBOUND = Topic("referral.inbound", "Referrals published by Trust systems (GP, ED, CMHT, wards).", inbound=True)
 REFERRAL_EVENTS = Topic("referral.events", "What the referral service decided about each referral.")
+REFERRAL_STATUS = Topic(
+    "referral.status",
+    "The closed loop: each change that matters in the care of a referred patient, told to the referring system as consent "
+    "lets it see (read by referring systems).",
+)
 ASSESSMENT_INBOUND = Topic("assessment.inbound", "Assessments submitted by clinicians' systems.", inbound=True)
 ASSESSMENT_EVENTS = Topic("assessment.events", "Assessments recorded and their outcome (the pathway).")
 ASSESSMENT_SHARED = Topic(
@@ -57,6 +62,11 @@ NOTIFICATIONS = Topic(
 VISIT_OUTCOMES = Topic("visit.outcomes", "Visit outcomes published by the staff mobile app.", inbound=True)
 DISCHARGE_INBOUND = Topic("discharge.inbound", "Discharge decisions published by clinicians' systems.", inbound=True)
 DISCHARGE_EVENTS = Topic("discharge.events", "Episodes closed by the discharge service.")
+FEEDBACK_INBOUND = Topic(
+    "feedback.inbound",
+    "Patients' and carers' answers to the feedback invitation, from the Trust's feedback form (their own words stay in the discharge service, sealed).",
+    inbound=True,
+)
 # Kept forever: a service database rebuilt from the log must still learn of every deny and
 # do-not-tell, however old (the broker's default keeps events for 7 days).
 KEPT_FOREVER = (("retention.ms", "-1"), ("cleanup.policy", "delete"))
@@ -84,6 +94,7 @@ def kept_forever(topic: Topic) -> bool:
 TOPICS: tuple[Topic, ...] = (
     REFERRAL_INBOUND,
     REFERRAL_EVENTS,
+    REFERRAL_STATUS,
     ASSESSMENT_INBOUND,
     ASSESSMENT_EVENTS,
     ASSESSMENT_SHARED,
@@ -94,6 +105,7 @@ TOPICS: tuple[Topic, ...] = (
     VISIT_OUTCOMES,
     DISCHARGE_INBOUND,
     DISCHARGE_EVENTS,
+    FEEDBACK_INBOUND,
     CONSENT_INBOUND,
     PAS_INBOUND,
     DIRECTORY_EVENTS,

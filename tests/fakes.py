@@ -28,6 +28,7 @@ class FakePrivacy:
     consent_of: dict[UUID, ConsentState] = field(default_factory=dict)
     carers_of: dict[UUID, list[str]] = field(default_factory=dict)
     sealed: list[tuple[UUID, str, type]] = field(default_factory=list)  # patient, recipient, copy type
+    kept: dict[UUID, tuple[UUID, str, str, str]] = field(default_factory=dict)  # key id: patient, holder, record, words
 
     async def consent(self, patient_id: UUID) -> ConsentState:
         return self.consent_of.get(patient_id, ConsentState())
@@ -38,6 +39,12 @@ class FakePrivacy:
     async def seal(self, patient_id: UUID, recipient: str, event_type: type[AddressedCopy], content: Any, categories: Any, now: datetime) -> Sealed:
         self.sealed.append((patient_id, recipient, event_type))
         return Sealed(key_id=uuid4(), ciphertext="A" * 64)
+
+    async def seal_kept(self, patient_id: UUID, holder: str, bound_to: str, words: str, now: datetime) -> Sealed:
+        """Words kept at rest: "sealed" as a random key id, the words kept beside it for the test to find."""
+        sealed = Sealed(key_id=uuid4(), ciphertext="A" * 64)
+        self.kept[sealed.key_id] = (patient_id, holder, bound_to, words)
+        return sealed
 
 
 @dataclass

@@ -239,6 +239,7 @@ def _add_board_user(username: str, trust: Trust, users_file: str | None) -> int:
 
 
 async def _fidelity(trust: Trust, week: date | None, as_csv: bool) -> int:
+    from services.board.feedback import text_lines
     from services.board.fidelity import LONDON, text_report
     from services.board.reader import Reader
     from services.board.settings import Settings as BoardSettings
@@ -252,7 +253,11 @@ async def _fidelity(trust: Trust, week: date | None, as_csv: bool) -> int:
         figures = await Reader(pool, SystemClock()).fidelity(f"htcr:{trust.value}", monday_of(day))
     finally:
         await pool.close()
-    print(fidelity_csv(figures) if as_csv else text_report(figures), end="" if as_csv else "\n")
+    if as_csv:
+        print(fidelity_csv(figures), end="")
+    else:
+        feedback = "\n" + "\n".join(text_lines(figures.feedback)) + "\n" if figures.feedback else ""
+        print(text_report(figures) + feedback)
     return 0
 
 

@@ -47,6 +47,8 @@ SHOWN_IN = frozenset({
     "ReferralAcknowledged.source", "ReferralAcknowledged.outcome", "ReferralAccepted.source", "ReferralAccepted.urgency",
     "ReferralLinked.source", "ReferralLinked.urgency", "ReferralDeclined.reason_code", "ReferralRedirected.redirected_to",
     "ResponseTargetBreached.urgency", "ResponseTargetBreached.minutes_late", "ResponseTargetBreached.minutes_in_ed",
+    "ReferralStatusChanged.referring_system", "ReferralStatusChanged.status", "ReferralStatusChanged.outcome",
+    "ReferralStatusChanged.missed_in_a_row", "ReferralStatusChanged.happened_at", "ReferralStatusChanged.follow_up_due_at",
     "AssessmentSubmitted.outcome", "AssessmentSubmitted.htcr_assessed_in_person", "AssessmentCompleted.outcome",
     "AssessmentCompleted.htcr_assessed_in_person", "AssessmentVersionRecorded.changed_sections",
     "FollowOnCareArranged.onward_to", "DischargeRefused.missing", "DischargeDecided.decided_by",
@@ -74,6 +76,12 @@ SHOWN_IN = frozenset({
     "DeadLetterRedriven.to_topic", "DeadLetterRedriven.event_type", "DeadLetterRedriven.failed_with",
     "BoardViewAudited.viewer", "BoardViewAudited.team", "BoardViewAudited.list_name", "BoardViewAudited.disclosed",
     "BoardViewAudited.denied", "BoardViewAudited.reason",
+    # feedback: the form's id and who answered (as copies are addressed); a team's totals, which
+    # never carry one person's answers (withheld below the minimum) nor anyone's words
+    "FeedbackReceived.feedback_id", "FeedbackReceived.respondent", "TeamFeedbackSummarised.team",
+    "TeamFeedbackSummarised.period", "TeamFeedbackSummarised.responses", "TeamFeedbackSummarised.counted",
+    "TeamFeedbackSummarised.minimum", "TeamFeedbackSummarised.summarised_at", "QuestionTotals.question",
+    "QuestionTotals.answered", "QuestionTotals.yes", "QuestionTotals.partly", "QuestionTotals.no",
     # staff and their shifts, from the roster: about staff, not patients (their names masked)
     "StaffMemberRecorded.team", "StaffMemberRecorded.role", "StaffMemberRecorded.skills", "StaffMemberRecorded.team_lead",
     "Shift.starts_at", "Shift.ends_at",
@@ -89,11 +97,15 @@ MASKED = frozenset({
     # what is known of the person: clinical observations, proxies for a diagnosis, capacity, a place
     "AssessmentCompleted.required_skills", "AssessmentVersionRecorded.required_skills", "CarePlanAgreed.required_skills",
     "AssessmentCompleted.step_down", "AssessmentCompleted.visits_a_day_at_first",
+    "AssessmentCompleted.easy_read", "AssessmentVersionRecorded.easy_read", "NotificationSent.easy_read",
     "VisitOutcomeRecorded.risk_change", "VisitOutcomeRecorded.carer_strain", "EscalationRaised.reasons",
     "ReferralSubmitted.currently_inpatient", "ConsentRecorded.decided_by", "DischargeProposed.patient_wants_more_time",
     "WardDischargeRecorded.ward",
     # words written to or for people, which may carry anything: the message, the reason, the contacts
-    "NotificationSent.text", "ReferralDeclined.reason", "ReferralRedirected.reason", "DischargeProposed.crisis_contacts",
+    "NotificationSent.text", "ReferralStatusChanged.message", "ReferralDeclined.reason", "ReferralRedirected.reason", "DischargeProposed.crisis_contacts",
+    # one person's answers about their own care (their words are marked sensitive, so masked too)
+    "FeedbackAnswers.listened_to", "FeedbackAnswers.involved_in_decisions", "FeedbackAnswers.knew_who_was_coming",
+    "FeedbackAnswers.told_before_discharge", "FeedbackAnswers.carer_included",
     # operators' typed reasons: free text
     "OperatorReadAudited.reason", "DeadLetterRedriven.reason",
     # a staff member's name as patients know them

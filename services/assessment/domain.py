@@ -150,6 +150,7 @@ class NewVersion:
             changed_sections=tuple(self.changes),
             recorded_at=at,
             required_skills=required_skills(self.state),
+            easy_read=easy_read(self.state),
         )
 
 
@@ -203,6 +204,16 @@ def required_skills(state: Sections) -> tuple[Skill, ...]:
     return tuple(skills)
 
 
+def easy_read(state: Sections) -> bool:
+    """The patient's messages are sent in easy read where the assessment records a learning
+    disability or a communication need (how to communicate well, an accessible-information need):
+    derived here, so the services writing to the patient never see which. An interpreter alone
+    is a need for another language, not for easier English: it does not switch easy read on."""
+    communication = state.get(SectionName.COMMUNICATION_NEEDS, {})
+    return bool(state.get(SectionName.DIAGNOSES, {}).get("learning_disability")
+                or communication.get("needs") or communication.get("accessible_information"))
+
+
 def visits_a_day_at_first(state: Sections) -> int:
     """Two visits a day on the first days where the risk to self is high or a carer's strain is
     high (CORE fidelity: up to twice a day for those who need it), else one; derived here so
@@ -229,6 +240,7 @@ def completed(
         required_skills=required_skills(state),
         step_down=episode.step_down if episode else False,
         visits_a_day_at_first=visits_a_day_at_first(state),
+        easy_read=easy_read(state),
     )
 
 

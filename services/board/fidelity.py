@@ -54,6 +54,9 @@ REVIEW_AFTER = timedelta(weeks=6)
 # not shown as a review not raised.
 REVIEW_LOOKED_FOR_WITHIN = timedelta(hours=1)
 WEEK_ONE_CONTACTS = 7  # at least seven contacts in the first week
+# A step-down not yet seen is counted once its day is over and this long has passed: the window
+# of a visit late in the day, the missed-visit check's grace, and an outcome the staff app sends late.
+SAME_DAY_SETTLES = timedelta(hours=2)
 
 NOT_MEASURABLE = "not measurable from carepath's events yet: "
 
@@ -62,13 +65,14 @@ NOT_MEASURABLE = "not measurable from carepath's events yet: "
 
 @dataclass(frozen=True)
 class Assessed:
-    """A completed assessment of the episode: where it sent the patient, and whether HTCR saw
-    them face to face."""
+    """A completed assessment of the episode: where it sent the patient, whether HTCR saw
+    them face to face, and whether the patient was coming home from a ward (`step_down`)."""
 
     assessment_id: UUID
     outcome: Pathway
     in_person: bool
     assessed_at: datetime
+    step_down: bool = False  # False in a record stored before it was carried: `carepath board rebuild` reads it again
 
 
 @dataclass(frozen=True)
@@ -150,7 +154,7 @@ def fold_episode(record: EpisodeRecord, fact: FidelityFact) -> EpisodeRecord:
             return replace(record, patient_id=fact.patient_id,
                            assessment_started_at=_earliest(record.assessment_started_at, fact.started_at))
         case AssessmentCompleted():
-            assessed = Assessed(fact.assessment_id, fact.outcome, fact.htcr_assessed_in_person, fact.assessed_at)
+            assessed = Assessed(fact.assessment_id, fact.outcome, fact.htcr_assessed_in_person, fact.assessed_at, fact.step_down)
             others = (a for a in record.assessments if a.assessment_id != fact.assessment_id)
             return replace(record, patient_id=fact.patient_id,
                            assessments=tuple(sorted((*others, assessed), key=lambda a: str(a.assessment_id))))
@@ -244,6 +248,7 @@ def fidelity(records: Iterable[EpisodeRecord], trust: Trust, team: str, week_mon
         _staff_per_episode(closed),
         _key_worker_share(closed),
         _contacts_in_week_one(mine, week),
+        _step_downs_seen_same_day(mine, week),
         *_visit_shares(mine, week),
         _followed_up(closed, week, follow_up_contacts),
         _gp_informed(closed, week),
@@ -340,6 +345,40 @@ def _contacts_in_week_one(records: list[EpisodeRecord], week: _Week) -> Figure:
                  f"day after (visits start the day after), counted in the week that first week ends; an episode closed "
                  f"within it is left out, and one with fewer than {WEEK_ONE_CONTACTS} is short.",
                  contacts, "contacts", "episodes whose first week ended", short, f"with fewer than {WEEK_ONE_CONTACTS}")
+
+
+def _step_downs_seen_same_day(records: list[EpisodeRecord], week: _Week) -> Figure:
+    """Of the step-downs whose assessment this week decided home treatment: those seen at home
+    (a completed visit) on the local day of that assessment."""
+    met: dict[UUID, bool] = {}
+    waiting = planned_not_seen = 0
+    for record in records:
+        stepping = [a.assessed_at for a in record.assessments
+                    if a.outcome is Pathway.HOME_TREATMENT and (a.step_down or record.source is ReferralSource.INPATIENT_WARD)]
+        if not stepping or not week.holds(home := min(stepping)):
+            continue
+        day = home.astimezone(LONDON).date()
+        on_the_day = [visit for visit in record.visits if _day_of(visit) == day]
+        if any(v.completed_at is not None for v in on_the_day):
+            met[record.episode_id] = True
+        elif week.now < _local_midnight(day + timedelta(days=1)) + SAME_DAY_SETTLES:
+            waiting += 1
+        else:
+            met[record.episode_id] = False
+            planned_not_seen += bool(on_the_day)
+    notes = [f"{waiting} more still to be seen today" if waiting else "",
+             f"{planned_not_seen} not seen had a visit planned that day" if planned_not_seen else ""]
+    return _share("step-downs-seen-same-day",
+                  "Step-downs seen at home the same day: of the patients coming home from an inpatient ward (the ward "
+                  "referred them) whose assessment this week decided home treatment, the share with a completed visit on "
+                  "the day of that assessment, local time (counted in the week of the assessment).", met, "step-downs",
+                  "; ".join(filter(None, notes)))
+
+
+def _day_of(visit: Visit) -> date | None:
+    """A visit's local day: its window's, or its completion's while its schedule has not arrived."""
+    at = visit.window_start or visit.completed_at
+    return at.astimezone(LONDON).date() if at is not None else None
 
 
 def _visit_shares(records: list[EpisodeRecord], week: _Week) -> tuple[Figure, Figure, Figure]:

@@ -4,7 +4,8 @@ events are handled by the shared consent handlers, as in every service that deci
 
 from collections.abc import Mapping
 
-from contracts import Event, NotificationSent
+from contracts import Event, NotificationSent, TeamFeedbackSummarised
+from services.board import feedback
 from services.board.domain import PROJECTIONS as BOARD, Projection
 from services.board.fidelity import FIDELITY_FACTS, EpisodeRecord, fold_episode
 from services.board.store import Store
@@ -29,7 +30,13 @@ async def on_carepath_event(ctx: Ctx, event: Event) -> None:
         await ctx.store.save(projection, key, projection.fold(state, event))
 
 
+async def on_team_feedback_summarised(ctx: Ctx, summary: TeamFeedbackSummarised) -> None:
+    kept = await ctx.store.team_feedback(summary.team, summary.period)
+    await ctx.store.save_team_feedback(feedback.latest(kept, summary))
+
+
 HANDLERS: Mapping[type[Event], Handler] = {
     **{event_type: on_carepath_event for event_type in PROJECTIONS},
+    TeamFeedbackSummarised: on_team_feedback_summarised,
     **consent_store.HANDLERS,
 }

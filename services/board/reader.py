@@ -2,6 +2,7 @@
 that team, and audited (who saw which patient's row, on which list) in the transaction that
 reads it, before anything is shown; and a team's fidelity figures for a week."""
 
+from dataclasses import replace
 from datetime import date, datetime, time, timedelta
 from uuid import uuid4
 from zoneinfo import ZoneInfo
@@ -9,7 +10,7 @@ from zoneinfo import ZoneInfo
 import asyncpg
 
 from contracts import BoardViewAudited, Envelope, Trust
-from services.board import domain, fidelity
+from services.board import domain, feedback, fidelity
 from services.board.store import Store
 from services.board.view import Board, Fidelity
 from shared.privacy import consent_store
@@ -39,11 +40,15 @@ class Reader:
         return shown
 
     async def fidelity(self, team: str, week: date) -> Fidelity:
-        """Counts, never a patient's details: the episodes behind a figure are listed by id only."""
+        """Counts, never a patient's details: the episodes behind a figure are listed by id only;
+        and what patients and carers said in the week's month, as the team's totals."""
         trust = Trust(team.split(":", 1)[1])
+        period = feedback.period_of_week(week)
         async with self.pool.acquire() as conn:
             records, contacts = await Store(conn).fidelity_records(trust)
-        return fidelity.fidelity(records, trust, team, week, self.clock.now(), follow_up_contacts=contacts)
+            summary = await Store(conn).team_feedback(team, period)
+        figures = fidelity.fidelity(records, trust, team, week, self.clock.now(), follow_up_contacts=contacts)
+        return replace(figures, feedback=feedback.view(summary, period))
 
 
 def _audited(view: domain.Viewed, team: str, viewer: str, now: datetime) -> tuple[BoardViewAudited, Envelope]:

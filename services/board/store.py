@@ -9,7 +9,7 @@ from uuid import UUID
 import asyncpg
 from pydantic import TypeAdapter
 
-from contracts import Trust
+from contracts import TeamFeedbackSummarised, Trust
 from services.board.fidelity import EpisodeRecord
 from services.board.domain import (
     CARER,
@@ -102,6 +102,17 @@ class Store:
             contacts[follow_ups.patient_id] = follow_ups.contacts
         return records, contacts
 
+    async def team_feedback(self, team: str, period: str) -> TeamFeedbackSummarised | None:
+        """The team's feedback totals for the month as last kept."""
+        text = await self.conn.fetchval("SELECT state::text FROM board_feedback WHERE team = $1 AND period = $2", team, period)
+        return None if text is None else TeamFeedbackSummarised.model_validate_json(text)
+
+    async def save_team_feedback(self, summary: TeamFeedbackSummarised) -> None:
+        await self.conn.execute(
+            "INSERT INTO board_feedback (team, period, state) VALUES ($1, $2, $3) "
+            "ON CONFLICT (team, period) DO UPDATE SET state = $3",
+            summary.team, summary.period, summary.model_dump_json())
+
     async def patients_of(self, trust: Trust) -> list[UUID]:
         return [row["patient_id"] for row in await self.conn.fetch(
             "SELECT DISTINCT patient_id FROM board_episodes WHERE trust = $1 AND patient_id IS NOT NULL", trust.value)]
@@ -110,6 +121,6 @@ class Store:
         """Before a rebuild from the log: the read model, the consent it decided by, and what the
         group had handled, parked or counted as failing. Not the outbox: audit events of views
         still unsent are sent."""
-        await self.conn.execute("TRUNCATE board_episodes, board_facts, consent_decisions, consent_withdrawn_first")
+        await self.conn.execute("TRUNCATE board_episodes, board_facts, board_feedback, consent_decisions, consent_withdrawn_first")
         for table in ("inbox", "parked", "delivery_attempts"):
             await self.conn.execute(f"DELETE FROM {table} WHERE consumer = $1", group)

@@ -120,8 +120,31 @@ class Figure:
 
 
 @dataclass(frozen=True)
+class FeedbackRow:
+    """One question's totals for a team's month, in words: counts only, or why they are withheld."""
+
+    question: str  # "Felt listened to"
+    shown: str  # "yes 8, partly 1, no 1 (of 10 who answered it)", or "withheld: ..."
+    answered: int
+    yes: int | None = None  # None: withheld (fewer than the minimum answered it)
+    partly: int | None = None
+    no: int | None = None
+
+
+@dataclass(frozen=True)
+class TeamFeedback:
+    """What patients and carers told a team in a month: how many answered, and the totals."""
+
+    period: str  # YYYY-MM
+    month: str  # "December 2026"
+    headline: str  # how many answered, and what the totals cover
+    rows: tuple[FeedbackRow, ...] = ()
+
+
+@dataclass(frozen=True)
 class Fidelity:
     trust: Trust
     team: str
     week: date  # the Monday the week starts (the team's local time)
     figures: tuple[Figure, ...] = field(default=())
+    feedback: "TeamFeedback | None" = None  # what patients and carers said in the month the week starts in

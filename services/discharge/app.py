@@ -32,6 +32,7 @@ def create_service(settings: Settings | None = None, clock: Clock | None = None)
         periodic=[
             Periodic("follow-up-checks", every, handlers.check_follow_ups),
             Periodic("episode-reviews", every, handlers.check_reviews),
+            Periodic("feedback-invitations", every, handlers.invite_feedback_midway),
             Periodic("break-glass-ends", settings.override_check_interval_s, handlers.end_overrides),
         ],
         clock=clock,

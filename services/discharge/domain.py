@@ -42,6 +42,7 @@ from contracts import (
 from shared.privacy import consent
 from shared.privacy.disclosure import Copy, Disclosure
 from services.discharge.rules import TrustRules
+from shared.easy_read import clock
 from shared.runtime.errors import named_episode
 
 BELFAST = ZoneInfo("Europe/Belfast")  # a planned day is a day in Northern Ireland
@@ -83,6 +84,7 @@ class Episode:
     patient_wants_more_time: bool = False
     summary: SummaryContent | None = None
     crisis_contacts: tuple[str, ...] = ()
+    easy_read: bool = False  # the patient's messages are in easy read (the assessment says so, not why)
 
 
 @dataclass(frozen=True)
@@ -213,16 +215,19 @@ def recipients(episode: Episode, carers: list[str]) -> list[Recipient]:
 
 
 def invitations(
-    episode: Episode, carers: list[str], state: consent.ConsentState, text: str, now: datetime
+    episode: Episode, carers: list[str], state: consent.ConsentState, text: str, now: datetime, easy_text: str | None = None
 ) -> list[Disclosure]:
-    """The patient, and each carer whose consent covers the discharge arrangements, is invited."""
+    """The patient, and each carer whose consent covers the discharge arrangements, is invited.
+    The patient's invitation is in easy read (`easy_text`) where they need it; a carer's is the
+    standard one, as the need is the patient's."""
     disclosures = []
     for recipient in [Recipient.patient(), *(Recipient.carer(carer) for carer in carers)]:
         purpose = recipient.purpose
         decision = consent.decide(state, recipient, purpose, {C.DISCHARGE_ARRANGEMENTS}, now)
+        easy = episode.easy_read and easy_text is not None and recipient == Recipient.patient()
         note = NotificationSent(
             recipient=recipient, patient_id=episode.patient_id, episode_id=episode.episode_id,
-            kind="discharge-meeting", text=text, sent_at=now,
+            kind="discharge-meeting", text=easy_text if easy and easy_text else text, sent_at=now, easy_read=easy,
         ) if decision.permitted else None
         disclosures.append(Disclosure(recipient, purpose, decision, decision.permitted, note))
     return disclosures
@@ -279,9 +284,12 @@ def _patient_view(episode: Episode) -> str | None:
     return episode.patient_view
 
 
-def _to_patient(episode: Episode, kind: str, text: str, now: datetime) -> NotificationSent:
+def _to_patient(episode: Episode, kind: str, text: str, now: datetime, easy: list[str] | None = None) -> NotificationSent:
+    """The patient's message: the standard wording, or in easy read (a sentence to a line) where they need it."""
+    easy_read = episode.easy_read and easy is not None
     return NotificationSent(
-        recipient=Recipient.patient(), patient_id=episode.patient_id, episode_id=episode.episode_id, kind=kind, text=text, sent_at=now
+        recipient=Recipient.patient(), patient_id=episode.patient_id, episode_id=episode.episode_id, kind=kind,
+        text="\n".join(easy) if easy_read and easy else text, sent_at=now, easy_read=easy_read,
     )
 
 
@@ -289,10 +297,19 @@ def discharge_planned(episode: Episode, proposal: DischargeProposed, now: dateti
     """The patient hears of a planned discharge before it happens, and is asked to confirm."""
     more_time = " You told us you would like more time. We have written that down, and we will think about it." if proposal.patient_wants_more_time else ""
     day = proposal.planned_for
+    easy = [
+        "We plan to end your home treatment.",
+        f"We plan to end it on {day:%A} {day.day} {day:%B}.",
+        "We will talk with you about it first.",
+        "We will agree who will help you after that.",
+        *(["You told us you would like more time.", "We have written that down.", "We will think about it."]
+          if proposal.patient_wants_more_time else []),
+        "Please tell us you have read this.",
+    ]
     return _to_patient(episode, "discharge-planned", (
         f"We are planning to end your home treatment on {day:%A} {day.day} {day:%B}. We will talk it through "
         f"with you first, and agree who will support you after.{more_time} Please let us know you have read this."
-    ), now)
+    ), now, easy)
 
 
 def meeting_text(meeting: DischargeMeetingArranged) -> str:
@@ -300,9 +317,21 @@ def meeting_text(meeting: DischargeMeetingArranged) -> str:
     return f"We will meet to plan the end of home treatment. The meeting is on {at:%A} {at.day} {at:%B} at {at:%H:%M}."
 
 
+def easy_meeting_text(meeting: DischargeMeetingArranged) -> str:
+    """The patient's invitation in easy read, a sentence to a line, at the local time."""
+    at = meeting.meeting_at.astimezone(BELFAST)
+    return "\n".join((
+        "We would like to meet with you.",
+        "Together we will plan the end of your home treatment.",
+        f"The meeting is on {at:%A} {at.day} {at:%B}.",
+        f"It is at {clock(at)}.",
+    ))
+
+
 def discharged(episode: Episode, closed: EpisodeClosed, signposting: tuple[Signpost, ...], now: datetime) -> NotificationSent:
     within = (closed.due_at or closed.closed_at + FOLLOW_UP_WITHIN) - closed.closed_at
-    return _to_patient(episode, "discharged", patient_letter(episode, signposting, within), now)
+    return _to_patient(episode, "discharged", patient_letter(episode, signposting, within), now,
+                       easy_read_letter(episode, signposting, within))
 
 
 def patient_letter(episode: Episode, signposting: tuple[Signpost, ...], follow_up_within: timedelta) -> str:
@@ -327,6 +356,34 @@ def patient_letter(episode: Episode, signposting: tuple[Signpost, ...], follow_u
         *crisis,
         *other,
     ))
+
+
+def easy_read_letter(episode: Episode, signposting: tuple[Signpost, ...], follow_up_within: timedelta) -> list[str]:
+    """The patient's letter in easy read: the same facts as `patient_letter`, a sentence to a line."""
+    onward = {
+        OnwardCare.CMHT: ["The community mental health team will get in touch with you."],
+        OnwardCare.RECOVERY_TEAM: ["The recovery team will get in touch with you."],
+        OnwardCare.GP: ["Your GP will keep in touch with you."],
+        OnwardCare.NONE: ["We agreed with you that no other team will get in touch."],
+        None: [],
+    }[episode.onward_to]
+    more_time = (["You told us you wanted more time.", "We have written that down.", "We have told your GP."]
+                 if episode.patient_wants_more_time else [])
+    if episode.crisis_contacts:
+        crisis = ["If things get worse, contact one of these.", *(f"- {contact}." for contact in episode.crisis_contacts)]
+    else:
+        crisis = ["If things get worse, call one of the numbers below." if signposting else "If things get worse, call your GP."]
+    other = ["You can get other help here too.", *(f"- {s.name}{f': {s.phone}' if s.phone else ''}." for s in signposting)] \
+        if signposting else []
+    return [
+        "Your home treatment has ended.",
+        *onward,
+        f"Someone will contact you in the next {_in_words(follow_up_within)}.",
+        "They will ask how you are.",
+        *more_time,
+        *crisis,
+        *other,
+    ]
 
 
 def follow_up_breach(followup: FollowUp, now: datetime) -> FollowUpBreached | None:

@@ -18,6 +18,7 @@ from contracts import (
     DischargeSummaryIssued,
     EpisodeClosed,
     Event,
+    FeedbackReceived,
     FollowOnCareArranged,
     FollowUpContactRecorded,
     FollowUpSource,
@@ -28,7 +29,7 @@ from contracts import (
     VisitCompleted,
     WardDischargeRecorded,
 )
-from services.discharge import domain
+from services.discharge import domain, feedback
 from services.discharge.rules import DischargeRules
 from services.discharge.store import Store
 from shared.privacy import consent_store
@@ -72,7 +73,8 @@ async def on_discharge_meeting_arranged(ctx: Ctx, meeting: DischargeMeetingArran
     episode = domain.known(await ctx.store.find_episode(meeting.episode_id), meeting.patient_id)
     carers = await _carers(ctx, episode)
     state = await ctx.privacy.consent(episode.patient_id)
-    for invitation in domain.invitations(episode, carers, state, domain.meeting_text(meeting), ctx.clock.now()):
+    text, easy_text = domain.meeting_text(meeting), domain.easy_meeting_text(meeting)
+    for invitation in domain.invitations(episode, carers, state, text, ctx.clock.now(), easy_text=easy_text):
         await disclose(ctx, episode.patient_id, invitation, via=NotificationSent.cloudevents_type())
 
 
@@ -118,6 +120,19 @@ async def on_follow_up_contact(ctx: Ctx, contact: FollowUpContactRecorded) -> No
     await ctx.emit(*domain.follow_ups_completed(contact, stopped))
 
 
+async def on_feedback_received(ctx: Ctx, answered: FeedbackReceived) -> None:
+    """A person's answers: kept once, their own words sealed; the team's totals published, never their words."""
+    episode = domain.known(await ctx.store.find_episode(answered.episode_id), answered.patient_id)  # else it waits for it
+    now = ctx.clock.now()
+    team, period = feedback.team_of(episode.trust), feedback.period_of(answered.received_at)
+    words = await ctx.privacy.seal_kept(answered.patient_id, feedback.HOLDER, str(answered.feedback_id), answered.free_text, now) \
+        if answered.free_text else None
+    if team is not None:
+        ctx.commit_soon()  # saving takes the team's lock, which other lanes' feedback for the team waits for
+    if await ctx.store.save_feedback(answered, team, period, words, now) and team is not None:
+        await ctx.emit(feedback.summary(team, Trust(episode.trust), period, await ctx.store.feedback_answers(team, period), now))
+
+
 async def check_follow_ups(ctx: Ctx) -> None:
     """No contact by the time a discharge's clock fell due: one breach, and the CMHT is alerted."""
     now = ctx.clock.now()
@@ -137,6 +152,15 @@ async def check_reviews(ctx: Ctx) -> None:
             await ctx.emit(due)
 
 
+async def invite_feedback_midway(ctx: Ctx) -> None:
+    """An episode open two weeks: the patient and carers are asked how it is going, once."""
+    now = ctx.clock.now()
+    for episode_id in await ctx.store.open_episodes_not_invited(now - feedback.MIDWAY_AFTER):
+        episode = await ctx.store.find_episode(episode_id)
+        await ctx.store.mark_feedback_invited(episode_id, now)
+        await _invite_feedback(ctx, episode, now, midway=True)
+
+
 async def end_overrides(ctx: Ctx) -> None:
     """Break glass whose window has passed: the summaries it alone opened stop opening (the
     assessment service audits the end)."""
@@ -146,6 +170,12 @@ async def end_overrides(ctx: Ctx) -> None:
 async def _carers(ctx: Ctx, episode: domain.Episode) -> list[str]:
     named = await ctx.store.carers(episode.episode_id)
     return domain.carers_on_record(named, await ctx.privacy.carers(episode.patient_id))
+
+
+async def _invite_feedback(ctx: Ctx, episode: domain.Episode, now: datetime, *, midway: bool) -> None:
+    state = await ctx.privacy.consent(episode.patient_id)
+    for invitation in feedback.invitations(episode, await _carers(ctx, episode), state, now, midway=midway):
+        await disclose(ctx, episode.patient_id, invitation, via=NotificationSent.cloudevents_type())
 
 
 async def _close(ctx: Ctx, episode: domain.Episode, closed: EpisodeClosed, decision: DischargeDecided, now: datetime) -> None:
@@ -162,6 +192,7 @@ async def _send_summaries(ctx: Ctx, episode: domain.Episode, closed: EpisodeClos
     for summary in domain.summaries(episode, everyone, state, signposting, now):
         await disclose(ctx, episode.patient_id, summary, via=DischargeSummaryIssued.cloudevents_type())
     await ctx.emit(domain.discharged(episode, closed, signposting, now))
+    await _invite_feedback(ctx, episode, now, midway=False)
     assert closed.due_at is not None  # the gate chose the clock
     await ctx.store.start_follow_up(
         uuid4(), episode.patient_id, episode.episode_id, FollowUpSource.HOME_TREATMENT, episode.trust, now, closed.due_at
@@ -180,5 +211,6 @@ HANDLERS: Mapping[type[Event], Handler] = {
     DischargeDecided: on_discharge_decided,
     WardDischargeRecorded: on_ward_discharge_recorded,
     FollowUpContactRecorded: on_follow_up_contact,
+    FeedbackReceived: on_feedback_received,
     **consent_store.HANDLERS,
 }

@@ -10,9 +10,12 @@ from contracts import (
     AssessmentCompleted,
     DischargeProposed,
     EpisodeClosed,
+    FeedbackAnswers,
+    FeedbackReceived,
     FollowOnCareArranged,
     FollowUpSource,
     OnwardCare,
+    Sealed,
     SummaryContent,
     VisitCompleted,
 )
@@ -28,12 +31,13 @@ class Store:
     async def open_episode(self, assessment: AssessmentCompleted, opened_at: datetime) -> bool:
         return bool(
             await self.conn.fetchval(
-                "INSERT INTO episodes (episode_id, patient_id, opened_at, trust) VALUES ($1, $2, $3, $4) "
+                "INSERT INTO episodes (episode_id, patient_id, opened_at, trust, easy_read) VALUES ($1, $2, $3, $4, $5) "
                 "ON CONFLICT (episode_id) DO NOTHING RETURNING true",
                 assessment.episode_id,
                 assessment.patient_id,
                 opened_at,
                 assessment.trust.value if assessment.trust else None,
+                assessment.easy_read,
             )
         )
 
@@ -75,6 +79,7 @@ class Store:
             patient_wants_more_time=row["patient_wants_more_time"],
             summary=SummaryContent.model_validate_json(row["summary"]) if row["summary"] else None,
             crisis_contacts=tuple(row["crisis_contacts"]),
+            easy_read=row["easy_read"],
         )
 
     async def save_proposal(self, proposal: DischargeProposed) -> None:
@@ -187,3 +192,35 @@ class Store:
             discharged_at,
             due_by,
         )
+
+    async def save_feedback(
+        self, feedback: FeedbackReceived, team: str | None, period: str, words: Sealed | None, now: datetime
+    ) -> bool:
+        """Keeps a response once (False if its id was already kept). The team's responses are
+        kept one transaction at a time, so each summary counts every response before it."""
+        if team is not None:
+            await self.conn.execute("SELECT pg_advisory_xact_lock(hashtext('feedback:' || $1::text))", team)
+        return bool(await self.conn.fetchval(
+            "INSERT INTO feedback (feedback_id, patient_id, episode_id, respondent, team, period, answers, words_key, words, "
+            "received_at, stored_at) VALUES ($1, $2, $3, $4, $5, $6, $7::jsonb, $8, $9, $10, $11) "
+            "ON CONFLICT (feedback_id) DO NOTHING RETURNING true",
+            feedback.feedback_id, feedback.patient_id, feedback.episode_id, feedback.respondent, team, period,
+            feedback.answers.model_dump_json(), words.key_id if words else None, words.ciphertext if words else None,
+            feedback.received_at, now,
+        ))
+
+    async def feedback_answers(self, team: str, period: str) -> list[FeedbackAnswers]:
+        """The team's answers for the month, in the order they arrived."""
+        rows = await self.conn.fetch("SELECT answers::text FROM feedback WHERE team = $1 AND period = $2 ORDER BY seq", team, period)
+        return [FeedbackAnswers.model_validate_json(row[0]) for row in rows]
+
+    async def open_episodes_not_invited(self, opened_before: datetime) -> list[UUID]:
+        """Episodes still open, opened before then, not yet asked for feedback midway."""
+        return [row[0] for row in await self.conn.fetch(
+            "SELECT episode_id FROM episodes WHERE closed_at IS NULL AND feedback_invited_at IS NULL AND opened_at <= $1 "
+            "LIMIT 500 FOR UPDATE SKIP LOCKED",
+            opened_before,
+        )]
+
+    async def mark_feedback_invited(self, episode_id: UUID, at: datetime) -> None:
+        await self.conn.execute("UPDATE episodes SET feedback_invited_at = $2 WHERE episode_id = $1", episode_id, at)

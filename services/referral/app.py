@@ -2,6 +2,7 @@
 
 from functools import partial
 from pathlib import Path
+from zoneinfo import ZoneInfo
 
 from services.referral import handlers
 from services.referral.rules import RULES_FILE, load_rules
@@ -26,6 +27,7 @@ def create_service(settings: Settings | None = None, clock: Clock | None = None)
     deps = handlers.Dependencies(
         rules=load_rules(Path(settings.trust_rules_file) if settings.trust_rules_file else RULES_FILE),
         directory=load_directory(Path(settings.directory_file) if settings.directory_file else DIRECTORY_FILE),
+        tz=ZoneInfo(settings.timezone),
     )
     return Service(
         "referral",

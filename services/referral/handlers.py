@@ -1,22 +1,37 @@
 """The referral service's handlers and jobs, each one shape: load, decide (domain), store, emit.
 The table at the bottom says which event each handler takes."""
 
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass
-from uuid import uuid4
+from uuid import UUID, uuid4
+from zoneinfo import ZoneInfo
 
-from contracts import AssessmentStarted, EpisodeClosed, Event, ReferralSubmitted, Trust
-from services.referral import domain
+from contracts import (
+    AssessmentCompleted,
+    AssessmentStarted,
+    EpisodeClosed,
+    Event,
+    ReferralStatusChanged,
+    ReferralSubmitted,
+    Trust,
+    VisitCompleted,
+    VisitMissed,
+)
+from services.referral import closed_loop, domain
 from services.referral.rules import TrustRules
 from services.referral.store import Store
+from shared.privacy import consent_store
+from shared.privacy.audit import disclose
 from shared.reference.directory import Directory
 from shared.runtime.context import Handler, HandlerContext
+from shared.runtime.errors import named_episode
 
 
 @dataclass(frozen=True)
 class Dependencies:
     rules: Mapping[Trust, TrustRules]
     directory: Directory
+    tz: ZoneInfo = ZoneInfo("Europe/Belfast")
 
 
 Ctx = HandlerContext[Store, Dependencies]
@@ -40,8 +55,38 @@ async def on_assessment_started(ctx: Ctx, started: AssessmentStarted) -> None:
     await ctx.store.assessment_started(started.episode_id, started.started_at)
 
 
+async def on_assessment_completed(ctx: Ctx, completed: AssessmentCompleted) -> None:
+    await _tell_referrers(ctx, completed.patient_id, completed.episode_id, lambda told: closed_loop.assessed(told, completed))
+
+
+async def on_visit_completed(ctx: Ctx, visit: VisitCompleted) -> None:
+    await _tell_referrers(ctx, visit.patient_id, visit.episode_id, lambda told: closed_loop.visit_completed(told, visit.completed_at))
+
+
+async def on_visit_missed(ctx: Ctx, visit: VisitMissed) -> None:
+    await _tell_referrers(ctx, visit.patient_id, visit.episode_id, lambda told: closed_loop.visit_missed(told, visit.window_end))
+
+
 async def on_episode_closed(ctx: Ctx, closed: EpisodeClosed) -> None:
+    await _tell_referrers(ctx, closed.patient_id, closed.episode_id, lambda told: closed_loop.discharged(told, closed))
     await ctx.store.close_episode(closed.episode_id, closed.closed_at)
+
+
+async def _tell_referrers(ctx: Ctx, patient_id: UUID, episode_id: UUID,
+                          step: Callable[[closed_loop.Progress], tuple[closed_loop.Progress, closed_loop.Change | None]]) -> None:
+    """The closed loop: each referrer of the episode told of a change, as consent lets it see."""
+    episode = named_episode(await ctx.store.referred_episode(episode_id), patient_id, "the referral that opened the episode")
+    told = await ctx.store.progress(episode_id)
+    progress, change = step(told)
+    if progress == told:
+        return
+    now = ctx.clock.now()
+    await ctx.store.save_progress(episode_id, progress, now)
+    if change is None:
+        return
+    state = await ctx.privacy.consent(patient_id)
+    for share in closed_loop.tell(episode.referrers, change, patient_id, episode_id, state, ctx.deps.tz, now):
+        await disclose(ctx, patient_id, share, via=ReferralStatusChanged.cloudevents_type())
 
 
 async def check_deadlines(ctx: Ctx) -> None:
@@ -67,5 +112,9 @@ async def publish_directory(ctx: Ctx) -> None:
 HANDLERS: Mapping[type[Event], Handler] = {
     ReferralSubmitted: on_referral_submitted,
     AssessmentStarted: on_assessment_started,
+    AssessmentCompleted: on_assessment_completed,
+    VisitCompleted: on_visit_completed,
+    VisitMissed: on_visit_missed,
     EpisodeClosed: on_episode_closed,
+    **consent_store.HANDLERS,
 }

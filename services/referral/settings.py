@@ -14,6 +14,8 @@ class Settings(ServiceSettings):
     identity_encryption_key: SecretStr = SecretStr(DEVELOPMENT_SECRET)
     # How often accepted referrals are checked against their assessment deadline.
     deadline_check_interval_s: float = Field(default=30.0, gt=0)
+    # The local time the referrer's status messages are written in.
+    timezone: str = "Europe/Belfast"
     # Data files: per-Trust rules, and the service directory used for signposting.
     trust_rules_file: str | None = None
     directory_file: str | None = None

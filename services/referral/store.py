@@ -9,7 +9,9 @@ from uuid import UUID
 
 import asyncpg
 
-from contracts import ReferralAccepted, ReferralDeclined, ReferralLinked, ReferralSubmitted, Trust, Urgency
+from contracts import ReferralAccepted, ReferralDeclined, ReferralLinked, ReferralSource, ReferralSubmitted, Trust, Urgency
+from contracts.assessment import Pathway
+from services.referral.closed_loop import Progress, Referrer
 from services.referral.domain import Decision, KnownPatient, PendingDeadline
 from shared.privacy import crypto
 
@@ -36,6 +38,14 @@ def hc_lookup(key: bytes, hc_number: str) -> bytes:
 
 
 _OPEN_EPISODE = "WITH episode AS (INSERT INTO episodes (episode_id, patient_id, trust, opened_at) VALUES ($4, $3, $1, $8)) "
+
+
+@dataclass(frozen=True)
+class ReferredEpisode:
+    """An episode, and the referrals that joined it (the one that opened it first)."""
+
+    patient_id: UUID
+    referrers: list[Referrer]
 
 
 def _decision_name(decision: Decision) -> str:
@@ -137,6 +147,44 @@ class Store:
     async def close_episode(self, episode_id: UUID, closed_at: datetime) -> None:
         """After discharge, a new referral opens a new episode instead of joining the old one."""
         await self.conn.execute("UPDATE episodes SET closed_at = $2 WHERE episode_id = $1 AND closed_at IS NULL", episode_id, closed_at)
+
+    async def referred_episode(self, episode_id: UUID) -> ReferredEpisode | None:
+        """The episode and its referrers, if this service has opened it."""
+        rows = await self.conn.fetch(
+            "SELECT e.patient_id, r.referral_id, r.referring_system, r.source, r.trust FROM episodes e "
+            "LEFT JOIN referrals r ON r.episode_id = e.episode_id AND r.decision IN ('accepted', 'linked') "
+            "WHERE e.episode_id = $1 ORDER BY r.received_at",
+            episode_id,
+        )
+        if not rows:
+            return None
+        referrers = [Referrer(row["referral_id"], row["referring_system"], ReferralSource(row["source"]), Trust(row["trust"]))
+                     for row in rows if row["referral_id"] is not None]
+        return ReferredEpisode(rows[0]["patient_id"], referrers)
+
+    async def progress(self, episode_id: UUID) -> Progress:
+        """What the episode's referrers have been told so far, locked until the transaction ends."""
+        row = await self.conn.fetchrow(
+            "SELECT outcome, seen_at_home, missed_in_a_row, discharged FROM referrer_progress WHERE episode_id = $1 FOR UPDATE",
+            episode_id,
+        )
+        if row is None:
+            return Progress()
+        return Progress(Pathway(row["outcome"]) if row["outcome"] else None, row["seen_at_home"], row["missed_in_a_row"], row["discharged"])
+
+    async def save_progress(self, episode_id: UUID, progress: Progress, at: datetime) -> None:
+        await self.conn.execute(
+            "INSERT INTO referrer_progress (episode_id, outcome, seen_at_home, missed_in_a_row, discharged, updated_at) "
+            "VALUES ($1, $2, $3, $4, $5, $6) ON CONFLICT (episode_id) DO UPDATE SET outcome = EXCLUDED.outcome, "
+            "seen_at_home = EXCLUDED.seen_at_home, missed_in_a_row = EXCLUDED.missed_in_a_row, "
+            "discharged = EXCLUDED.discharged, updated_at = EXCLUDED.updated_at",
+            episode_id,
+            progress.outcome.value if progress.outcome else None,
+            progress.seen_at_home,
+            progress.missed_in_a_row,
+            progress.discharged,
+            at,
+        )
 
     async def overdue(self, now: datetime) -> list[tuple[PendingDeadline, UUID, str | None]]:
         """Accepted referrals past their deadline with no assessment and no breach yet, locked, each

@@ -70,6 +70,7 @@ class Visit:
     outcome_recorded: bool = False  # the first outcome is kept, whatever its status
     replaces_visit_id: UUID | None = None
     confirmed: bool = False  # the patient has been told, the day before, its window and who is coming
+    easy_read: bool = False  # the episode's messages to the patient are in easy read
 
 
 @dataclass(frozen=True)
@@ -92,6 +93,7 @@ class Episode:
     key_worker_chosen_at: datetime | None = None
     key_worker_named_at: datetime | None = None  # the patient was told the name
     visited: bool = False  # a visit of the episode has started or has an outcome
+    easy_read: bool = False  # the patient's messages are in easy read (the assessment says so, not why)
 
     @property
     def closed(self) -> bool:

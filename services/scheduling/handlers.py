@@ -75,11 +75,11 @@ async def on_assessment_completed(ctx: Ctx, assessment: AssessmentCompleted) -> 
     roster = await _roster(ctx, team, now)
     hours = ctx.deps.hours_of(team)
     if (plan := planning.plan_home_treatment(assessment, roster, tz, now, closed_at=episode.closed_at, hours=hours)) is not None:
-        await _agree(ctx, plan, team, roster, now)
+        await _agree(ctx, plan, team, roster, now, easy_read=assessment.easy_read)
 
 
 async def on_assessment_version_recorded(ctx: Ctx, recorded: AssessmentVersionRecorded) -> None:
-    await ctx.store.set_required_skills(recorded.episode_id, recorded.required_skills)
+    await ctx.store.set_required_skills(recorded.episode_id, recorded.required_skills, recorded.easy_read)
 
 
 async def on_visit_requested(ctx: Ctx, request: VisitRequested) -> None:
@@ -141,8 +141,8 @@ async def confirm_visits(ctx: Ctx) -> None:
     now = ctx.clock.now()
     if (window := domain.confirmation_window(ctx.deps.tz, now)) is None:
         return
-    for visit, display_name in await ctx.store.visits_to_confirm(*window):
-        await ctx.emit(messages.visit_confirmed(visit, display_name, ctx.deps.tz, now))
+    for visit, display_name, role in await ctx.store.visits_to_confirm(*window):
+        await ctx.emit(messages.visit_confirmed(visit, display_name, ctx.deps.tz, now, role=role, easy_read=visit.easy_read))
         await ctx.store.mark_confirmed(visit.visit_id, now)
 
 
@@ -152,9 +152,10 @@ async def name_key_workers(ctx: Ctx) -> None:
     now = ctx.clock.now()
     teams = await ctx.store.teams_awaiting_names()
     await _lock_teams(ctx, teams)
-    for plan, display_name in await ctx.store.plans_awaiting_names(teams):
+    for plan, display_name, role in await ctx.store.plans_awaiting_names(teams):
         if domain.name_due(plan, now):
-            await ctx.emit(messages.named_worker(plan.patient_id, plan.episode_id, display_name, len(plan.core_team), now))
+            await ctx.emit(messages.named_worker(plan.patient_id, plan.episode_id, display_name, len(plan.core_team), now,
+                                                 role=role, easy_read=plan.easy_read))
             await ctx.store.key_worker_named(plan.episode_id, now)
 
 
@@ -172,10 +173,10 @@ async def _revise_plans(ctx: Ctx, team: str) -> None:
     await ctx.emit(*messages.revised(team, revisions, tz, now, confirmed, roster))
 
 
-async def _agree(ctx: Ctx, plan: planning.Plan, team: str | None, roster: planning.Roster, now: datetime) -> None:
+async def _agree(ctx: Ctx, plan: planning.Plan, team: str | None, roster: planning.Roster, now: datetime, *, easy_read: bool) -> None:
     await ctx.store.save_plan(plan.agreed, plan.first_day(ctx.deps.tz), named=plan.names_key_worker)
     await ctx.store.add_visits(*plan.visits)
-    await ctx.emit(plan.agreed, *plan.visits, *messages.plan_agreed(plan, team, roster, ctx.deps.tz, now))
+    await ctx.emit(plan.agreed, *plan.visits, *messages.plan_agreed(plan, team, roster, ctx.deps.tz, now, easy_read))
 
 
 async def _check_visit(ctx: Ctx, visit: domain.Visit, closed: bool, now: datetime) -> None:
@@ -186,7 +187,7 @@ async def _check_visit(ctx: Ctx, visit: domain.Visit, closed: bool, now: datetim
         await _visit_missed(ctx, visit, check.missed, now)
     elif check.late is not None:
         await ctx.store.mark_late(visit.visit_id, now)
-        await ctx.emit(check.late, messages.visit_late(visit, ctx.deps.tz, now))
+        await ctx.emit(check.late, messages.visit_late(visit, ctx.deps.tz, now, easy_read=visit.easy_read))
 
 
 async def _visit_missed(ctx: Ctx, visit: domain.Visit, missed: VisitMissed, now: datetime) -> None:
@@ -196,7 +197,7 @@ async def _visit_missed(ctx: Ctx, visit: domain.Visit, missed: VisitMissed, now:
     episode = await ctx.store.episode(visit.episode_id)
     day = domain.next_visit_day(ctx.deps.tz, now, ctx.deps.hours_of(episode.team))
     replacement = await _book_visit(ctx, episode, day, now, replaces=visit.visit_id)
-    await ctx.emit(*messages.visit_missed(visit, episode.team, replacement, ctx.deps.tz, now))
+    await ctx.emit(*messages.visit_missed(visit, episode.team, replacement, ctx.deps.tz, now, easy_read=episode.easy_read))
 
 
 async def _check_week(ctx: Ctx, plan: domain.PlanWeeks, week: int, now: datetime) -> None:

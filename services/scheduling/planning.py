@@ -18,7 +18,7 @@ from datetime import date, datetime, timedelta
 from uuid import UUID, uuid4
 from zoneinfo import ZoneInfo
 
-from contracts import AssessmentCompleted, CarePlanAgreed, Event, Pathway, Skill, VisitScheduled
+from contracts import AssessmentCompleted, CarePlanAgreed, Event, Pathway, Role, Skill, VisitScheduled
 from services.scheduling.domain import (
     BETWEEN_VISITS,
     CORE_TEAM_SIZE,
@@ -41,6 +41,7 @@ class Staff:
     skills: frozenset[Skill]
     team_lead: bool = False
     display_name: str | None = None
+    role: Role | None = None  # as patients are told it, in easy read ("Niamh is a nurse")
 
     def can_visit(self, needs: Iterable[Skill]) -> bool:
         return self.skills.issuperset(needs)

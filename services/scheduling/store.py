@@ -19,6 +19,7 @@ from contracts import (
     StaffMemberRecorded,
     VisitOutcomeRecorded,
     VisitScheduled,
+    Role,
     VisitStatus,
 )
 from services.scheduling.domain import CUT_SHORT_BELOW, Episode, PlanWeeks, Visit
@@ -28,13 +29,14 @@ from services.scheduling.rosters import SLACK, Kept, RosterCache
 _VISIT_COLUMNS = (
     "visit_id, patient_id, episode_id, status, staff_id, window_start, window_end, planned_minutes, "
     "started_at IS NOT NULL AS started, late_notified_at IS NOT NULL AS late_notified, "
-    "outcome_at IS NOT NULL AS outcome_recorded, replaces_visit_id, confirmed_at IS NOT NULL AS confirmed"
+    "outcome_at IS NOT NULL AS outcome_recorded, replaces_visit_id, confirmed_at IS NOT NULL AS confirmed, "
+    "coalesce((SELECT easy_read FROM episodes WHERE episodes.episode_id = visits.episode_id), false) AS easy_read"
 )
 _EPISODE_COLUMNS = (
     "e.episode_id, e.patient_id, e.team, e.required_skills, e.key_worker, e.core_team, e.closed_at, e.plan_start, "
     "e.visits_first_week, e.visits_per_week_after, e.planned_minutes, e.key_worker_chosen_at, e.key_worker_named_at, "
     "EXISTS (SELECT 1 FROM visits v WHERE v.episode_id = e.episode_id "
-    "AND (v.started_at IS NOT NULL OR v.outcome_at IS NOT NULL)) AS visited"
+    "AND (v.started_at IS NOT NULL OR v.outcome_at IS NOT NULL)) AS visited, e.easy_read"
 )
 
 
@@ -43,8 +45,13 @@ def _episode(row: asyncpg.Record) -> Episode:
         row["episode_id"], row["patient_id"], row["team"], tuple(Skill(skill) for skill in row["required_skills"]),
         row["key_worker"], tuple(row["core_team"]), row["closed_at"], row["plan_start"], row["visits_first_week"],
         row["visits_per_week_after"], row["planned_minutes"], row["key_worker_chosen_at"], row["key_worker_named_at"],
-        row["visited"],
+        row["visited"], row["easy_read"],
     )
+
+
+def _role(role: str | None) -> Role | None:
+    """A role this version knows (one recorded by a later version is left unsaid)."""
+    return Role(role) if role in tuple(Role) else None
 
 
 def _visit(row: asyncpg.Record) -> Visit:
@@ -52,7 +59,7 @@ def _visit(row: asyncpg.Record) -> Visit:
     return Visit(
         row["visit_id"], row["patient_id"], row["episode_id"], status, row["staff_id"], row["window_start"],
         row["window_end"], row["planned_minutes"], row["started"], row["late_notified"],
-        row["status"] == "cancelled", row["outcome_recorded"], row["replaces_visit_id"], row["confirmed"],
+        row["status"] == "cancelled", row["outcome_recorded"], row["replaces_visit_id"], row["confirmed"], row["easy_read"],
     )
 
 
@@ -135,7 +142,7 @@ class Store:
     async def _read_roster(self, team: str, start: datetime, end: datetime) -> Roster:
         """Shifts as slot hours and bookings as epoch seconds, worked out here: a team's roster is
         hundreds of shifts and thousands of bookings."""
-        staff = await self.conn.fetch("SELECT staff_id, skills, team_lead, display_name FROM staff WHERE team = $1", team)
+        staff = await self.conn.fetch("SELECT staff_id, skills, team_lead, display_name, role FROM staff WHERE team = $1", team)
         ids = [row["staff_id"] for row in staff]
         shifts = await self.conn.fetch(
             "SELECT staff_id, ceil(extract(epoch FROM starts_at) / 3600)::bigint AS first_hour, "
@@ -153,7 +160,8 @@ class Store:
             end,
         )
         return Roster.from_hours(
-            [Staff(r["staff_id"], frozenset(Skill(s) for s in r["skills"]), r["team_lead"], r["display_name"]) for r in staff],
+            [Staff(r["staff_id"], frozenset(Skill(s) for s in r["skills"]), r["team_lead"], r["display_name"], _role(r["role"]))
+             for r in staff],
             [(r["staff_id"], r["first_hour"], r["stop_hour"]) for r in shifts],
             [(r["staff_id"], r["starts"]) for r in booked],
         )
@@ -162,14 +170,16 @@ class Store:
         """The episode an assessment starts; None when it was already started. An episode whose
         closure came first is filled in, and comes back closed."""
         started = await self.conn.fetchval(
-            "INSERT INTO episodes (episode_id, patient_id, started_at, team, required_skills) VALUES ($1, $2, $3, $4, $5) "
-            "ON CONFLICT (episode_id) DO UPDATE SET started_at = EXCLUDED.started_at, team = EXCLUDED.team, "
-            "required_skills = EXCLUDED.required_skills WHERE episodes.started_at IS NULL RETURNING true",
+            "INSERT INTO episodes (episode_id, patient_id, started_at, team, required_skills, easy_read) "
+            "VALUES ($1, $2, $3, $4, $5, $6) ON CONFLICT (episode_id) DO UPDATE SET started_at = EXCLUDED.started_at, "
+            "team = EXCLUDED.team, required_skills = EXCLUDED.required_skills, easy_read = EXCLUDED.easy_read "
+            "WHERE episodes.started_at IS NULL RETURNING true",
             assessment.episode_id,
             assessment.patient_id,
             assessment.assessed_at,
             team,
             [skill.value for skill in assessment.required_skills],
+            assessment.easy_read,
         )
         return await self.episode(assessment.episode_id) if started else None
 
@@ -294,21 +304,23 @@ class Store:
         )
         return [row["team"] for row in rows]
 
-    async def plans_awaiting_names(self, teams: Sequence[str]) -> list[tuple[Episode, str | None]]:
-        """Open plans whose key worker the patient has not been told, with the name patients know them by."""
+    async def plans_awaiting_names(self, teams: Sequence[str]) -> list[tuple[Episode, str | None, Role | None]]:
+        """Open plans whose key worker the patient has not been told, with the name patients know them by and their role."""
         rows = await self.conn.fetch(
-            f"SELECT {_EPISODE_COLUMNS}, s.display_name FROM episodes e LEFT JOIN staff s ON s.staff_id = e.key_worker "
+            f"SELECT {_EPISODE_COLUMNS}, s.display_name, s.role FROM episodes e LEFT JOIN staff s ON s.staff_id = e.key_worker "
             "WHERE e.team = ANY($1) AND e.key_worker IS NOT NULL AND e.key_worker_named_at IS NULL AND e.closed_at IS NULL",
             list(teams),
         )
-        return [(_episode(row), row["display_name"]) for row in rows]
+        return [(_episode(row), row["display_name"], _role(row["role"])) for row in rows]
 
     async def key_worker_named(self, episode_id: UUID, at: datetime) -> None:
         await self.conn.execute("UPDATE episodes SET key_worker_named_at = $2 WHERE episode_id = $1", episode_id, at)
 
-    async def set_required_skills(self, episode_id: UUID, skills: tuple[Skill, ...]) -> None:
+    async def set_required_skills(self, episode_id: UUID, skills: tuple[Skill, ...], easy_read: bool = False) -> None:
+        """What the latest assessment version derives: the skills visiting staff need, and easy read."""
         await self.conn.execute(
-            "UPDATE episodes SET required_skills = $2 WHERE episode_id = $1", episode_id, [skill.value for skill in skills]
+            "UPDATE episodes SET required_skills = $2, easy_read = $3 WHERE episode_id = $1",
+            episode_id, [skill.value for skill in skills], easy_read,
         )
 
     async def add_visits(self, *visits: VisitScheduled) -> None:
@@ -359,17 +371,18 @@ class Store:
         )
         return [_visit(row) for row in rows]
 
-    async def visits_to_confirm(self, start: datetime, end: datetime) -> list[tuple[Visit, str | None]]:
+    async def visits_to_confirm(self, start: datetime, end: datetime) -> list[tuple[Visit, str | None, Role | None]]:
         """Scheduled visits opening in [start, end) not confirmed yet, each with the display name
-        of who is coming (None if nobody is assigned or the rota gives no name); locked."""
+        of who is coming (None if nobody is assigned or the rota gives no name) and their role; locked."""
         rows = await self.conn.fetch(
-            f"SELECT {_VISIT_COLUMNS}, (SELECT display_name FROM staff s WHERE s.staff_id = visits.staff_id) AS display_name "
+            f"SELECT {_VISIT_COLUMNS}, (SELECT display_name FROM staff s WHERE s.staff_id = visits.staff_id) AS display_name, "
+            "(SELECT role FROM staff s WHERE s.staff_id = visits.staff_id) AS role "
             "FROM visits WHERE status = 'scheduled' AND confirmed_at IS NULL AND window_start >= $1 AND window_start < $2 "
             "AND episode_id NOT IN (SELECT episode_id FROM episodes WHERE closed_at IS NOT NULL) "
             "ORDER BY window_start LIMIT 500 FOR UPDATE SKIP LOCKED",
             start, end,
         )
-        return [(_visit(row), row["display_name"]) for row in rows]
+        return [(_visit(row), row["display_name"], _role(row["role"])) for row in rows]
 
     async def mark_confirmed(self, visit_id: UUID, at: datetime) -> None:
         await self.conn.execute("UPDATE visits SET confirmed_at = $2 WHERE visit_id = $1", visit_id, at)

@@ -93,6 +93,30 @@ async def open_copy(conn: asyncpg.Connection, keys: KeyStore, copy: AddressedCop
     return type(copy).content_type.model_validate_json(plain)
 
 
+async def seal_kept(
+    conn: asyncpg.Connection, keys: KeyStore, patient_id: UUID, holder: str, bound_to: str, words: str, now: datetime
+) -> Sealed:
+    """Words a service keeps and never sends (a person's feedback in their own words), sealed at
+    rest under the patient's key for `holder` (say "feedback"), bound to the record they belong
+    to. The key lives in the key store like a copy's, so an erasure of all the patient's copies
+    makes these unreadable too."""
+    key_id, key = await _live_key(conn, keys, patient_id, holder, now)
+    sealed = crypto.seal_bytes(key, words.encode(), f"{patient_id}|{holder}|{bound_to}".encode())
+    return Sealed(key_id=key_id, ciphertext=base64.b64encode(sealed).decode())
+
+
+async def open_kept(conn: asyncpg.Connection, keys: KeyStore, patient_id: UUID, holder: str, bound_to: str, sealed: Sealed) -> str:
+    """Words `seal_kept` sealed; `Unreadable` once their key is destroyed, or on another record."""
+    destroyed = await conn.fetchval("SELECT destroyed_at IS NOT NULL FROM copy_keys WHERE key_id = $1", sealed.key_id)
+    key = await keys.get(sealed.key_id) if destroyed is False else None
+    if key is None:
+        raise Unreadable("the key for these words has been destroyed or is not held here")
+    try:
+        return crypto.open_bytes(key, base64.b64decode(sealed.ciphertext), f"{patient_id}|{holder}|{bound_to}".encode()).decode()
+    except InvalidTag as error:
+        raise Unreadable("the words do not open with their key here (altered, or moved to another record)") from error
+
+
 async def destroy_keys(
     conn: asyncpg.Connection,
     keys: KeyStore,

@@ -54,6 +54,13 @@ class PrivacyStore:
     ) -> Sealed:
         return await copies.seal(self.conn, self.keys, patient_id, recipient, event_type, content, categories, now)
 
+    async def seal_kept(self, patient_id: UUID, holder: str, bound_to: str, words: str, now: datetime) -> Sealed:
+        """Words kept here and never sent, sealed at rest (`copies.seal_kept`)."""
+        return await copies.seal_kept(self.conn, self.keys, patient_id, holder, bound_to, words, now)
+
+    async def open_kept(self, patient_id: UUID, holder: str, bound_to: str, sealed: Sealed) -> str:
+        return await copies.open_kept(self.conn, self.keys, patient_id, holder, bound_to, sealed)
+
     async def open_copy(self, copy: AddressedCopy) -> BaseModel:
         """The content of a copy this service sent; `copies.Unreadable` once its key is destroyed."""
         return await copies.open_copy(self.conn, self.keys, copy)

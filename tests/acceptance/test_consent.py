@@ -150,7 +150,9 @@ async def test_a_named_person_deny_wins_over_a_permit_and_that_carer_is_not_told
     await deployment.settled()
 
     assert addressed_to(deployment, "carer:uncle-1", accepted.patient_id) == []  # not even told
-    assert [type(e) for e in addressed_to(deployment, "carer:sister-1", accepted.patient_id)] == [DischargeSummaryIssued]
+    to_sister = addressed_to(deployment, "carer:sister-1", accepted.patient_id)
+    assert sorted(type(e).__name__ for e in to_sister) == ["DischargeSummaryIssued", "NotificationSent"]
+    assert [e.kind for e in to_sister if isinstance(e, NotificationSent)] == ["feedback-invited"]  # asked how it went, as consented
     audits = deployment.log.events(DisclosureAudited, lambda e: e.patient_id == accepted.patient_id and e.recipient == "carer:uncle-1")
     assert audits and all(not a.permitted and a.disclosed == () for a in audits)
     assert "not told" in audits[0].reason
@@ -313,7 +315,8 @@ async def test_break_glass_dated_in_the_future_is_refused_and_opens_nothing(depl
     await journey.consent.publish(ahead)
     await deployment.settled()
     refused = deployment.log.dead_letters()[before:]
-    assert {d.headers["dlq_consumer"] for d in refused} == {f"{deployment.prefix}-assessment", f"{deployment.prefix}-discharge"}
+    assert {d.headers["dlq_consumer"] for d in refused} == {
+        f"{deployment.prefix}-{service}" for service in ("referral", "assessment", "discharge")}
     assert all("dated in the future" in d.headers["dlq_reason"] for d in refused)
     assert not deployment.log.events(BreakGlassAlerted, lambda e: e.override_id == ahead.override_id)
     assert not deployment.log.events(AssessmentShared, lambda e: e.patient_id == accepted.patient_id and e.recipient == "ward:western")
@@ -460,4 +463,7 @@ async def test_break_glass_cannot_be_chained_without_limit_a_fourth_override_in_
     alerted = {e.override_id for e in deployment.log.events(BreakGlassAlerted, lambda e: e.patient_id == accepted.patient_id)}
     assert alerted == {override.override_id for override in overrides[:3]}
     refused = deployment.log.dead_letters()[before:]
-    assert len(refused) == 2 and all("already broken the glass 3 times in 24 hours" in d.headers["dlq_reason"] for d in refused)
+    # Refused by each service that decides by consent (the referral service tells referrers by it)
+    assert sorted(d.headers["dlq_consumer"] for d in refused) == [
+        f"{deployment.prefix}-{service}" for service in ("assessment", "discharge", "referral")]
+    assert all("already broken the glass 3 times in 24 hours" in d.headers["dlq_reason"] for d in refused)

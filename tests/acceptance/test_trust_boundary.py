@@ -18,6 +18,7 @@ from confluent_kafka.admin import AdminClient
 from contracts import TOPICS, EpisodeClosed
 from contracts.topics import (
     ASSESSMENT_EVENTS, ASSESSMENT_INBOUND, AUDIT, CONSENT_INBOUND, DEAD_LETTER, NOTIFICATIONS, REFERRAL_EVENTS, REFERRAL_INBOUND,
+    REFERRAL_STATUS,
 )
 from shared.runtime.codec import encode
 from shared.runtime.kafka import KafkaLogin, TopicsMisconfigured, check_kept_forever, create_topics
@@ -82,9 +83,21 @@ async def test_a_gp_system_may_refer_but_cannot_record_consent_or_read_assessmen
 async def test_a_service_cannot_write_another_services_events_nor_a_trust_systems_topic(deployment: Deployment) -> None:
     referral_service = deployment.kafka.as_principal("referral")
     await try_to_write(referral_service, REFERRAL_EVENTS.full_name(deployment.prefix))
-    for topic in (ASSESSMENT_EVENTS, CONSENT_INBOUND, AUDIT):
+    for topic in (ASSESSMENT_EVENTS, CONSENT_INBOUND, NOTIFICATIONS):
         with pytest.raises(TopicAuthorizationFailedError):
             await try_to_write(referral_service, topic.full_name(deployment.prefix))
+
+
+async def test_a_referring_system_reads_the_status_of_its_referrals_but_cannot_forge_one_and_an_ed_system_cannot_read_them(
+    deployment: Deployment,
+) -> None:
+    status = REFERRAL_STATUS.full_name(deployment.prefix)
+    gp = deployment.kafka.as_principal("gp-system")
+    await try_to_read(gp, status)  # what it is for
+    with pytest.raises(TopicAuthorizationFailedError):
+        await try_to_write(gp, status)
+    with pytest.raises(TopicAuthorizationFailedError):
+        await try_to_read(deployment.kafka.as_principal("ed-system"), status)
 
 
 async def test_the_operator_reads_carepaths_own_events_but_not_what_trust_systems_send_and_writes_nothing(

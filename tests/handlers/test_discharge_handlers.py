@@ -99,7 +99,7 @@ async def test_a_discharge_meeting_every_condition_closes_the_episode_sends_summ
     assert {"patient", "gp", "cmht:belfast"} <= summaries
     audited = {audit.recipient: audit.permitted for audit in ctx.events(DisclosureAudited)}
     assert set(audited) == {"patient", "gp", "cmht:belfast", "carer:carer-1"}, "every recipient's decision is audited"
-    assert ["discharged"] == [note.kind for note in ctx.events(NotificationSent) if note.recipient == "patient"]
+    assert ["discharged", "feedback-invited"] == [note.kind for note in ctx.events(NotificationSent) if note.recipient == "patient"]
     (clock,) = store.follow_ups.values()
     assert clock.source is FollowUpSource.HOME_TREATMENT and clock.discharged_at == NOW
 

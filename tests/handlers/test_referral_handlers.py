@@ -7,24 +7,35 @@ from uuid import UUID, uuid4
 import pytest
 
 from contracts import (
+    AssessmentCompleted,
     AssessmentStarted,
+    DisclosureAudited,
     EpisodeClosed,
+    InformationCategory,
     ReferralAccepted,
     ReferralAcknowledged,
     ReferralDeclined,
     ReferralLinked,
     ReferralSource,
+    ReferralStatusChanged,
     ReferralSubmitted,
+    ReferrerStatus,
     ResponseTargetBreached,
     ServiceDirectoryPublished,
     Trust,
     Urgency,
+    VisitCompleted,
+    VisitMissed,
 )
+from contracts.assessment import Pathway
 from services.referral import handlers
+from services.referral.closed_loop import Progress, Referrer
 from services.referral.domain import Decision, KnownPatient, PendingDeadline
+from services.referral.store import ReferredEpisode
+from shared.privacy.consent import ConsentState, Recorded
 from services.referral.rules import load_rules
 from shared.reference.directory import load_directory
-from shared.runtime.errors import InvalidEvent
+from shared.runtime.errors import InvalidEvent, NotYetKnown
 from tests.factories import NOW, envelope_for, referral
 from tests.fakes import FakeContext
 
@@ -43,6 +54,8 @@ class FakeStore:
     traces: dict[tuple[str, str], str | None] = field(default_factory=dict)  # the trace each referral was recorded in
     breached: set[UUID] = field(default_factory=set)  # episodes
     digests: dict[Trust, str] = field(default_factory=dict)
+    episodes: dict[UUID, ReferredEpisode] = field(default_factory=dict)  # opened here, with their referrers
+    told: dict[UUID, Progress] = field(default_factory=dict)  # what each episode's referrers have heard
 
     async def referred_patient(self, referring_system: str, referral_id: str) -> UUID | None:
         earlier = self.referrals.get((referring_system, referral_id))
@@ -64,6 +77,15 @@ class FakeStore:
 
     async def close_episode(self, episode_id: UUID, closed_at: datetime) -> None:
         self.closed.setdefault(episode_id, closed_at)
+
+    async def referred_episode(self, episode_id: UUID) -> ReferredEpisode | None:
+        return self.episodes.get(episode_id)
+
+    async def progress(self, episode_id: UUID) -> Progress:
+        return self.told.get(episode_id, Progress())
+
+    async def save_progress(self, episode_id: UUID, progress: Progress, at: datetime) -> None:
+        self.told[episode_id] = progress
 
     async def overdue(self, now: datetime) -> list[tuple[PendingDeadline, UUID, str | None]]:
         return [(deadline, cid, trace) for deadline, cid, trace in self.pending if deadline.episode_id not in self.breached]
@@ -158,9 +180,10 @@ async def test_a_declined_referral_is_recorded_with_its_reason() -> None:
     assert ctx.events(ReferralDeclined) and not ctx.events(ReferralAccepted)
 
 
-async def test_an_assessment_starting_and_an_episode_closing_are_stored_and_emit_nothing() -> None:
-    store, episode = FakeStore(), uuid4()
-    started = AssessmentStarted(episode_id=episode, patient_id=uuid4(), started_at=NOW)
+async def test_an_assessment_starting_and_an_episode_closing_are_stored_and_an_ed_referrer_hears_nothing_more() -> None:
+    store, episode, patient = FakeStore(), uuid4(), uuid4()
+    store.episodes[episode] = ReferredEpisode(patient, [Referrer("ED-1", "/trust/belfast/ed-system", ReferralSource.EMERGENCY_DEPARTMENT, Trust.BELFAST)])
+    started = AssessmentStarted(episode_id=episode, patient_id=patient, started_at=NOW)
     ctx = FakeContext.for_event(started, store, DEPS)
     await handlers.on_assessment_started(ctx, started)
     closed = EpisodeClosed(episode_id=episode, patient_id=started.patient_id, visits_completed=9, closed_at=NOW + timedelta(days=9))
@@ -196,3 +219,115 @@ async def test_the_directory_is_published_for_every_trust_at_first_start_and_not
     second = FakeContext(store, DEPS)
     await handlers.publish_directory(second)
     assert second.emitted == []
+
+
+GP_REFERRER = Referrer("GP-1", GP_SYSTEM, ReferralSource.GP, Trust.BELFAST)
+
+
+def referred_episode(store: FakeStore, *referrers: Referrer) -> tuple[UUID, UUID]:
+    patient, episode = uuid4(), uuid4()
+    store.episodes[episode] = ReferredEpisode(patient, list(referrers or (GP_REFERRER,)))
+    return patient, episode
+
+
+def assessed(patient: UUID, episode: UUID, outcome: Pathway = Pathway.HOME_TREATMENT, at: datetime = NOW) -> AssessmentCompleted:
+    return AssessmentCompleted(assessment_id=uuid4(), patient_id=patient, episode_id=episode, outcome=outcome, assessed_at=at)
+
+
+def missed(patient: UUID, episode: UUID, hours: int) -> VisitMissed:
+    at = NOW + timedelta(hours=hours)
+    return VisitMissed(visit_id=uuid4(), patient_id=patient, episode_id=episode, window_end=at, detected_at=at)
+
+
+def completed(patient: UUID, episode: UUID, hours: int) -> VisitCompleted:
+    return VisitCompleted(visit_id=uuid4(), patient_id=patient, episode_id=episode, actual_minutes=50,
+                          completed_at=NOW + timedelta(hours=hours))
+
+
+async def handle_all(store: FakeStore, state: ConsentState, *events: object) -> FakeContext:
+    """Every event through its handler, in one context that records all they emit."""
+    ctx = FakeContext(store, DEPS)
+    for event in events:
+        ctx.privacy.consent_of[event.patient_id] = state
+        await handlers.HANDLERS[type(event)](ctx, event)
+    return ctx
+
+
+async def test_the_referring_gp_hears_each_change_that_matters_once() -> None:
+    store = FakeStore()
+    patient, episode = referred_episode(store)
+    closed = EpisodeClosed(patient_id=patient, episode_id=episode, visits_completed=3, closed_at=NOW + timedelta(days=9),
+                           due_at=NOW + timedelta(days=12))
+    ctx = await handle_all(
+        store, ConsentState(),
+        assessed(patient, episode), assessed(patient, episode),  # a reassessment deciding the same: nothing new
+        completed(patient, episode, 20), completed(patient, episode, 44),  # only the first visit is news
+        missed(patient, episode, 68), missed(patient, episode, 92), missed(patient, episode, 116),  # the 2nd and 3rd in a row
+        completed(patient, episode, 140), missed(patient, episode, 164),  # a visit ends the run: one miss is not told
+        closed, closed,
+    )
+    statuses = ctx.events(ReferralStatusChanged)
+    assert [(s.status, s.outcome, s.missed_in_a_row) for s in statuses] == [
+        (ReferrerStatus.ASSESSED, Pathway.HOME_TREATMENT, None), (ReferrerStatus.FIRST_VISIT, None, None),
+        (ReferrerStatus.VISITS_MISSED, None, 2), (ReferrerStatus.VISITS_MISSED, None, 3), (ReferrerStatus.DISCHARGED, None, None),
+    ]
+    assert {(s.referral_id, s.referring_system) for s in statuses} == {("GP-1", GP_SYSTEM)}
+    assert statuses[-1].follow_up_due_at == closed.due_at and "Referral GP-1: home treatment ended on" in statuses[-1].message
+    audits = ctx.events(DisclosureAudited)
+    assert len(audits) == 5 and all(a.permitted and a.recipient == "gp" for a in audits)
+    assert [a.disclosure_event_id is not None for a in audits] == [True] * 5
+
+
+async def test_a_reassessment_that_decides_on_admission_tells_the_referrer_the_patient_is_admitted() -> None:
+    store = FakeStore()
+    patient, episode = referred_episode(store)
+    ctx = await handle_all(store, ConsentState(), assessed(patient, episode),
+                           assessed(patient, episode, Pathway.INPATIENT_ADMISSION, NOW + timedelta(days=2)))
+    assert [s.status for s in ctx.events(ReferralStatusChanged)] == [ReferrerStatus.ASSESSED, ReferrerStatus.ADMITTED]
+    assert "being admitted to a ward" in ctx.events(ReferralStatusChanged)[1].message
+
+
+async def test_a_gp_the_patient_asked_not_to_be_told_hears_nothing_and_each_refusal_is_audited() -> None:
+    store = FakeStore()
+    patient, episode = referred_episode(store)
+    not_told = ConsentState((Recorded("gp", frozenset(InformationCategory), permit=False, consent_id=uuid4(), do_not_tell=True),))
+    ctx = await handle_all(store, not_told, assessed(patient, episode), completed(patient, episode, 20))
+    assert ctx.events(ReferralStatusChanged) == []
+    audits = ctx.events(DisclosureAudited)
+    assert len(audits) == 2 and not any(a.permitted for a in audits) and all(a.disclosure_event_id is None for a in audits)
+    assert store.told[episode].seen_at_home, "what happened is still kept: a later change is told as it should be"
+
+
+async def test_a_gp_denied_risk_hears_how_care_goes_but_not_of_missed_visits() -> None:
+    store = FakeStore()
+    patient, episode = referred_episode(store)
+    no_risk = ConsentState((Recorded("gp", frozenset({InformationCategory.RISK}), permit=False, consent_id=uuid4()),))
+    ctx = await handle_all(store, no_risk, assessed(patient, episode), missed(patient, episode, 20), missed(patient, episode, 44))
+    assert [s.status for s in ctx.events(ReferralStatusChanged)] == [ReferrerStatus.ASSESSED]
+    refused = [a for a in ctx.events(DisclosureAudited) if not a.permitted]
+    assert len(refused) == 1 and refused[0].denied == (InformationCategory.RISK,)
+
+
+async def test_each_referrer_of_an_episode_consent_names_is_told_and_a_self_referral_is_not() -> None:
+    store = FakeStore()
+    cmht = Referrer("CMHT-7", "/trust/belfast/htcr-clinical-system", ReferralSource.CMHT, Trust.BELFAST)
+    self_referral = Referrer("SELF-1", "/trust/belfast/patient-portal", ReferralSource.KNOWN_PATIENT, Trust.BELFAST)
+    patient, episode = referred_episode(store, GP_REFERRER, cmht, self_referral)
+    ctx = await handle_all(store, ConsentState(), assessed(patient, episode))
+    assert {(s.referral_id, s.referring_system) for s in ctx.events(ReferralStatusChanged)} == {
+        ("GP-1", GP_SYSTEM), ("CMHT-7", "/trust/belfast/htcr-clinical-system")}
+    assert {a.recipient for a in ctx.events(DisclosureAudited)} == {"gp", "cmht:belfast"}
+
+
+async def test_a_change_in_an_episode_whose_referral_has_not_arrived_waits_for_it() -> None:
+    store = FakeStore()
+    with pytest.raises(NotYetKnown):
+        await handle_all(store, ConsentState(), assessed(uuid4(), uuid4()))
+    assert store.told == {}
+
+
+async def test_a_change_naming_another_patients_episode_is_refused() -> None:
+    store = FakeStore()
+    _, episode = referred_episode(store)
+    with pytest.raises(InvalidEvent):
+        await handle_all(store, ConsentState(), completed(uuid4(), episode, 20))

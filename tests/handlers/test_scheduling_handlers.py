@@ -61,7 +61,8 @@ class FakeStore:
     async def add_episode(self, assessment: AssessmentCompleted, team: str | None) -> domain.Episode | None:
         if assessment.episode_id in self.episodes:
             return None
-        self.episodes[assessment.episode_id] = domain.Episode(assessment.episode_id, assessment.patient_id, team)
+        self.episodes[assessment.episode_id] = domain.Episode(assessment.episode_id, assessment.patient_id, team,
+                                                              easy_read=assessment.easy_read)
         return self.episodes[assessment.episode_id]
 
     async def save_plan(self, plan: CarePlanAgreed, first_day: date, named: bool) -> None:

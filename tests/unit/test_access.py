@@ -30,9 +30,10 @@ def test_every_inbound_topic_is_written_by_trust_systems_only_and_every_other_to
         assert (who <= trust_systems) if topic.inbound else not (who & trust_systems), (topic.name, who)
 
 
-def test_no_trust_system_reads_anything_but_the_messaging_system_its_notifications() -> None:
+def test_trust_systems_read_only_the_notifications_the_messaging_system_delivers_and_the_referrers_status_topic() -> None:
     reading = {known.name: {topic.name for topic in known.reads} for known in TRUST_SYSTEMS if known.reads}
-    assert reading == {"messaging": {"notifications"}}
+    assert reading == {"messaging": {"notifications"}, "gp-system": {"referral.status"},
+                       "htcr-clinical-system": {"referral.status"}}
 
 
 def test_a_principals_acls_name_only_its_deployments_topics_and_groups() -> None:

@@ -67,19 +67,20 @@ def _sealed(rng: random.Random) -> Sealed:
 
 
 def accepted(episode: UUID, patient: UUID, at: datetime, urgency: Urgency = Urgency.VERY_URGENT,
-             trust: Trust = Trust.BELFAST) -> ReferralAccepted:
+             trust: Trust = Trust.BELFAST, source: ReferralSource = ReferralSource.GP) -> ReferralAccepted:
     hours = 24 if urgency is Urgency.URGENT else 4
     return ReferralAccepted(referral_id=f"GP-{str(episode)[:8]}", patient_id=patient, episode_id=episode, trust=trust,
-                            source=ReferralSource.GP, urgency=urgency, accepted_at=at, assess_by=at + timedelta(hours=hours))
+                            source=source, urgency=urgency, accepted_at=at, assess_by=at + timedelta(hours=hours))
 
 
 def started(episode: UUID, patient: UUID, at: datetime) -> AssessmentStarted:
     return AssessmentStarted(patient_id=patient, episode_id=episode, started_at=at)
 
 
-def assessed(episode: UUID, patient: UUID, at: datetime, outcome: Pathway, in_person: bool, assessment: UUID) -> AssessmentCompleted:
+def assessed(episode: UUID, patient: UUID, at: datetime, outcome: Pathway, in_person: bool, assessment: UUID,
+             step_down: bool = False) -> AssessmentCompleted:
     return AssessmentCompleted(assessment_id=assessment, patient_id=patient, episode_id=episode, outcome=outcome, assessed_at=at,
-                               htcr_assessed_in_person=in_person, trust=Trust.BELFAST)
+                               htcr_assessed_in_person=in_person, trust=Trust.BELFAST, step_down=step_down)
 
 
 def plan(episode: UUID, patient: UUID, at: datetime, key_worker: str | None, core: tuple[str, ...] = ()) -> CarePlanAgreed:
@@ -221,6 +222,28 @@ def journeys(seed: int = 15) -> tuple[list, dict[UUID, list[datetime]]]:
     return events, contacts
 
 
+def step_down_journeys(seed: int = 21) -> list:
+    """Patients coming home from a ward through the week and either side of it, each assessed for
+    home treatment: seen that day, seen the next day, a visit that day missed, never visited."""
+    rng = random.Random(seed)
+    events: list = []
+    for n in range(24):
+        patient, episode = _id(rng), _id(rng)
+        day = date(2026, 5, 29) + timedelta(days=n % 12)  # Friday before the week to the Tuesday after
+        assessed_at = local(day, 10 + n % 8)
+        events += [accepted(episode, patient, assessed_at - timedelta(hours=3), Urgency.URGENT, source=ReferralSource.INPATIENT_WARD),
+                   started(episode, patient, assessed_at - timedelta(hours=1)),
+                   assessed(episode, patient, assessed_at, Pathway.HOME_TREATMENT, True, _id(rng), step_down=True),
+                   plan(episode, patient, assessed_at, STAFF[n % 8])]
+        first = {0: 2, 1: 26, 2: 2, 3: None}[n % 4]  # hours after the assessment, or never
+        if first is None:
+            continue
+        visit, start = _id(rng), assessed_at + timedelta(hours=first)
+        events.append(scheduled(episode, patient, visit, start, STAFF[n % 8]))
+        events.append(missed(episode, patient, visit, start, STAFF[n % 8]) if n % 4 == 2 else seen(episode, patient, visit, start + timedelta(minutes=50)))
+    return events
+
+
 def records_of(events) -> list[EpisodeRecord]:
     records: dict[UUID, EpisodeRecord] = {}
     for event in events:
@@ -229,6 +252,7 @@ def records_of(events) -> list[EpisodeRecord]:
 
 
 EVENTS, CONTACTS = journeys()
+EVENTS += step_down_journeys()
 FIDELITY = fidelity(records_of(EVENTS), Trust.BELFAST, TEAM, WEEK, NOW, follow_up_contacts=CONTACTS)
 
 
@@ -405,6 +429,81 @@ def test_the_review_share_is_of_episodes_reaching_six_weeks_of_home_treatment_th
                 and not (assessment.episode_id in closures and closures[assessment.episode_id] < mark)):
             (met if assessment.episode_id in raised else short).add(assessment.episode_id)
     assert_share("review-raised-at-6-weeks", met, short)
+
+
+def test_step_downs_seen_same_day_is_the_share_of_the_weeks_step_downs_seen_at_home_on_the_day_of_their_assessment() -> None:
+    """A step-down (the ward referred them) assessed for home treatment this week counts when a visit that local day was completed."""
+    wards = {a.episode_id for a in of_type(ReferralAccepted) if a.source is ReferralSource.INPATIENT_WARD and a.trust is Trust.BELFAST}
+    done = {v.visit_id for v in of_type(VisitCompleted)}
+    met, short = set(), set()
+    for assessment in of_type(AssessmentCompleted):
+        if assessment.episode_id in wards and assessment.outcome is Pathway.HOME_TREATMENT and in_week(assessment.assessed_at):
+            day = assessment.assessed_at.astimezone(LONDON).date()
+            same_day = [s for s in of_type(VisitScheduled) if s.episode_id == assessment.episode_id
+                        and s.window_start.astimezone(LONDON).date() == day and s.visit_id in done]
+            (met if same_day else short).add(assessment.episode_id)
+    assert_share("step-downs-seen-same-day", met, short)
+    assert figure("step-downs-seen-same-day").counted.startswith(f"{len(met)} of {len(met | short)} step-downs")
+
+
+def step_down(day: date, hour: int, *, ward: bool = True, seen_after: timedelta | None = None, missed_after: timedelta | None = None,
+              seed: int = 0) -> list:
+    """One patient assessed for home treatment at `hour` local time on `day`, a step-down from a
+    ward or not, with a first visit completed (or missed) so long after."""
+    rng = random.Random(seed)
+    patient, episode, visit = _id(rng), _id(rng), _id(rng)
+    at = local(day, hour)
+    source = ReferralSource.INPATIENT_WARD if ward else ReferralSource.GP
+    events = [accepted(episode, patient, at - timedelta(hours=2), Urgency.URGENT, source=source),
+              assessed(episode, patient, at, Pathway.HOME_TREATMENT, True, _id(rng), step_down=ward)]
+    if (after := seen_after or missed_after) is not None:
+        events.append(scheduled(episode, patient, visit, at + after, "staff-0001"))
+        events.append(seen(episode, patient, visit, at + after + timedelta(minutes=50)) if seen_after else
+                      missed(episode, patient, visit, at + after, "staff-0001"))
+    return events
+
+
+def same_day(events: list, now: datetime = NOW):
+    return figure("step-downs-seen-same-day", fidelity(records_of(events), Trust.BELFAST, TEAM, WEEK, now))
+
+
+def test_a_step_down_seen_the_same_day_counts_and_one_seen_the_next_day_or_never_is_short() -> None:
+    """Seen that afternoon meets it; seen the next morning, or a visit that day missed, or never visited, does not."""
+    tuesday = date(2026, 6, 2)
+    that_day = step_down(tuesday, 11, seen_after=timedelta(hours=3), seed=1)
+    next_day = step_down(tuesday, 18, seen_after=timedelta(hours=15), seed=2)
+    missed_it = step_down(tuesday, 12, missed_after=timedelta(hours=2), seed=3)
+    never = step_down(tuesday, 12, seed=4)
+    got = same_day([*that_day, *next_day, *missed_it, *never])
+    assert (got.value, got.counted) == (0.25, "1 of 4 step-downs; 1 not seen had a visit planned that day")
+    assert set(got.short) == {next_day[0].episode_id, missed_it[0].episode_id, never[0].episode_id}
+
+
+def test_a_patient_not_stepping_down_is_not_counted_however_soon_they_are_seen() -> None:
+    """A GP's referral seen the same day is no step-down."""
+    got = same_day(step_down(date(2026, 6, 2), 11, ward=False, seen_after=timedelta(hours=2), seed=5))
+    assert (got.value, got.counted) == (None, "no step-downs")
+
+
+def test_a_step_down_is_counted_by_the_local_day_and_week_of_its_assessment() -> None:
+    """At 23:30 UTC on a summer Sunday it is Monday in London: a visit at 01:00 Monday local is the same day, in the next week."""
+    sunday_night_utc = datetime(2026, 5, 31, 23, 30, tzinfo=UTC)  # Monday 00:30 BST, the first hour of WEEK
+    rng = random.Random(6)
+    patient, episode, visit = _id(rng), _id(rng), _id(rng)
+    events = [accepted(episode, patient, sunday_night_utc - timedelta(hours=2), source=ReferralSource.INPATIENT_WARD),
+              assessed(episode, patient, sunday_night_utc, Pathway.HOME_TREATMENT, True, _id(rng), step_down=True),
+              scheduled(episode, patient, visit, local(date(2026, 6, 1), 1), "staff-0001"),
+              seen(episode, patient, visit, local(date(2026, 6, 1), 1, 50))]
+    assert same_day(events).value == 1
+    assert figure("step-downs-seen-same-day", fidelity(records_of(events), Trust.BELFAST, TEAM, date(2026, 5, 25), NOW)).value is None
+
+
+def test_a_step_down_not_yet_seen_on_its_day_is_waiting_not_short() -> None:
+    """Assessed this morning with nobody there yet, the day is not over: it is said to be waiting."""
+    events = step_down(date(2026, 6, 3), 9, seed=7)
+    got = same_day(events, now=local(date(2026, 6, 3), 15))
+    assert (got.value, got.counted) == (None, "no step-downs; 1 more still to be seen today")
+    assert same_day(events, now=local(date(2026, 6, 4), 3)).value == 0
 
 
 def test_what_the_events_cannot_measure_is_shown_without_a_number_and_says_why() -> None:

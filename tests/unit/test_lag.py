@@ -9,7 +9,9 @@ def test_every_group_of_the_deployment_is_asked_about_on_the_topics_it_reads() -
     """The table's groups with the deployment's prefix; a service's groups read what its wiring subscribes to."""
     groups = subscriptions("test-1")
     assert set(groups) == {f"test-1-{group}" for known in PRINCIPALS for group in known.groups}
-    assert groups["test-1-referral"] == ["test-1.assessment.events", "test-1.discharge.events", "test-1.referral.inbound"]
+    assert groups["test-1-referral"] == ["test-1.assessment.events", "test-1.consent.inbound", "test-1.discharge.events",
+                                         "test-1.referral.inbound", "test-1.scheduling.events"]
+    assert groups["test-1-gp-system"] == ["test-1.referral.status"]
     assert groups["test-1-assessment-delivery"] == ["test-1.assessment.shared"]
     assert groups["test-1-messaging"] == ["test-1.notifications"]
 

@@ -14,6 +14,12 @@ clinician, not from these functions, so they are scored for reading but not chec
 
 Every kind of notification the code can send is either covered here or listed as going to staff
 only; a new kind fails until it is one or the other.
+
+Easy read, for a patient whose assessment records a learning disability or a communication need,
+is held to more: Flesch reading ease at least 80 ("easy"), Flesch-Kincaid grade at most 4 (a
+reading age of about 9), and no sentence longer than 12 words. Every kind a patient is sent has
+an easy-read wording, marked as easy read for the Trust's messaging system to lay out with pictures;
+carers' messages stay standard, as the need is the patient's.
 """
 
 import ast
@@ -36,11 +42,13 @@ from contracts import (
     NotificationSent,
     OnwardCare,
     Recipient,
+    Role,
     ServiceKind,
     Trust,
     VisitScheduled,
 )
 from services.discharge import domain as discharge
+from services.discharge import feedback
 from services.discharge.handlers import SIGNPOST_KINDS
 from services.scheduling import domain as scheduling
 from services.scheduling import messages
@@ -50,6 +58,9 @@ from shared.reference.directory import load_directory
 
 MIN_READING_EASE = 70.0
 MAX_GRADE = 6.0
+EASY_READ_MIN_EASE = 80.0
+EASY_READ_MAX_GRADE = 4.0
+EASY_READ_LONGEST_SENTENCE = 12  # words
 ALLOWED_CAPITALS = {"GP"}
 JARGON = ("follow-on", "follow on care", "onward", "signpost", "episode", "core team", "contacts", "key worker", "discharged")
 
@@ -107,13 +118,15 @@ def _plan(key_worker: str | None, core_team: tuple[str, ...], hours_by_day: list
 ONE_A_DAY = [(10,), (14,), (9,), (16,), (11,), (13,), (15,)]
 TWICE_ON_THE_FIRST_THREE_DAYS = [(9, 17), (10, 18), (11, 16), (14,), (10,), (13,), (15,)]
 ROSTER = Roster({
-    "s-1": Staff("s-1", frozenset(), display_name="Niamh"),
-    "s-2": Staff("s-2", frozenset(), display_name="Ciaran"),
-    "s-3": Staff("s-3", frozenset()),
+    "s-1": Staff("s-1", frozenset(), display_name="Niamh", role=Role.NURSE),
+    "s-2": Staff("s-2", frozenset(), display_name="Ciaran", role=Role.PEER_WORKER),
+    "s-3": Staff("s-3", frozenset(), role=Role.SOCIAL_WORKER),
 }, {})
 
 
-def scheduling_cases() -> Iterator[Case]:
+def scheduling_cases(easy_read: bool = False) -> Iterator[Case]:
+    """Each message scheduling writes to a patient, in the standard wording or (`easy_read`) in easy read."""
+    easy = {"easy_read": easy_read}
     for case, plan in (
         ("named worker and a team of 3", _plan("s-1", ("s-1", "s-2", "s-3"), ONE_A_DAY)),
         ("named worker on their own", _plan("s-1", ("s-1",), ONE_A_DAY)),
@@ -121,33 +134,36 @@ def scheduling_cases() -> Iterator[Case]:
         ("nobody with the skills on the rota yet", _plan(None, (), ONE_A_DAY)),
         ("two visits a day on the first three days", _plan("s-2", ("s-2", "s-1"), TWICE_ON_THE_FIRST_THREE_DAYS)),
     ):
-        for note in _to_people(messages.plan_agreed(plan, TEAM, ROSTER, TZ, NOW)):
+        for note in _to_people(messages.plan_agreed(plan, TEAM, ROSTER, TZ, NOW, easy_read)):
             yield Case(f"care plan, {case}", note, ("Niamh", "Ciaran"))
     patient, episode = uuid4(), uuid4()
-    for name in ("Niamh", None):
+    for name, role in (("Niamh", Role.NURSE), (None, None)):
         for size in (1, 3):
             yield Case(f"named worker {name or 'without a name'}, team of {size}",
-                       messages.named_worker(patient, episode, name, size, NOW), ("Niamh",))
+                       messages.named_worker(patient, episode, name, size, NOW, role=role, **easy), ("Niamh",))
     tomorrow = scheduling.Visit(uuid4(), patient, episode, None, "s-1", NOW + timedelta(days=1), NOW + timedelta(days=1, hours=1))
-    for name in ("Niamh", None):
-        yield Case(f"visit confirmed the day before, {name or 'nobody named'}", messages.visit_confirmed(tomorrow, name, TZ, NOW), ("Niamh",))
+    for name, role in (("Niamh", Role.NURSE), (None, None)):
+        yield Case(f"visit confirmed the day before, {name or 'nobody named'}",
+                   messages.visit_confirmed(tomorrow, name, TZ, NOW, role=role, **easy), ("Niamh",))
         yield Case(f"confirmed visit made by someone else, {name or 'nobody named'}",
-                   messages.visit_changed(_visit_at(date(2026, 7, 3), 10, "s-2", patient, episode), name, TZ, NOW), ("Niamh",))
+                   messages.visit_changed(_visit_at(date(2026, 7, 3), 10, "s-2", patient, episode), name, TZ, NOW, role=role, **easy),
+                   ("Niamh",))
     late = scheduling.Visit(uuid4(), patient, episode, None, "s-1", NOW - timedelta(minutes=15), NOW + timedelta(minutes=45))
-    yield Case("visit running late", messages.visit_late(late, TZ, NOW))
+    yield Case("visit running late", messages.visit_late(late, TZ, NOW, **easy))
     missed = scheduling.Visit(uuid4(), patient, episode, None, "s-1", NOW - timedelta(hours=2), NOW - timedelta(hours=1))
     for case, replacement in (("new visit tomorrow", _visit_at(date(2026, 7, 3), 10, "s-2", patient, episode)),
                               ("new visit later today", _visit_at(date(2026, 7, 2), 18, None, patient, episode))):
-        for note in _to_people(messages.visit_missed(missed, TEAM, replacement, TZ, NOW)):
+        for note in _to_people(messages.visit_missed(missed, TEAM, replacement, TZ, NOW, **easy)):
             yield Case(f"visit missed, {case}", note)
 
 
 CRISIS_CONTACTS = ("Home treatment duty line 028 9649 6001", "Lifeline 0808 808 8000")
 
 
-def discharge_cases() -> Iterator[Case]:
+def discharge_cases(easy_read: bool = False) -> Iterator[Case]:
+    """Each message discharge writes to a patient or a carer, for a patient who needs easy read (`easy_read`) or not."""
     patient, episode_id = uuid4(), uuid4()
-    episode = discharge.Episode(episode_id, patient, visits_completed=9, closed_at=None, trust=Trust.BELFAST.value)
+    episode = discharge.Episode(episode_id, patient, visits_completed=9, closed_at=None, trust=Trust.BELFAST.value, easy_read=easy_read)
     for more_time in (False, True):
         proposal = DischargeProposed(
             patient_id=patient, episode_id=episode_id, proposed_by="s-1", planned_for=date(2026, 12, 10),
@@ -156,7 +172,8 @@ def discharge_cases() -> Iterator[Case]:
         yield Case(f"discharge planned{', more time asked for' if more_time else ''}", discharge.discharge_planned(episode, proposal, NOW))
     meeting = DischargeMeetingArranged(patient_id=patient, episode_id=episode_id, meeting_at=NOW + timedelta(days=2), arranged_by="s-1")
     carers = ConsentState((Recorded("carer:c1", frozenset({InformationCategory.DISCHARGE_ARRANGEMENTS}), True),))
-    for invitation in discharge.invitations(episode, ["c1"], carers, discharge.meeting_text(meeting), NOW):
+    for invitation in discharge.invitations(episode, ["c1"], carers, discharge.meeting_text(meeting), NOW,
+                                            easy_text=discharge.easy_meeting_text(meeting)):
         if invitation.event is not None:
             yield Case(f"discharge meeting, to {invitation.recipient}", invitation.event)
     signposts = load_directory().signposts(Trust.BELFAST, SIGNPOST_KINDS)
@@ -170,16 +187,38 @@ def discharge_cases() -> Iterator[Case]:
         ):
             told = discharge.Episode(
                 episode_id, patient, 9, None, trust=Trust.BELFAST.value, onward_to=onward,
-                patient_wants_more_time=more_time, crisis_contacts=contacts,
+                patient_wants_more_time=more_time, crisis_contacts=contacts, easy_read=easy_read,
             )
             closed = EpisodeClosed(patient_id=patient, episode_id=episode_id, visits_completed=9, closed_at=NOW,
                                    follow_up_due_by=NOW + follow_up if follow_up else None)
             yield Case(f"discharged, onward {onward}, more time {more_time}, {len(contacts)} crisis contacts, "
                        f"{len(listed)} services, follow-up clock {follow_up or 'not carried'}", discharge.discharged(told, closed, listed, NOW), named)
+    for midway in (False, True):
+        for invitation in feedback.invitations(episode, ["c1"], carers, NOW, midway=midway):
+            if invitation.event is not None:
+                yield Case(f"feedback invited {'midway' if midway else 'at the end'}, to {invitation.recipient}", invitation.event)
 
 
 def cases() -> list[Case]:
+    return [*scheduling_cases(), *discharge_cases(), *easy_read_cases()]
+
+
+def standard_cases() -> list[Case]:
     return [*scheduling_cases(), *discharge_cases()]
+
+
+def easy_read_cases() -> list[Case]:
+    """The same messages for a patient who needs easy read (carers' among them, which stay standard)."""
+    return [*scheduling_cases(easy_read=True), *discharge_cases(easy_read=True)]
+
+
+def sentences(text: str) -> list[str]:
+    """A message's sentences: each line, split after a full stop or question mark."""
+    return [s for line in text.splitlines() for s in re.split(r"(?<=[.?!])\s+", line.strip()) if s]
+
+
+def words(sentence: str) -> list[str]:
+    return [word for word in sentence.split() if word != "-"]
 
 
 def kinds_in_the_code() -> set[str]:
@@ -259,3 +298,48 @@ def test_the_care_plan_names_one_visitor_plainly_and_promises_only_the_messages_
     assert "Niamh and 2 others from the team will share your visits." in _plan_message(_plan("s-1", ("s-1", "s-2", "s-3"), ONE_A_DAY))
     assert "The day before each visit, we will send you its time and who is coming." in alone
     assert "more than 15 minutes late, we will tell you" in alone and "If we miss a visit, we will book a new one" in alone
+
+
+def test_every_kind_a_patient_is_sent_has_an_easy_read_wording_marked_as_easy_read() -> None:
+    """For a patient who needs easy read, every kind of message to them is in easy read and says so; none else is marked."""
+    to_patients = {case.note.kind for case in standard_cases() if Recipient(case.note.recipient).is_patient}
+    easy = [case.note for case in easy_read_cases() if Recipient(case.note.recipient).is_patient]
+    assert {note.kind for note in easy} == to_patients and all(note.easy_read for note in easy)
+    assert not any(case.note.easy_read for case in standard_cases())
+
+
+def test_a_carers_message_stays_standard_when_the_patient_needs_easy_read() -> None:
+    """The easy-read need is the patient's: the carer is invited in the standard words."""
+    standard = {case.case: case.note.text for case in standard_cases() if Recipient(case.note.recipient).is_carer}
+    easy = {case.case: case.note for case in easy_read_cases() if Recipient(case.note.recipient).is_carer}
+    assert easy and set(easy) == set(standard)
+    assert all(not note.easy_read and note.text == standard[case] for case, note in easy.items())
+
+
+def test_every_easy_read_message_reads_at_about_age_nine_in_sentences_of_twelve_words_or_fewer() -> None:
+    """Each easy-read message scores a reading ease of at least 80 and a grade of at most 4, and no sentence has more than 12 words."""
+    hard = []
+    for case in easy_read_cases():
+        if not case.note.easy_read:
+            continue
+        text = case.note.text
+        ease, grade = textstat.flesch_reading_ease(text), textstat.flesch_kincaid_grade(text)
+        longest = max(sentences(case.written), key=lambda s: len(words(s)))
+        if ease < EASY_READ_MIN_EASE or grade > EASY_READ_MAX_GRADE or len(words(longest)) > EASY_READ_LONGEST_SENTENCE:
+            hard.append(f"{case.note.kind} ({case.case}): ease {ease}, grade {grade}, longest sentence {len(words(longest))} words: {longest}")
+    assert not hard, "\n".join(hard)
+
+
+def test_easy_read_says_days_and_times_plainly_and_who_is_coming_by_name_and_role() -> None:
+    """No 24-hour clock in easy read: "between 10 and 11 in the morning", and "Niamh is a nurse."."""
+    easy = [case.note for case in easy_read_cases() if case.note.easy_read]
+    assert not [note.text for note in easy if re.search(r"\b\d{1,2}:\d{2}\b", note.text)]
+    [confirmed] = [n for n in easy if n.kind == "visit-confirmed" and "Niamh" in n.text]
+    assert confirmed.text.splitlines() == [
+        "Your visit is tomorrow.", "It is on Friday 3 July.", "We will come between 3 and 4 in the afternoon.",
+        "Niamh will come.", "Niamh is a nurse.", "Is this time bad for you?", "Please call the home treatment team.",
+    ]
+    [plan] = [n for n in easy if n.kind == "care-plan" and "two visits" not in n.text and "Ciaran and 1 other" in n.text]
+    assert "- Friday 3 July, between 9 and 10 in the morning." in plan.text.splitlines()
+    assert "- Friday 3 July, between 5 and 6 in the evening." in plan.text.splitlines()
+    assert "Ciaran is a peer support worker." in plan.text

@@ -12,6 +12,7 @@ from contracts import (
     DisclosureAudited,
     EpisodeClosed,
     ReferralAccepted,
+    ReferralStatusChanged,
     ReferralSubmitted,
     VisitScheduled,
 )
@@ -48,11 +49,12 @@ def test_a_referral_is_followed_from_the_trust_to_the_closed_episode(drawn):
     assert by_event[ReferralAccepted].publishers == ("referral",)
     assert "assessment: `handlers.on_referral_accepted`" in by_event[ReferralAccepted].handlers
     assert by_event[AssessmentCompleted].publishers == ("assessment",)
-    assert {h.split(":")[0] for h in by_event[AssessmentCompleted].handlers} == {"scheduling", "discharge", "board"}
+    assert {h.split(":")[0] for h in by_event[AssessmentCompleted].handlers} == {"referral", "scheduling", "discharge", "board"}
     assert by_event[VisitScheduled].publishers == ("scheduling",)
     assert by_event[EpisodeClosed].publishers == ("discharge",)
     assert {h.split(":")[0] for h in by_event[EpisodeClosed].handlers} == {"referral", "assessment", "scheduling", "board"}
-    assert set(by_event[DisclosureAudited].publishers) >= {"assessment", "discharge"}
+    assert set(by_event[DisclosureAudited].publishers) >= {"referral", "assessment", "discharge"}
+    assert by_event[ReferralStatusChanged].publishers == ("referral",)
 
 
 def test_every_event_a_service_publishes_has_a_publisher_and_every_inbound_one_a_handler(drawn):
@@ -68,7 +70,7 @@ def test_consent_is_taken_by_every_service_that_discloses(drawn):
     """A consent decision reaches each service that sends a patient's information, and the board,
     which decides by it what a team may see."""
     consent = next(r for r in drawn if r.event is ConsentRecorded)
-    assert {h.split(":")[0] for h in consent.handlers} == {"assessment", "discharge", "board"}
+    assert {h.split(":")[0] for h in consent.handlers} == {"referral", "assessment", "discharge", "board"}
 
 
 def test_carepath_routes_prints_the_map():
