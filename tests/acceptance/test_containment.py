@@ -31,6 +31,8 @@ from contracts import (
     ConsentRecorded,
     DischargeProposed,
     Event,
+    FeedbackAnswers,
+    FeedbackReceived,
     InformationCategory,
     Pathway,
     ReferralAccepted,
@@ -265,6 +267,13 @@ def targets(care: InCare) -> dict[str, Target]:
         row = await _one(d, "discharge", "SELECT proposed_at FROM episodes WHERE episode_id = $1", episode_id)
         return row is not None and row["proposed_at"] == proposed_at
 
+    # feedback.inbound: each poison has a feedback id of its own; the words carry the marker.
+    valid_feedback = FeedbackReceived(feedback_id=uuid4(), **ids, respondent="patient",
+                                      answers=FeedbackAnswers(listened_to="yes"), received_at=now())
+
+    async def feedback_kept(d: Deployment) -> bool:
+        return bool(await _one(d, "discharge", "SELECT 1 FROM feedback WHERE feedback_id = $1", valid_feedback.feedback_id))
+
     async def ward_discharge_recorded(d: Deployment) -> bool:
         return bool(await _one(d, "discharge", "SELECT 1 FROM followups WHERE followup_id = $1", valid_ward.discharge_id))
 
@@ -340,13 +349,20 @@ def targets(care: InCare) -> dict[str, Target]:
             Defects("ward", "ward", {"discharged_at": epoch(at), "trust": 1}),
             ward_discharge_recorded,
         ),
+        Target(
+            "feedback.inbound", f"/trust/{trust.value}/feedback-form",
+            lambda: valid_feedback.model_copy(update={"feedback_id": uuid4(), "free_text": f"{MARKER} words"}),
+            valid_feedback, wrong(),
+            Defects("free_text", "respondent", {"answers": "yes", "received_at": epoch(at)}),
+            feedback_kept,
+        ),
     ]
     return {target.topic: target for target in found}
 
 
 _TARGET_TOPICS = [
     "referral.inbound", "assessment.inbound", "consent.inbound", "rota.inbound",
-    "scheduling.inbound", "visit.outcomes", "discharge.inbound", "pas.inbound",
+    "scheduling.inbound", "visit.outcomes", "discharge.inbound", "pas.inbound", "feedback.inbound",
 ]
 
 
