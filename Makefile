@@ -34,7 +34,7 @@ metrics: infra  ## start Prometheus (Debian's) on 127.0.0.1:9090, scraping the s
 infra-down:  ## stop what `make infra` and `make metrics` started
 	@bash infra/infra.sh down
 
-run: setup  ## run the four services and the board (http://127.0.0.1:8400), feed one demo journey, show the event log; Ctrl-C stops
+run: setup  ## run the four services, the board (http://127.0.0.1:8400) and the FHIR gateway (http://127.0.0.1:8410/fhir), feed one demo journey, show the event log; Ctrl-C stops
 	@bash infra/run.sh
 
 test: infra  ## the whole suite: unit tests, then acceptance tests on the real broker and databases

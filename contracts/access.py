@@ -37,6 +37,9 @@ from contracts.topics import (
 
 class Kind(StrEnum):
     SERVICE = "carepath service"
+    # A carepath service that writes an inbound topic for the Trust systems it authenticates
+    # itself (over HTTPS), setting each event's `ce_source` from the caller's login.
+    GATEWAY = "carepath gateway"
     TRUST_SYSTEM = "Trust system"
     OPERATOR = "operator"
 
@@ -86,6 +89,15 @@ SERVICES = (
               groups=("board",)),
 )
 
+# Trust systems that speak FHIR rather than Kafka call the gateway (services/gateway); it writes
+# what they send to the inbound topic as they would, and is the only carepath service that may.
+GATEWAYS = (
+    Principal("gateway", Kind.GATEWAY,
+              "The FHIR gateway: writes the referrals Trust systems send it over FHIR R4 (POST /fhir/ServiceRequest), "
+              "each with the ce_source of the calling system it authenticated.",
+              writes=(REFERRAL_INBOUND,)),
+)
+
 TRUST_SYSTEMS = (
     Principal("gp-system", Kind.TRUST_SYSTEM, "A GP practice system: refers patients, and hears how their care goes.",
               writes=(REFERRAL_INBOUND,), reads=(REFERRAL_STATUS,), groups=("gp-system",)),
@@ -117,7 +129,8 @@ OPERATOR = Principal("operator", Kind.OPERATOR, "Operators' read-only view: care
                      reads=tuple(topic for topic in TOPICS if not topic.inbound and topic not in (NOTIFICATIONS, DEAD_LETTER)),
                      describes_groups=True)
 
-PRINCIPALS: tuple[Principal, ...] = (*SERVICES, *TRUST_SYSTEMS, OPERATOR)
+# Trust systems before the gateway: an inbound topic's first writer is a Trust system (the AsyncAPI examples).
+PRINCIPALS: tuple[Principal, ...] = (*SERVICES, *TRUST_SYSTEMS, *GATEWAYS, OPERATOR)
 
 
 def principal(name: str) -> Principal:

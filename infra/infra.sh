@@ -20,7 +20,7 @@ PG_CLUSTER=carepath
 PG_ROLE=carepath
 PG_PASSWORD=${CAREPATH_PG_PASSWORD:-carepath}
 # The services that send copies keep their keys in a database of their own, apart from their own.
-DATABASES=(referral assessment scheduling discharge board assessment_keys discharge_keys)
+DATABASES=(referral assessment scheduling discharge board gateway assessment_keys discharge_keys)
 CAREPATH=$ROOT/.venv/bin/carepath
 
 say() { printf 'infra: %s\n' "$*"; }

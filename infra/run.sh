@@ -1,5 +1,5 @@
 #!/usr/bin/env bash
-# `make run`: the four services and the board, one demo journey fed in as the Trust's systems would, and the
+# `make run`: the four services, the board and the FHIR gateway, one demo journey fed in as the Trust's systems would, and the
 # event log as it flows. Ctrl-C stops the services, and the infrastructure if this run started it.
 set -uo pipefail
 ROOT=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)

@@ -4,7 +4,7 @@
                            (--patient ID, --correlation ID, --type GLOB, --topic T, --since 15m)
   carepath journey ID      one patient's (or correlation's) journey in time order, each step's duration
   carepath lag             each consumer group's lag, partition by partition
-  carepath up [--demo]     run the four services and the board (and feed the demo journey), showing the event log
+  carepath up [--demo]     run the four services, the board and the FHIR gateway (and feed the demo journey), showing the event log
   carepath demo            feed one demo patient journey in, as the Trust's systems would
   carepath directory       the service directory used for signposting (--trust T for one Trust)
   carepath audit PATIENT   who has seen a patient's record: every disclosure and denial
@@ -56,7 +56,7 @@ from shared.runtime.kafka import KafkaLogin, create_topics, wait_for_kafka
 from shared.runtime.settings import KafkaSettings
 
 _EPOCH = datetime.min.replace(tzinfo=UTC)
-SERVICES = ("referral", "assessment", "scheduling", "discharge", "board")
+SERVICES = ("referral", "assessment", "scheduling", "discharge", "board", "gateway")
 
 
 def main(argv: list[str] | None = None) -> None:
@@ -89,7 +89,7 @@ def _main(argv: list[str] | None = None) -> None:
     journey_.add_argument("--since", help="only what happened since: an ISO time, or a duration ago: 15m, 2h, 7d")
     commands.add_parser("lag", help="each consumer group's lag per partition: its committed offset against the end")
 
-    up = commands.add_parser("up", help="run the four services and the board, and show the event log")
+    up = commands.add_parser("up", help="run the four services, the board and the FHIR gateway, and show the event log")
     up.add_argument("--demo", action="store_true", help="feed one demo patient journey in")
     up.add_argument("--logs", default=".cache/logs", help="directory for the services' own logs")
 
@@ -450,6 +450,10 @@ async def _up(login: KafkaLogin, prefix: str, *, demo: bool, logs: Path) -> None
             with os.fdopen(os.open(secret_file, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600), "w") as out:
                 out.write(secrets.token_urlsafe(48))
         env["CAREPATH_SESSION_SECRET"] = secret_file.read_text().strip()
+    if not env.get("CAREPATH_CALLERS_FILE"):  # the FHIR gateway's calling systems, each with a token of its own
+        from services.gateway.callers import development_callers
+
+        env["CAREPATH_CALLERS_FILE"] = str(development_callers(Path(".cache/gateway")))
     children = []
     for name in SERVICES:
         with open(logs / f"{name}.log", "ab") as out:
@@ -461,6 +465,8 @@ async def _up(login: KafkaLogin, prefix: str, *, demo: bool, logs: Path) -> None
     users = env.get("CAREPATH_USERS_FILE", ".cache/board/users.json")
     _say(f"up: the board: http://127.0.0.1:{env.get('CAREPATH_WEB_PORT', '8400')}/ (sign in as a user added with "
          f"`carepath board add-user NAME --trust belfast`, kept in {users})")
+    _say(f"up: the FHIR gateway: http://127.0.0.1:{env.get('CAREPATH_FHIR_PORT', '8410')}/fhir/ServiceRequest (bearer tokens "
+         f"in .cache/gateway/tokens/)")
     stop = asyncio.Event()
     loop = asyncio.get_running_loop()
     for sig in (signal.SIGINT, signal.SIGTERM):

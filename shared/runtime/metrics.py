@@ -129,7 +129,7 @@ LAG = LagCollector()
 REGISTRY.register(LAG)
 
 
-PORTS = {"referral": 9401, "assessment": 9402, "scheduling": 9403, "discharge": 9404, "board": 9405}
+PORTS = {"referral": 9401, "assessment": 9402, "scheduling": 9403, "discharge": 9404, "board": 9405, "gateway": 9406}
 
 
 def port_of(service: str, configured: int | None) -> int:

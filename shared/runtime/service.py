@@ -109,12 +109,16 @@ class Service:
             async with pool.acquire() as conn, conn.transaction():
                 await self.on_start(self.contexts(conn))
         login = settings.kafka_login(self.name)
-        await check_kept_forever(login, settings.topic_prefix)  # before anything is read: a rebuild must see every deny
+        # A service with no handlers (the gateway) only publishes: it reads nothing, so it has no
+        # consumers, no consent progress to wait for and no rebuild to guard.
+        consuming = bool(self.handlers)
+        if consuming:
+            await check_kept_forever(login, settings.topic_prefix)  # before anything is read: a rebuild must see every deny
         broker = make_broker(login, self.group, logger=logging.getLogger("carepath.broker"))
         consent_progress = GroupProgress(
             login, self.group, [CONSENT_INBOUND.full_name(settings.topic_prefix)], CONSENT_INBOUND.partitions
-        )
-        loops = [self._loop(pool, login, self.group, self.handlers)]
+        ) if consuming else None
+        loops = [self._loop(pool, login, self.group, self.handlers)] if consuming else []
         if self.deliveries:
             caught_up = lambda since: consent_progress.caught_up(since, within_s=settings.delivery_consent_wait_s)  # noqa: E731
             loops.append(self._loop(pool, login, self.delivery_group, delivery.handlers(caught_up, *self.deliveries)))
@@ -123,7 +127,8 @@ class Service:
                             poll_interval_s=settings.outbox_poll_interval_s)
         await broker.start()
         relay_task = asyncio.create_task(relay.run(), name=f"{self.name}-outbox-relay")
-        await consent_progress.start()
+        if consent_progress is not None:
+            await consent_progress.start()
         for loop in loops:
             await loop.start()
         essential = [relay_task, *(asyncio.create_task(loop.run(), name=loop.consumer.group) for loop in loops),
@@ -151,7 +156,8 @@ class Service:
                 metrics.LAG.forget(loop.lag)
                 await loop.stop()
             await broker.stop()
-            await consent_progress.stop()
+            if consent_progress is not None:
+                await consent_progress.stop()
             if self._keys is not None:
                 await self._keys.close()
             await pool.close()

@@ -93,7 +93,8 @@ class ServiceSettings(KafkaSettings):
     heartbeat_file: str = "/tmp/carepath.heartbeat"
     heartbeat_interval_s: float = Field(default=5.0, gt=0)
     # Prometheus metrics (shared/runtime/metrics.py) are served on this address and port; without a
-    # port, each service has its own (referral 9401, assessment 9402, scheduling 9403, discharge 9404);
+    # port, each service has its own (referral 9401, assessment 9402, scheduling 9403, discharge 9404,
+    # board 9405, gateway 9406);
     # 0 serves none. Bound to 127.0.0.1 unless told otherwise: they are for the host's Prometheus.
     metrics_host: str = "127.0.0.1"
     metrics_port: int | None = Field(default=None, ge=0, le=65_535)

@@ -21,6 +21,7 @@ from tests.acceptance.deployment import (
     KEY_STORES,
     SERVICE_FACTORIES,
     board_env,
+    gateway_env,
     Deployment,
     ServiceProcess,
     recreate_databases,
@@ -50,16 +51,18 @@ async def deployment(tmp_path_factory: pytest.TempPathFactory) -> AsyncIterator[
 
 
 @asynccontextmanager
-async def a_deployment(logs: Path, *, board: bool = False, only: tuple[str, ...] | None = None) -> AsyncIterator[Deployment]:
+async def a_deployment(logs: Path, *, board: bool = False, only: tuple[str, ...] | None = None,
+                       gateway: Path | None = None) -> AsyncIterator[Deployment]:
     """The four services on topics and databases of their own, running until the block ends:
     the session's deployment, or a test's own when it must do what would upset the others.
     `board`: the board service too, its pages on a port of their own, signing in from a users
     file in `logs` (`tests.acceptance.deployment.board_env`). `only`: just these services, for
-    a test that writes the others' events itself (so that none of them answers with more)."""
+    a test that writes the others' events itself (so that none of them answers with more).
+    `gateway`: the FHIR gateway too, its calling systems in that callers file (`gateway_env`)."""
     run = uuid4().hex[:8]
     prefix = f"test-{run}"
     await logins.open_deployment(prefix)
-    names = only or (*SERVICE_FACTORIES, *(("board",) if board else ()))
+    names = (*(only or (*SERVICE_FACTORIES, *(("board",) if board else ()))), *(("gateway",) if gateway else ()))
     databases = {name: f"carepath_test_{run}_{name}" for name in (*names, *KEY_STORES)}
     await recreate_databases(PG_SERVER, list(databases.values()))
     urls = {name: f"{PG_SERVER}/{db}" for name, db in databases.items()}
@@ -71,6 +74,8 @@ async def a_deployment(logs: Path, *, board: bool = False, only: tuple[str, ...]
     }
     if "board" in services:
         services["board"].env |= board_env(logs)
+    if gateway is not None:
+        services["gateway"].env |= gateway_env(logs, gateway)
     try:
         # The tests watch everything, what Trust systems send and the dead letters too: as the admin
         # (the operator's narrower view is tested in test_trust_boundary).

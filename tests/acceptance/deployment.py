@@ -27,6 +27,7 @@ from contracts import AddressedCopy
 from services.assessment.app import create_service as assessment
 from services.board.app import create_service as board
 from services.discharge.app import create_service as discharge
+from services.gateway.app import create_service as gateway
 from services.referral.app import create_service as referral
 from services.scheduling.app import create_service as scheduling
 from shared.privacy import copies
@@ -38,7 +39,7 @@ from tools.journey import Patient
 
 SERVICE_FACTORIES = {"referral": referral, "assessment": assessment, "scheduling": scheduling, "discharge": discharge}
 # Run only where a test asks for it (`a_deployment(..., board=True)`): it reads every event.
-OPTIONAL_FACTORIES = {"board": board}
+OPTIONAL_FACTORIES = {"board": board, "gateway": gateway}
 KEY_STORES = ("assessment_keys", "discharge_keys")  # the services that send copies keep their keys apart
 ROOT = Path(__file__).resolve().parents[2]
 
@@ -174,6 +175,8 @@ class Deployment:
         return rows[0]["n"] == 0
 
     async def _caught_up(self, service: str) -> bool:
+        if not self.groups_of(service):
+            return True  # consumes nothing (the gateway)
         admin = AIOKafkaAdminClient(**self.kafka.options())
         consumer = AIOKafkaConsumer(**self.kafka.options(), group_id=None, enable_auto_commit=False)
         await admin.start()
@@ -240,6 +243,11 @@ def board_env(logs: Path) -> dict[str, str]:
     signing in from a users file in the deployment's directory."""
     return {"CAREPATH_WEB_PORT": str(free_port()), "CAREPATH_USERS_FILE": str(logs / "board-users.json"),
             "CAREPATH_SESSION_SECRET": random_key() + random_key(), "CAREPATH_COOKIE_HTTPS_ONLY": "false"}
+
+
+def gateway_env(logs: Path, callers_file: Path) -> dict[str, str]:
+    """The FHIR gateway on a free port of 127.0.0.1, its calling systems in `callers_file`."""
+    return {"CAREPATH_FHIR_PORT": str(free_port()), "CAREPATH_CALLERS_FILE": str(callers_file)}
 
 
 def random_key() -> str:

@@ -3,7 +3,7 @@
 import pytest
 
 from contracts import TOPICS
-from contracts.access import PRINCIPALS, SERVICES, TRUST_SYSTEMS, principal, writers
+from contracts.access import GATEWAYS, PRINCIPALS, SERVICES, TRUST_SYSTEMS, Kind, principal, writers
 from services.assessment.app import create_service as assessment
 from services.discharge.app import create_service as discharge
 from services.referral.app import create_service as referral
@@ -23,11 +23,21 @@ def test_each_service_may_read_every_topic_its_handlers_and_deliveries_take_and_
 
 
 def test_every_inbound_topic_is_written_by_trust_systems_only_and_every_other_topic_by_services_only() -> None:
+    """The gateway writes an inbound topic too, but only for the Trust systems it authenticates:
+    it counts as their door, never as a service saying something of its own."""
     trust_systems = {known.name for known in TRUST_SYSTEMS}
+    gateways = {known.name for known in GATEWAYS}
     for topic in TOPICS:
         who = set(writers(topic))
         assert who, f"nobody may write {topic.name}"
-        assert (who <= trust_systems) if topic.inbound else not (who & trust_systems), (topic.name, who)
+        assert (who <= trust_systems | gateways) if topic.inbound else not (who & (trust_systems | gateways)), (topic.name, who)
+
+
+def test_the_gateway_writes_only_referrals_in_and_reads_nothing() -> None:
+    gateway = principal("gateway")
+    assert gateway.kind is Kind.GATEWAY
+    assert [topic.name for topic in gateway.writes] == ["referral.inbound"]
+    assert gateway.reads == () and gateway.groups == ()
 
 
 def test_trust_systems_read_only_the_notifications_the_messaging_system_delivers_and_the_referrers_status_topic() -> None:
